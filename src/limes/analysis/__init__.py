@@ -1,0 +1,1 @@
+"""Plan: line of sight, detection fields, response times, interruption, reports."""

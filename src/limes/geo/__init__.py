@@ -1,0 +1,1 @@
+"""Frames, chainage and offset along the border, raster grids, terrain."""

@@ -1,0 +1,1 @@
+"""Watch: ingest, tracking, rules, incidents and dispatch, joined into the live pipeline."""

@@ -1,0 +1,1 @@
+"""Exercise: simulated adversaries, sensors and response units driving the real inputs."""

@@ -1,0 +1,1 @@
+"""Persistence: database schema, migrations and repositories (SQLite or PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""The operations map served by `limes serve`."""
