@@ -1,0 +1,1 @@
+"""Scenarios shipped with limes, one folder each."""

@@ -1,0 +1,60 @@
+"""Reading YAML while remembering where each field was written, for errors that name the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Key = str | int
+
+
+class YamlSource:
+    """A parsed YAML document and a map from field path to the line it starts on (1-based)."""
+
+    def __init__(self, text: str, file: str | None = None) -> None:
+        self.file = file
+        self.lines: dict[tuple[Key, ...], int] = {}
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data: Any = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise YamlSyntaxError(str(exc).splitlines()[0], file, line) from None
+        if node is not None:
+            self._index(node, ())
+
+    @classmethod
+    def from_path(cls, path: Path) -> YamlSource:
+        """Read and parse a YAML file."""
+        return cls(path.read_text(encoding="utf-8"), str(path))
+
+    def _index(self, node: yaml.Node, path: tuple[Key, ...]) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                k = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+                self.lines[(*path, k)] = key.start_mark.line + 1
+                self._index(value, (*path, k))
+                self.lines[(*path, k)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, (*path, i))
+
+    def line_of(self, path: tuple[Key, ...]) -> int | None:
+        """The line of the deepest known part of a field path."""
+        for n in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:n]))
+            if line is not None:
+                return line
+        return None
+
+
+class YamlSyntaxError(Exception):
+    """The file is not valid YAML."""
+
+    def __init__(self, reason: str, file: str | None, line: int | None) -> None:
+        self.reason, self.file, self.line = reason, file, line
+        super().__init__(reason)
