@@ -24,9 +24,7 @@ BUILTIN_PACKAGE = "limes.scenario.builtin"
 def builtin_names() -> list[str]:
     """Names of the scenarios shipped with limes."""
     root = resources.files(BUILTIN_PACKAGE)
-    return sorted(
-        p.name for p in root.iterdir() if p.is_dir() and (p / "scenario.yaml").is_file()
-    )
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "scenario.yaml").is_file())
 
 
 def resolve_source(name_or_path: str | Path) -> Path:
@@ -57,7 +55,8 @@ def load_scenario(name_or_path: str | Path, *, check: bool = True) -> Scenario:
     try:
         src = YamlSource.from_path(path)
     except YamlSyntaxError as exc:
-        raise ScenarioError([Problem("", f"not valid YAML: {exc.reason}", None, exc.line, exc.file)])
+        problem = Problem("", f"not valid YAML: {exc.reason}", None, exc.line, exc.file)
+        raise ScenarioError([problem]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem("", f"cannot read the file: {exc}", file=str(path))]) from None
     return scenario_from_data(src.data, base_dir=path.parent, source=src, check=check)
@@ -87,9 +86,7 @@ def scenario_from_data(
     try:
         sc = place(spec, base_dir)
     except ScenarioError as exc:
-        raise ScenarioError(
-            [_with_source(p, locate, file) for p in exc.problems]
-        ) from None
+        raise ScenarioError([_with_source(p, locate, file) for p in exc.problems]) from None
     sc.source = file
     if check:
         problems = check_scenario(sc)
@@ -105,7 +102,8 @@ def place(spec: ScenarioSpec, base_dir: Path | None = None) -> Scenario:
         try:
             frame = Frame.from_user_input(spec.frame.crs)
         except Exception as exc:
-            raise ScenarioError([Problem("frame.crs", f"not a usable CRS: {exc}", spec.frame.crs)])
+            problem = Problem("frame.crs", f"not a usable CRS: {exc}", spec.frame.crs)
+            raise ScenarioError([problem]) from None
     else:
         lo = lonlat.min(axis=0)
         hi = lonlat.max(axis=0)
@@ -127,7 +125,8 @@ def _border_vertices(spec: ScenarioSpec, base_dir: Path | None) -> np.ndarray:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ScenarioError([Problem(where, f"cannot read {path}: {exc.strerror}", str(path))])
+        problem = Problem(where, f"cannot read {path}: {exc.strerror}", str(path))
+        raise ScenarioError([problem]) from None
     except json.JSONDecodeError as exc:
         raise ScenarioError(
             [Problem(where, f"{path} is not JSON (line {exc.lineno}: {exc.msg})", str(path))]

@@ -128,18 +128,20 @@ class Scenario:
 
     # --- areas --------------------------------------------------------------------------------
 
-    def strip_polygon(self, outside_m: float | None = None, inside_m: float | None = None) -> (
-        shapely.Polygon
-    ):
+    def strip_polygon(
+        self, outside_m: float | None = None, inside_m: float | None = None
+    ) -> shapely.Polygon:
         """The analysed strip around the line, in the frame (flat-capped buffer)."""
         out = self.spec.strip.outside_m if outside_m is None else outside_m
         ins = self.spec.strip.inside_m if inside_m is None else inside_m
         line = self.border.line
         # Buffer each side separately so the strip can be asymmetric.
-        left = line.buffer(out if not self.border.inside_left else ins, cap_style="flat",
-                           single_sided=True)
-        right = line.buffer(-(ins if not self.border.inside_left else out), cap_style="flat",
-                            single_sided=True)
+        left = line.buffer(
+            out if not self.border.inside_left else ins, cap_style="flat", single_sided=True
+        )
+        right = line.buffer(
+            -(ins if not self.border.inside_left else out), cap_style="flat", single_sided=True
+        )
         return shapely.union(left, right)
 
     def area_lonlat(self, margin_m: float | None = None) -> shapely.Polygon:
