@@ -1,0 +1,167 @@
+"""The tracker's tunable numbers, in one dataclass with documented defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from limes.ops.detection import TargetClass
+
+#: The classes a track can really be; a sensor may also declare "unknown".
+HIDDEN_CLASSES: tuple[TargetClass, ...] = (
+    TargetClass.PERSON,
+    TargetClass.VEHICLE,
+    TargetClass.ANIMAL,
+)
+#: The classes a detection can declare, in the column order of the confusion matrix.
+DECLARED_CLASSES: tuple[TargetClass, ...] = (*HIDDEN_CLASSES, TargetClass.UNKNOWN)
+
+
+def _default_confusion() -> dict[TargetClass, dict[TargetClass, float]]:
+    # Rows: what the object really is; columns: what a fully confident sensor declares.
+    # Persons and animals are confused more often than either with vehicles.
+    return {
+        TargetClass.PERSON: {
+            TargetClass.PERSON: 0.80,
+            TargetClass.VEHICLE: 0.03,
+            TargetClass.ANIMAL: 0.12,
+            TargetClass.UNKNOWN: 0.05,
+        },
+        TargetClass.VEHICLE: {
+            TargetClass.PERSON: 0.03,
+            TargetClass.VEHICLE: 0.90,
+            TargetClass.ANIMAL: 0.02,
+            TargetClass.UNKNOWN: 0.05,
+        },
+        TargetClass.ANIMAL: {
+            TargetClass.PERSON: 0.15,
+            TargetClass.VEHICLE: 0.02,
+            TargetClass.ANIMAL: 0.78,
+            TargetClass.UNKNOWN: 0.05,
+        },
+    }
+
+
+def _by_class(person: float, vehicle: float, animal: float) -> dict[TargetClass, float]:
+    return {TargetClass.PERSON: person, TargetClass.VEHICLE: vehicle, TargetClass.ANIMAL: animal}
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Everything the tracker needs to know about targets, sensors and track management.
+
+    Motion: nearly-constant velocity in the scenario's metric frame, white-noise acceleration
+    with power spectral density `process_noise[class]` (m²/s³). A track's noise is the
+    class-probability-weighted mean over the classes, so it sharpens as the class firms up.
+
+    Initiation: one detection starts a tentative track at the detected position with zero
+    velocity and a velocity variance of `initial_speed_sd[class]²` (m²/s²); the second
+    detection then fixes the velocity (a Kalman update from a wide prior is the two-point
+    difference, weighted by both positions' uncertainties).
+
+    Confirmation: M-of-N over the track's *opportunities* (scans of a sensor that has seen the
+    track before, or that hit it): `confirm_hits` hits within the last `confirm_window`
+    opportunities confirm it; a tentative track that can no longer reach that is deleted.
+
+    Deletion: a confirmed track that missed its latest opportunity is *coasting*; it is
+    deleted after `max_missed` opportunities in a row without a hit. Any track is deleted
+    `max_coast_s` after its last update, or once its predicted position standard deviation
+    exceeds `max_position_sd_m`; a tentative track after `tentative_max_coast_s` without one.
+
+    Scans and late data: detections wait `reorder_window_s` (event time) in a reorder buffer
+    and are released in time order; those older than the last processed scan are rejected as
+    too late. Released detections are cut into time bins of `scan_window_s`; inside a bin, each
+    sensor's detections form one scan, processed in time order.
+    """
+
+    process_noise: dict[TargetClass, float] = field(
+        default_factory=lambda: _by_class(person=0.1, vehicle=1.0, animal=0.3)
+    )
+    initial_speed_sd: dict[TargetClass, float] = field(
+        default_factory=lambda: _by_class(person=2.0, vehicle=15.0, animal=4.0)
+    )
+    #: P(a detection of the track falls inside the gate); 2 degrees of freedom.
+    gate_probability: float = 0.999
+    confirm_hits: int = 2
+    confirm_window: int = 3
+    max_missed: int = 5
+    tentative_max_coast_s: float = 5.0
+    max_coast_s: float = 15.0
+    max_position_sd_m: float = 500.0
+    reorder_window_s: float = 1.0
+    scan_window_s: float = 0.5
+    #: Rows: true class, columns: declared class (including unknown); rows are normalised.
+    confusion: dict[TargetClass, dict[TargetClass, float]] = field(
+        default_factory=_default_confusion
+    )
+    #: Per-scan probability that the class belief drifts back towards uniform, so that one
+    #: wrong early declaration cannot lock a track's class for ever.
+    class_mixing: float = 0.01
+    #: Below this top class probability a track's reported class is "unknown".
+    class_decision_threshold: float = 0.5
+    #: Weight of the newest reported group size in the running group-size estimate.
+    group_size_smoothing: float = 0.3
+    #: Confirmed tracks are associated before tentative ones, so that clutter-born tentative
+    #: tracks cannot steal detections from established tracks.
+    confirmed_first: bool = True
+    #: Whether `update` also returns tentative tracks (the live map may want to hide them).
+    report_tentative: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.gate_probability < 1.0:
+            raise ValueError(f"gate_probability must be in (0, 1), got {self.gate_probability}")
+        if not 1 <= self.confirm_hits <= self.confirm_window <= 32:
+            raise ValueError(
+                "need 1 <= confirm_hits <= confirm_window <= 32, got "
+                f"{self.confirm_hits} of {self.confirm_window}"
+            )
+        for name in ("process_noise", "initial_speed_sd"):
+            values = getattr(self, name)
+            missing = [c.value for c in HIDDEN_CLASSES if c not in values]
+            if missing:
+                raise ValueError(f"{name} lacks classes {missing}")
+            if any(values[c] < 0 for c in HIDDEN_CLASSES):
+                raise ValueError(f"{name} must be non-negative")
+        if self.max_missed < 1:
+            raise ValueError(f"max_missed must be at least 1, got {self.max_missed}")
+        for name in ("tentative_max_coast_s", "max_coast_s", "max_position_sd_m"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for name in ("reorder_window_s", "scan_window_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be non-negative")
+        matrix = self.confusion_matrix()
+        if np.any(matrix < 0) or np.any(matrix.sum(axis=1) <= 0):
+            raise ValueError("confusion rows must be non-negative with a positive sum")
+        if not 0.0 <= self.class_mixing < 1.0:
+            raise ValueError(f"class_mixing must be in [0, 1), got {self.class_mixing}")
+        if not 0.0 < self.group_size_smoothing <= 1.0:
+            raise ValueError("group_size_smoothing must be in (0, 1]")
+
+    @property
+    def gate_threshold(self) -> float:
+        """The squared Mahalanobis distance inside which a detection may update a track."""
+        return float(chi2.ppf(self.gate_probability, df=2))
+
+    def process_noise_vector(self) -> NDArray[np.float64]:
+        """Process noise per hidden class, in `HIDDEN_CLASSES` order."""
+        return np.array([self.process_noise[c] for c in HIDDEN_CLASSES], dtype=float)
+
+    def initial_velocity_var_vector(self) -> NDArray[np.float64]:
+        """Initial velocity variance per hidden class, in `HIDDEN_CLASSES` order."""
+        return np.array([self.initial_speed_sd[c] ** 2 for c in HIDDEN_CLASSES], dtype=float)
+
+    def confusion_matrix(self) -> NDArray[np.float64]:
+        """P(declared | true), hidden classes × declared classes, rows normalised."""
+        rows = []
+        for true in HIDDEN_CLASSES:
+            row = self.confusion.get(true)
+            if row is None:
+                raise ValueError(f"confusion lacks a row for {true.value!r}")
+            rows.append([float(row.get(declared, 0.0)) for declared in DECLARED_CLASSES])
+        matrix = np.array(rows, dtype=float)
+        sums = matrix.sum(axis=1, keepdims=True)
+        return matrix / np.where(sums > 0, sums, 1.0)

@@ -1,0 +1,76 @@
+"""Track management: M-of-N confirmation, coasting, and deletion."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from limes.ops.tracker.config import TrackerConfig
+from limes.ops.tracker.table import COASTING, CONFIRMED, TENTATIVE, TrackTable
+
+
+class MofNConfirmer:
+    """Scores each track's opportunities and moves it between tentative, confirmed and coasting.
+
+    A scan is an opportunity for a track when its sensor has seen the track before or hits it
+    now: a sensor that never saw a track (it may not cover it) does not count against it.
+    The last N opportunities are kept as bits; M set bits confirm a tentative track, and a
+    tentative track still unconfirmed after N opportunities has failed.
+    """
+
+    def __init__(self, hits: int, window: int) -> None:
+        self.m = hits
+        self.n = window
+        self.mask = np.uint32((1 << window) - 1)
+
+    def score(
+        self, table: TrackTable, slots: NDArray[np.intp], hit: NDArray[np.bool_], sensor: int
+    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Record one scan for `slots`; return (status changed, tentative failed) masks."""
+        opp = table.seen[slots, sensor] | hit
+        hist = table.history[slots]
+        hist = np.where(opp, ((hist << np.uint32(1)) | hit.astype(np.uint32)) & self.mask, hist)
+        table.history[slots] = hist
+        table.opportunities[slots] += opp
+        table.hits[slots] += hit
+        table.misses[slots] += opp & ~hit
+        table.missed_run[slots] = np.where(hit, 0, table.missed_run[slots] + opp)
+        before = table.status[slots]
+        after = before.copy()
+        tentative = before == TENTATIVE
+        after[tentative & (np.bitwise_count(hist) >= self.m)] = CONFIRMED
+        established = ~tentative
+        after[established & hit] = CONFIRMED
+        after[established & opp & ~hit] = COASTING
+        table.status[slots] = after
+        failed = (after == TENTATIVE) & (table.opportunities[slots] >= self.n)
+        return after != before, failed
+
+    def confirms_at_birth(self) -> bool:
+        """Whether one detection is enough (1-of-N)."""
+        return self.m <= 1
+
+
+class TrackDeleter:
+    """Deletes tracks missed too often, too long without an update, or grown too uncertain."""
+
+    def __init__(self, config: TrackerConfig) -> None:
+        self.tentative_age = config.tentative_max_coast_s
+        self.max_age = config.max_coast_s
+        self.max_var = config.max_position_sd_m**2
+        self.max_missed = config.max_missed
+
+    def doomed(
+        self,
+        table: TrackTable,
+        slots: NDArray[np.intp],
+        p_pred: NDArray[np.float64],
+        now: float,
+    ) -> NDArray[np.bool_]:
+        """Mask over `slots` of tracks to delete at `now`, given covariances predicted to `now`."""
+        age = now - table.t[slots]
+        limit = np.where(table.status[slots] == TENTATIVE, self.tentative_age, self.max_age)
+        pos_var = p_pred[:, 0, 0] + p_pred[:, 1, 1]
+        missed = table.missed_run[slots] >= self.max_missed
+        out: NDArray[np.bool_] = (age > limit) | (pos_var > self.max_var) | missed
+        return out

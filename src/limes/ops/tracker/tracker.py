@@ -1,0 +1,275 @@
+"""The multi-target tracker of one partition: predict, gate, associate, update, manage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from limes.ops.detection import Detection, TargetClass
+from limes.ops.tracker import kalman, motion
+from limes.ops.tracker.association import GlobalNearestNeighbour
+from limes.ops.tracker.batch import DetectionBatch
+from limes.ops.tracker.classification import ClassFuser
+from limes.ops.tracker.config import HIDDEN_CLASSES, TrackerConfig
+from limes.ops.tracker.gating import MahalanobisGate
+from limes.ops.tracker.initiator import SinglePointInitiator
+from limes.ops.tracker.lifecycle import MofNConfirmer, TrackDeleter
+from limes.ops.tracker.scans import ReorderBuffer, Scan
+from limes.ops.tracker.state import STATUS_BY_CODE, Rejection, TrackState
+from limes.ops.tracker.table import TENTATIVE, TrackTable
+
+_EMPTY = np.empty(0, dtype=np.intp)
+
+
+class ConstantVelocityPredictor:
+    """Predicts tracks with the nearly-constant-velocity model, noise set by class belief."""
+
+    def __init__(self, config: TrackerConfig) -> None:
+        self.q = config.process_noise_vector()
+
+    def predict(
+        self, table: TrackTable, slots: NDArray[np.intp], now: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """States and covariances of `slots` at `now` (the table itself is not changed).
+
+        A track already updated after `now` is returned as it is (no prediction backwards).
+        """
+        dt = np.maximum(now - table.t[slots], 0.0)
+        return motion.predict(table.x[slots], table.p[slots], dt, table.class_p[slots] @ self.q)
+
+
+class Tracker:
+    """Tracks detections of one partition (sector): feed `update`, read `tracks`.
+
+    Built from small components, each replaceable: a predictor, a gate, an associator (GNN),
+    the Kalman update, a class fuser, an initiator, an M-of-N confirmer and a deleter.
+    Every released scan runs `_scan`: the whole tracker in one short loop.
+    """
+
+    def __init__(self, config: TrackerConfig | None = None, *, id_prefix: str = "T") -> None:
+        self.config = config or TrackerConfig()
+        cfg = self.config
+        self.predictor = ConstantVelocityPredictor(cfg)
+        self.gate = MahalanobisGate(cfg.gate_threshold)
+        self.associator = GlobalNearestNeighbour(miss_cost=cfg.gate_threshold)
+        self.fuser = ClassFuser(cfg)
+        self.confirmer = MofNConfirmer(cfg.confirm_hits, cfg.confirm_window)
+        self.initiator = SinglePointInitiator(cfg, self.fuser, self.confirmer.confirms_at_birth())
+        self.deleter = TrackDeleter(cfg)
+        self.buffer = ReorderBuffer(cfg.reorder_window_s, cfg.scan_window_s)
+        self.id_prefix = id_prefix
+        self._table = TrackTable()
+        self._next_id = 1
+        self._rejected: list[Rejection] = []
+
+    # -- public API -------------------------------------------------------------------------
+
+    def update(self, detections: Iterable[Detection]) -> list[TrackState]:
+        """Take new detections; returns the states of tracks changed by the scans released."""
+        batch = DetectionBatch.of(list(detections))
+        if len(batch):
+            bad = ~batch.valid()
+            self._reject(batch, bad, "invalid position or covariance")
+            good = batch if not bad.any() else batch.take(np.flatnonzero(~bad))
+            late = self.buffer.push(good)
+            self._reject(good, late, "too late: older than the last processed scan")
+        return self._run(self.buffer.release())
+
+    def advance(self, now: datetime) -> list[TrackState]:
+        """Move the clock to `now`: release what the window allows, delete stale tracks."""
+        t = now.timestamp()
+        out = self._run(self.buffer.release(t - self.config.reorder_window_s))
+        slots = self._table.active()
+        if slots.size:
+            _, p = self.predictor.predict(self._table, slots, t)
+            out += self._delete(slots, self.deleter.doomed(self._table, slots, p, t), t)
+        return out
+
+    def flush(self) -> list[TrackState]:
+        """Process everything still waiting in the reorder buffer (end of a file or run)."""
+        return self._run(self.buffer.release(np.inf))
+
+    def tracks(self, at: datetime | None = None) -> list[TrackState]:
+        """All live tracks, each at its last update or, with `at`, predicted to that time."""
+        slots = self._table.active()
+        if at is None:
+            return self._states(slots, self._table.x[slots], self._table.p[slots], None)
+        x, p = self.predictor.predict(self._table, slots, at.timestamp())
+        return self._states(slots, x, p, at.timestamp())
+
+    def take_rejected(self) -> list[Rejection]:
+        """Detections rejected since the last call (too late, or invalid), oldest first."""
+        out, self._rejected = self._rejected, []
+        return out
+
+    @property
+    def pending(self) -> int:
+        """Detections waiting in the reorder buffer."""
+        return len(self.buffer)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _scan(self, scan: Scan) -> list[TrackState]:
+        t, dets, table = scan.time, scan.batch, self._table
+        sensor = table.sensor_index(scan.sensor_id)
+        slots = table.active()
+        x, p = self.predictor.predict(table, slots, t)
+        pair_t, pair_d = self._associate(slots, x, p, dets)
+        x[pair_t], p[pair_t] = self._absorb(
+            slots[pair_t], x[pair_t], p[pair_t], dets, pair_d, t, sensor
+        )
+        hit = np.zeros(slots.size, dtype=bool)
+        hit[pair_t] = True
+        changed, failed = self.confirmer.score(table, slots, hit, sensor)
+        unused = np.setdiff1d(np.arange(len(dets)), pair_d, assume_unique=True)
+        born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(unused.size))
+        doomed = failed | self.deleter.doomed(table, slots, p, t)
+        report = (hit | changed) & ~doomed
+        out = self._states(slots[report], x[report], p[report], t)
+        out += self._states(born, table.x[born], table.p[born], t)
+        return out + self._delete(slots, doomed, t, x, p)
+
+    def _associate(
+        self,
+        slots: NDArray[np.intp],
+        x: NDArray[np.float64],
+        p: NDArray[np.float64],
+        dets: DetectionBatch,
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        # Established tracks choose first, tentative ones share what is left.
+        if slots.size == 0:
+            return _EMPTY, _EMPTY
+        cost = self.gate.costs(x, p, dets.z, dets.r)
+        if not self.config.confirmed_first:
+            return self.associator.associate(cost)
+        tentative = self._table.status[slots] == TENTATIVE
+        first = np.flatnonzero(~tentative)
+        second = np.flatnonzero(tentative)
+        r1, c1 = self.associator.associate(cost[first])
+        rest = cost[second]
+        rest[:, c1] = np.inf
+        r2, c2 = self.associator.associate(rest)
+        return np.concatenate([first[r1], second[r2]]), np.concatenate([c1, c2])
+
+    def _absorb(
+        self,
+        slots: NDArray[np.intp],
+        x: NDArray[np.float64],
+        p: NDArray[np.float64],
+        dets: DetectionBatch,
+        index: NDArray[np.intp],
+        t: float,
+        sensor: int,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        # Kalman update, class fusion, group size and sensor set for the tracks that got a hit.
+        if slots.size == 0:
+            return x, p
+        table = self._table
+        x_post, p_post = kalman.update(x, p, dets.z[index], dets.r[index])
+        table.x[slots], table.p[slots] = x_post, p_post
+        table.t[slots] = t
+        table.class_p[slots] = self.fuser.fuse(
+            table.class_p[slots], dets.declared[index], dets.confidence[index]
+        )
+        g_new, g_old = dets.group_size[index], table.group[slots]
+        a = self.config.group_size_smoothing
+        blended = np.where(np.isnan(g_old), g_new, (1 - a) * g_old + a * g_new)
+        table.group[slots] = np.where(np.isnan(g_new), g_old, blended)
+        table.add_sensor(slots, sensor)
+        for slot, i in zip(slots.tolist(), index.tolist(), strict=True):
+            table.last_key[slot] = dets.detections[i].key
+        return x_post, p_post
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _run(self, scans: list[Scan]) -> list[TrackState]:
+        out: list[TrackState] = []
+        for scan in scans:
+            out += self._scan(scan)
+        return out
+
+    def _reject(self, batch: DetectionBatch, mask: NDArray[np.bool_], reason: str) -> None:
+        if not mask.any():
+            return
+        self._rejected += [Rejection(batch.detections[i], reason) for i in np.flatnonzero(mask)]
+
+    def _new_ids(self, n: int) -> list[str]:
+        first = self._next_id
+        self._next_id += n
+        return [f"{self.id_prefix}{i}" for i in range(first, first + n)]
+
+    def _delete(
+        self,
+        slots: NDArray[np.intp],
+        doomed: NDArray[np.bool_],
+        t: float,
+        x: NDArray[np.float64] | None = None,
+        p: NDArray[np.float64] | None = None,
+    ) -> list[TrackState]:
+        if not doomed.any():
+            return []
+        gone = slots[doomed]
+        if x is None or p is None:
+            x, p = self.predictor.predict(self._table, gone, t)
+        else:
+            x, p = x[doomed], p[doomed]
+        self._table.release(gone)
+        return self._states(gone, x, p, t)
+
+    def _states(
+        self,
+        slots: NDArray[np.intp],
+        x: NDArray[np.float64],
+        p: NDArray[np.float64],
+        t: float | None,
+    ) -> list[TrackState]:
+        if slots.size == 0:
+            return []
+        if self.config.report_tentative is False:
+            keep = self._table.status[slots] != TENTATIVE
+            slots, x, p = slots[keep], x[keep], p[keep]
+        table = self._table
+        probs = table.class_p[slots]
+        best = probs.argmax(axis=1)
+        sure = probs[np.arange(slots.size), best] >= self.config.class_decision_threshold
+        times = np.full(slots.size, t) if t is not None else table.t[slots]
+        names = [c.value for c in HIDDEN_CLASSES]
+        stamp: dict[float, datetime] = {}
+        out = []
+        for slot, xs, cov, pr, b, ok, tt, g in zip(
+            slots.tolist(),
+            x.tolist(),
+            p.reshape(-1, 16).tolist(),
+            probs.tolist(),
+            best.tolist(),
+            sure.tolist(),
+            times.tolist(),
+            table.group[slots].tolist(),
+            strict=True,
+        ):
+            when = stamp.get(tt)
+            if when is None:
+                when = stamp[tt] = datetime.fromtimestamp(tt, UTC)
+            out.append(
+                TrackState(
+                    track_id=table.ids[slot],
+                    time=when,
+                    x=xs[0],
+                    y=xs[1],
+                    vx=xs[2],
+                    vy=xs[3],
+                    covariance=tuple(cov),
+                    target_class=HIDDEN_CLASSES[b] if ok else TargetClass.UNKNOWN,
+                    class_probabilities=dict(zip(names, pr, strict=True)),
+                    group_size=None if g != g else max(1, round(g)),
+                    status=STATUS_BY_CODE[table.status[slot]],
+                    hits=int(table.hits[slot]),
+                    misses=int(table.misses[slot]),
+                    sensors=table.sensors_of[slot],
+                    last_detection=table.last_key[slot],
+                )
+            )
+        return out
