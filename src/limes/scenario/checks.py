@@ -11,6 +11,7 @@ import shapely
 from limes.scenario.errors import Problem
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Position
+from limes.scenario.terrain import check_terrain_source
 
 # Chainages may overshoot the measured length by this much: the length depends on the frame,
 # and a user copies it from `limes scenario show` rounded to 0.1 km.
@@ -25,9 +26,11 @@ def check_scenario(sc: Scenario) -> list[Problem]:
         *_check_line(sc),
         *_check_unique(sc),
         *_check_sectors(sc),
+        *_check_stretches(sc),
         *_check_barriers(sc),
         *_check_sensors(sc),
         *_check_units(sc),
+        *check_terrain_source(sc),
     ]
 
 
@@ -45,6 +48,7 @@ def _check_unique(sc: Scenario) -> Iterator[Problem]:
     groups: list[tuple[str, list[str]]] = [
         ("controllers", [c.name for c in spec.controllers]),
         ("sectors", [s.name for s in spec.sectors]),
+        ("stretches", [s.name for s in spec.stretches]),
         ("barriers", [b.id for b in spec.barriers]),
         ("sensor_models", [m.name for m in spec.sensor_models]),
         ("sensors", [s.id for s in spec.sensors]),
@@ -114,6 +118,11 @@ def _check_sectors(sc: Scenario) -> Iterator[Problem]:
             f"gap: the sectors end before the border does ({sc.length_km:.1f} km)",
             last.to_km,
         )
+
+
+def _check_stretches(sc: Scenario) -> Iterator[Problem]:
+    for i, s in enumerate(sc.spec.stretches):
+        yield from _check_interval(sc, f"stretches[{i}]", s.from_km, s.to_km)
 
 
 def _check_barriers(sc: Scenario) -> Iterator[Problem]:

@@ -244,8 +244,15 @@ class SyntheticTerrain(Model):
     slope_m_per_km: tuple[float, float] = Field(
         default=(0.0, 0.0), description="regional tilt: metres per km toward +x and +y"
     )
-    roughness_m: NonNeg = 10.0
-    roughness_scale_m: Positive = 2000.0
+    roughness_m: NonNeg = Field(
+        default=10.0, description="amplitude of the coarsest octave of roughness, metres"
+    )
+    roughness_scale_m: Positive = Field(
+        default=2000.0, description="cell size of the coarsest octave of roughness, metres"
+    )
+    octaves: Annotated[int, Field(ge=0, le=12)] = Field(
+        default=4, description="octaves of roughness, each half the size and amplitude"
+    )
     features: list[TerrainFeature] = Field(default_factory=list)
 
 
@@ -286,6 +293,13 @@ class Sector(Interval):
     channel: str | None = Field(
         default=None, description="coordination channel; defaults to the controller's"
     )
+
+
+class Stretch(Interval):
+    """A named chainage interval worth reporting on, e.g. a vulnerable section to be closed."""
+
+    name: str
+    note: str = ""
 
 
 # --- barriers -------------------------------------------------------------------------------
@@ -478,6 +492,7 @@ class ScenarioSpec(Model):
     terrain: Terrain
     controllers: list[Controller] = Field(min_length=1)
     sectors: list[Sector] = Field(min_length=1)
+    stretches: list[Stretch] = Field(default_factory=list)
     barriers: list[Barrier] = Field(default_factory=list)
     sensor_models: list[SensorModel] = Field(default_factory=list)
     sensors: list[Sensor] = Field(default_factory=list)
