@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -28,6 +29,7 @@ from limes.analysis.outputs import (
     write_outputs,
 )
 from limes.analysis.result import Assessment, KmResult, Raster, Run, Weakness
+from limes.geo.grid import Grid
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
 
@@ -308,12 +310,16 @@ def test_gdal_reads_the_geotiff(written: dict[str, Path], scenario: Scenario) ->
 
 
 def test_large_geotiff_is_tiled_and_identical(scenario: Scenario, tmp_path: Path) -> None:
-    rasters, _ = make_rasters(scenario, 10.0, 1.0)
-    raster = rasters["time_to_goal_s"]
+    grid = Grid.north_up(-6000.0, -7000.0, 6000.0, 7000.0, 20.0)  # 600 × 700 cells
+    rng = np.random.default_rng(7)
+    data = rng.random(grid.shape).astype(np.float32) * 900
+    data[rng.random(grid.shape) < 0.2] = np.nan
+    raster = Raster("time_to_goal_s", "s", grid, data)
     path = write_geotiff(raster, scenario, tmp_path / "big.tif")
     with rasterio.open(path) as ds:
         assert ds.block_shapes == [(256, 256)]
-        assert np.array_equal(ds.read(1), raster.data, equal_nan=True)
+        assert ds.transform == grid.transform
+        assert np.array_equal(ds.read(1), data, equal_nan=True)
 
 
 def test_a_raster_that_does_not_fit_its_grid_is_refused(
@@ -333,10 +339,16 @@ def run_of(p: list[float], step: float = 1.0) -> Run:
     return Run(Mode.FOOT, Light.DAY, km, [])
 
 
+@functools.cache
+def shared_scenario() -> Scenario:
+    """One scenario for every hypothesis example (fixtures are per test, not per example)."""
+    return make_scenario()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=14))  # the line is 13.5 km
 def test_weak_stretches_cover_exactly_the_weak_km(p: list[float]) -> None:
-    sc = make_scenario()
+    sc = shared_scenario()
     stretches = weak_stretches(run_of(p), sc)
     covered = [k.chainage_km for s in stretches for k in s.km]
     assert covered == [float(i) for i, pi in enumerate(p) if pi < 0.5]
