@@ -4,13 +4,12 @@ Used by the MQTT door (one message) and the HTTP door (one body). Sizes are chec
 parsing; types are strict (`"12"` is not a number, `12.0` is not an integer, `true` is neither);
 NaN and infinities are rejected; each item of a batch is checked on its own, so one bad item
 does not cost the others. The JSON Schema published at `docs/schemas/detection.schema.json` is
-generated from these models (`python -m limes.ops.ingest.json_format PATH` rewrites it).
+generated from these models; `write_detection_schema()` rewrites it after a model change.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -265,13 +264,3 @@ def _kind(value: object) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(value), "a number" if isinstance(value, int | float) else "null"
     )
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Rewrite the published schema file: `python -m limes.ops.ingest.json_format [PATH]`."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    write_detection_schema(args[0] if args else SCHEMA_PATH)
-
-
-if __name__ == "__main__":
-    main()
