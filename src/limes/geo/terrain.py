@@ -9,6 +9,7 @@ smooth roughness and named landforms (ridges, hills, valleys, wadis, rivers, pla
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -235,7 +236,9 @@ def roughness(x: FloatArray, y: FloatArray, ground: SyntheticGround) -> FloatArr
     keys = rng.integers(1, 2**62, size=ground.octaves, dtype=np.int64).astype(np.uint64)
     scale, amp = ground.roughness_scale_m, ground.roughness_m
     for k in range(ground.octaves):
-        out = out + amp * _value_noise(x / scale + offsets[k, 0], y / scale + offsets[k, 1], keys[k])
+        out = out + amp * _value_noise(
+            x / scale + offsets[k, 0], y / scale + offsets[k, 1], keys[k]
+        )
         scale, amp = scale / 2.0, amp / 2.0
     return out
 
@@ -307,7 +310,7 @@ def _distance_to_path(path: FloatArray, x: FloatArray, y: FloatArray, reach: flo
         d[near] = np.hypot(px - path[0, 0], py - path[0, 1])
         return d
     best = np.full(px.shape, np.inf)
-    for (ax, ay), (bx, by) in zip(path[:-1], path[1:], strict=True):
+    for (ax, ay), (bx, by) in itertools.pairwise(path):
         dx, dy = bx - ax, by - ay
         seg2 = dx * dx + dy * dy
         t = np.clip(((px - ax) * dx + (py - ay) * dy) / seg2, 0.0, 1.0) if seg2 > 0 else 0.0

@@ -113,21 +113,36 @@ def check_terrain_source(scenario: Scenario) -> list[Problem]:
         return [Problem("terrain.file", str(exc), str(path))]
     # The footprint's edges, densified, in the frame: straight edges in the DEM's CRS bend.
     t = np.linspace(0.0, 1.0, 101)
-    ring_x = np.concatenate([left + (right - left) * t, np.full_like(t, right),
-                             right - (right - left) * t, np.full_like(t, left)])
-    ring_y = np.concatenate([np.full_like(t, bottom), bottom + (top - bottom) * t,
-                             np.full_like(t, top), top - (top - bottom) * t])
+    ring_x = np.concatenate(
+        [
+            left + (right - left) * t,
+            np.full_like(t, right),
+            right - (right - left) * t,
+            np.full_like(t, left),
+        ]
+    )
+    ring_y = np.concatenate(
+        [
+            np.full_like(t, bottom),
+            bottom + (top - bottom) * t,
+            np.full_like(t, top),
+            top - (top - bottom) * t,
+        ]
+    )
     to_frame = Transformer.from_crs(crs, scenario.frame.crs, always_xy=True)
     fx, fy = to_frame.transform(ring_x, ring_y)
     footprint = shapely.Polygon(np.column_stack([fx, fy]))
     if not footprint.is_valid or not np.isfinite([fx, fy]).all():
-        return [Problem("terrain.file", "the DEM's footprint cannot be placed in the frame",
-                        str(path))]
+        return [
+            Problem("terrain.file", "the DEM's footprint cannot be placed in the frame", str(path))
+        ]
     strip = scenario.strip_polygon()
     missing = strip.difference(footprint)
     if missing.area <= 1e-6 * strip.area:
         return []
-    return [_missing_problem(scenario, missing, path, _lonlat_bounds(crs, left, bottom, right, top))]
+    return [
+        _missing_problem(scenario, missing, path, _lonlat_bounds(crs, left, bottom, right, top))
+    ]
 
 
 def _uncovered_strip(scenario: Scenario, dem: Dem, path: Path) -> Problem | None:
@@ -182,9 +197,21 @@ def _lonlat_bounds(
     crs: CRS, left: float, bottom: float, right: float, top: float
 ) -> tuple[float, float, float, float]:
     t = np.linspace(0.0, 1.0, 21)
-    xs = np.concatenate([left + (right - left) * t, left + (right - left) * t,
-                         np.full_like(t, left), np.full_like(t, right)])
-    ys = np.concatenate([np.full_like(t, bottom), np.full_like(t, top),
-                         bottom + (top - bottom) * t, bottom + (top - bottom) * t])
+    xs = np.concatenate(
+        [
+            left + (right - left) * t,
+            left + (right - left) * t,
+            np.full_like(t, left),
+            np.full_like(t, right),
+        ]
+    )
+    ys = np.concatenate(
+        [
+            np.full_like(t, bottom),
+            np.full_like(t, top),
+            bottom + (top - bottom) * t,
+            bottom + (top - bottom) * t,
+        ]
+    )
     lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(xs, ys)
     return float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))

@@ -1,0 +1,261 @@
+"""The `limes` command: one thin function per verb over the public functions of the modules.
+
+User errors (a bad scenario, a file that cannot be written) are printed as plain messages and
+exit with status 2; a traceback is a bug. Heavy modules are imported inside the verbs so that
+`limes --help` and `limes scenario show` start fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from limes.scenario.summary import ScenarioSummary
+
+USER_ERROR = 2
+
+app = typer.Typer(
+    name="limes",
+    help="Plan, watch, share and exercise the defence of a long land border.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenario_app = typer.Typer(
+    help="Scenarios: the digital twin of a border (line, sectors, barriers, sensors, units).",
+    no_args_is_help=True,
+)
+app.add_typer(scenario_app, name="scenario")
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _version() -> str:
+    try:
+        return version("limes")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"limes {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plan, watch, share and exercise the defence of a long land border."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into a clean message and exit status 2."""
+    from limes.scenario.errors import ScenarioError
+
+    try:
+        yield
+    except ScenarioError as exc:
+        err.print(exc.render(), markup=False)
+        raise typer.Exit(USER_ERROR) from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        err.print(f"error: {exc.strerror or exc}{where}", markup=False)
+        raise typer.Exit(USER_ERROR) from None
+
+
+# --- limes scenario … -----------------------------------------------------------------------
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="NAME|FILE",
+        help="A built-in scenario name (see `limes scenario list`) or a scenario YAML file.",
+    ),
+]
+
+
+class ExportFormat(StrEnum):
+    GEOJSON = "geojson"
+    GPKG = "gpkg"
+
+
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """List the scenarios shipped with limes."""
+    from limes.scenario.load import builtin_names, load_scenario
+
+    with user_errors():
+        table = Table("name", "title", "length km")
+        for name in builtin_names():
+            sc = load_scenario(name)
+            table.add_row(name, sc.spec.title, f"{sc.length_km:.1f}")
+        out.print(table)
+
+
+@scenario_app.command("show")
+def scenario_show(scenario: ScenarioArg) -> None:
+    """Summarise a scenario: length, sectors, barriers and closure, sensors, units."""
+    from limes.scenario.load import load_scenario
+    from limes.scenario.summary import summarize
+
+    with user_errors():
+        _print_summary(summarize(load_scenario(scenario)))
+
+
+@scenario_app.command("validate")
+def scenario_validate(scenario: ScenarioArg) -> None:
+    """Check a scenario file: print 'valid' and its summary line, or every problem (exit 2).
+
+    Each problem reads FILE:LINE: FIELD PATH: REASON (got VALUE).
+    """
+    from limes.scenario.load import load_scenario
+    from limes.scenario.summary import summarize
+
+    with user_errors():
+        summary = summarize(load_scenario(scenario))
+        out.print(f"valid: {summary.line()}", markup=False)
+
+
+@scenario_app.command("export")
+def scenario_export(
+    scenario: ScenarioArg,
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write (replaced if it exists).")
+    ],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="geojson: one FeatureCollection, each feature with a `layer` property; "
+            "gpkg: a GeoPackage with one layer per kind of feature.",
+        ),
+    ] = ExportFormat.GEOJSON,
+) -> None:
+    """Export a scenario's line, sectors, barriers, sensors, units, roads, places and
+    controllers as map layers in WGS84."""
+    from limes.scenario.export import export_geojson, export_gpkg
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        if fmt is ExportFormat.GEOJSON:
+            n = export_geojson(sc, out_path)
+        else:
+            n = sum(export_gpkg(sc, out_path).values())
+        out.print(f"wrote {n} features to {out_path}", markup=False)
+
+
+def _print_summary(s: ScenarioSummary) -> None:
+    out.print(f"[bold]{s.title}[/bold] ({s.name})")
+    out.print(
+        f"border length {s.length_km:.1f} km; inside {s.inside_name}, outside {s.outside_name}; "
+        f"terrain {s.terrain}",
+        markup=False,
+    )
+    if s.demonstration_note:
+        out.print(f"note: {s.demonstration_note}", markup=False, style="italic")
+
+    t = Table(title="Sectors", title_justify="left")
+    for col in ("sector", "command", "km", "length km", "far side", "channel"):
+        t.add_column(col, justify="right" if "km" in col else "left")
+    for sec in s.sectors:
+        t.add_row(
+            sec.name,
+            sec.command,
+            f"{sec.from_km:g}–{sec.to_km:g}",
+            f"{sec.length_km:.1f}",
+            sec.far_side,
+            sec.channel,
+        )
+    out.print(t)
+
+    t = Table(title="Km held per command", title_justify="left")
+    t.add_column("command")
+    t.add_column("km", justify="right")
+    for command, km in s.km_by_command.items():
+        t.add_row(command, f"{km:.1f}")
+    out.print(t)
+
+    t = Table(title="Barriers per sector (km of line, union per status)", title_justify="left")
+    for col in ("sector", "built", "under construction", "planned", "by kind (built km)"):
+        t.add_column(col, justify="left" if col.startswith(("sector", "by")) else "right")
+    for sec in s.sectors:
+        kinds = ", ".join(f"{k} {v.built:.0f}" for k, v in sec.barriers_by_kind.items() if v.built)
+        t.add_row(
+            sec.name,
+            f"{sec.barriers.built:.1f}",
+            f"{sec.barriers.under_construction:.1f}",
+            f"{sec.barriers.planned:.1f}",
+            kinds or "-",
+        )
+    t.add_row(
+        "all",
+        f"{s.barriers.built:.1f}",
+        f"{s.barriers.under_construction:.1f}",
+        f"{s.barriers.planned:.1f}",
+        ", ".join(f"{k} {v.built:.0f}" for k, v in s.barriers_by_kind.items() if v.built) or "-",
+        style="bold",
+    )
+    out.print(t)
+
+    if s.stretches:
+        t = Table(title="Stretches: closure", title_justify="left")
+        for col in ("stretch", "km", "closed km", "under construction km", "planned km", "open km"):
+            t.add_column(col, justify="left" if col == "stretch" else "right")
+        for st in s.stretches:
+            t.add_row(
+                st.name,
+                f"{st.from_km:g}–{st.to_km:g}",
+                f"{st.closed_km:.0f} of {st.length_km:.0f}",
+                f"{st.under_construction_km:.0f}",
+                f"{st.planned_km:.0f}",
+                f"{st.open_km:.0f}",
+            )
+        out.print(t)
+
+    sensor_kinds = sorted({k for sec in s.sectors for k in sec.sensors_by_kind})
+    t = Table(title="Sensors per sector", title_justify="left")
+    t.add_column("sector")
+    for k in sensor_kinds:
+        t.add_column(k, justify="right")
+    t.add_column("total", justify="right")
+    for sec in s.sectors:
+        counts = [sec.sensors_by_kind.get(k, 0) for k in sensor_kinds]
+        t.add_row(sec.name, *map(str, counts), str(sum(counts)))
+    totals = [s.sensors_by_kind.get(k, 0) for k in sensor_kinds]
+    t.add_row("all", *map(str, totals), str(sum(totals)), style="bold")
+    out.print(t)
+
+    units = ", ".join(f"{n} {k}" for k, n in s.units_by_kind.items()) or "none"
+    out.print(
+        f"units: {units}; roads: {s.roads}; places: {s.places}; threat profiles: {s.threats}",
+        markup=False,
+    )
+
+
+def main() -> None:
+    """Entry point of the `limes` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
