@@ -20,11 +20,18 @@ NOW = datetime(2025, 3, 1, 21, 0, 0, tzinfo=UTC)
 
 # Invented sensor positions near Al-Qaim (labelled as such: not real assets).
 SENSORS = {
-    "tower-1": SensorInfo("tower-1", 41.00, 34.40, position_sd_m=25.0, range_m=10_000.0,
-                          bearing_sd_deg=1.0, range_sd_m=20.0),
+    "tower-1": SensorInfo(
+        "tower-1",
+        41.00,
+        34.40,
+        position_sd_m=25.0,
+        range_m=10_000.0,
+        bearing_sd_deg=1.0,
+        range_sd_m=20.0,
+    ),
     "radar-2": SensorInfo("radar-2", 41.20, 34.50, position_sd_m=50.0, range_m=20_000.0),
     "op-3": SensorInfo("op-3", 40.80, 34.30, position_sd_m=100.0),
-}  # fmt: skip
+}
 AREA = box(40.5, 34.0, 41.5, 34.8)
 FRAME = Frame.transverse_mercator(41.0, 34.4)  # built once: pyproj transformers are slow to make
 

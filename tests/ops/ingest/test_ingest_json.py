@@ -18,7 +18,7 @@ from ingest_fixtures import DROP, NOW, good_item, good_json, make_context
 
 from limes.ops.detection import Detection
 from limes.ops.ingest.context import IngestContext, IngestLimits
-from limes.ops.ingest.dead_letter import RejectReason, Rejection
+from limes.ops.ingest.dead_letter import Rejection, RejectReason
 from limes.ops.ingest.json_format import detection_json_schema, parse_json_message
 
 FUZZ_EXAMPLES = int(os.environ.get("LIMES_FUZZ_EXAMPLES", "150"))
@@ -43,13 +43,25 @@ def test_one_good_detection() -> None:
     assert rejections == [] and len(detections) == 1
     d = detections[0]
     assert (d.sensor_id, d.seq, d.lon, d.lat, d.confidence, d.group_size) == (
-        "tower-1", 1, 41.015, 34.41, 0.8, 3,
-    )  # fmt: skip
+        "tower-1",
+        1,
+        41.015,
+        34.41,
+        0.8,
+        3,
+    )
 
 
 def test_polar_detection_in_json() -> None:
-    data = good_json(lon=DROP, lat=DROP, position_sd_m=DROP, bearing_deg=45.0, range_m=3000.0,
-                     bearing_sd_deg=1.0, range_sd_m=20.0)  # fmt: skip
+    data = good_json(
+        lon=DROP,
+        lat=DROP,
+        position_sd_m=DROP,
+        bearing_deg=45.0,
+        range_m=3000.0,
+        bearing_sd_deg=1.0,
+        range_sd_m=20.0,
+    )
     detections, _ = parse(data)
     assert detections[0].var_xy < 0  # north-east: the long (cross-range) axis runs NW-SE
 
@@ -112,7 +124,7 @@ def test_bad_message_is_rejected_with_its_reason_and_field(
 def test_oversize_message_is_rejected_before_parsing() -> None:
     ctx = make_context(IngestLimits(max_message_bytes=300, dead_letter_keep_bytes=16))
     data = b"{" + b" " * 400  # would be malformed if it were read
-    detections, rejections = parse(data, ctx)
+    _detections, rejections = parse(data, ctx)
     assert [r.reason for r in rejections] == [RejectReason.OVERSIZE]
     assert rejections[0].payload == data[:16] and "400" not in rejections[0].detail
     assert parse(good_json(), ctx)[0]  # a good message right after is still taken
@@ -174,11 +186,19 @@ def test_published_schema_file_equals_the_generated_schema() -> None:
 def test_schema_agrees_with_the_parser_on_shape() -> None:
     jsonschema_rs = pytest.importorskip("jsonschema_rs")
     validator = jsonschema_rs.validator_for(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
-    good = [good_item(), {"detections": [good_item(), good_item(seq=2)]},
-            good_item(lon=DROP, lat=DROP, bearing_deg=5.0, range_m=10.0)]  # fmt: skip
-    bad = [good_item(seq="1"), good_item(extra=True), good_item(lon=DROP),
-           good_item(bearing_deg=5.0, range_m=10.0), good_item(confidence=2),
-           {"detections": [good_item(seq=-1)]}]  # fmt: skip
+    good = [
+        good_item(),
+        {"detections": [good_item(), good_item(seq=2)]},
+        good_item(lon=DROP, lat=DROP, bearing_deg=5.0, range_m=10.0),
+    ]
+    bad = [
+        good_item(seq="1"),
+        good_item(extra=True),
+        good_item(lon=DROP),
+        good_item(bearing_deg=5.0, range_m=10.0),
+        good_item(confidence=2),
+        {"detections": [good_item(seq=-1)]},
+    ]
     for message in good:
         assert validator.is_valid(message), message
         assert parse(json.dumps(message).encode())[1] == []
@@ -198,12 +218,12 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-field_names = st.sampled_from(list(good_item()) + ["bearing_deg", "range_m", "range_sd_m",
-                                                    "bearing_sd_deg", "detections"])  # fmt: skip
+field_names = st.sampled_from(
+    [*list(good_item()), "bearing_deg", "range_m", "range_sd_m", "bearing_sd_deg", "detections"]
+)
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=400))
 def test_fuzz_json_parser_never_raises_on_bytes(data: bytes) -> None:
     detections, rejections = parse(data)
@@ -212,10 +232,8 @@ def test_fuzz_json_parser_never_raises_on_bytes(data: bytes) -> None:
         assert json.loads(data) == {"detections": []}
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
-@given(changes=st.dictionaries(field_names, json_values, max_size=3),
-       batch=st.booleans())  # fmt: skip
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.dictionaries(field_names, json_values, max_size=3), batch=st.booleans())
 def test_fuzz_json_parser_on_mutated_messages(changes: dict[str, Any], batch: bool) -> None:
     item = {**good_item(), **changes}
     body = json.dumps({"detections": [item, good_item(seq=99)]} if batch else item).encode()

@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ingest_fixtures import NOW, SENSORS, make_context
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ingest_fixtures import NOW, SENSORS, make_context
 from pyproj import Geod
 
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.ingest.context import IngestContext, IngestLimits
-from limes.ops.ingest.dead_letter import RejectReason, Rejection
+from limes.ops.ingest.dead_letter import Rejection, RejectReason
 from limes.ops.ingest.normalise import RawReport, normalise, normalise_batch, polar_to_frame
 
 
@@ -167,8 +167,15 @@ def test_area_boundary_counts_as_inside() -> None:
 def test_polar_report_lands_on_the_geodesic_and_its_axes_follow_the_bearing(
     ctx: IngestContext,
 ) -> None:
-    report = raw(lon=None, lat=None, position_sd_m=None, bearing_deg=90.0, range_m=4000.0,
-                 bearing_sd_deg=2.0, range_sd_m=10.0)  # fmt: skip
+    report = raw(
+        lon=None,
+        lat=None,
+        position_sd_m=None,
+        bearing_deg=90.0,
+        range_m=4000.0,
+        bearing_sd_deg=2.0,
+        range_sd_m=10.0,
+    )
     d = accepted(normalise(report, ctx, source="t"))
     lon, lat, _ = Geod(ellps="WGS84").fwd(41.0, 34.4, 90.0, 4000.0)
     assert (d.lon, d.lat) == pytest.approx((lon, lat), abs=1e-9)
@@ -188,8 +195,9 @@ def test_polar_report_without_spread_uses_the_sensor_defaults(ctx: IngestContext
 
 
 def test_polar_report_beyond_the_sensors_range_is_rejected(ctx: IngestContext) -> None:
-    report = raw(lon=None, lat=None, bearing_deg=0.0, range_m=10_100.0, range_sd_m=10.0,
-                 bearing_sd_deg=0.5)  # fmt: skip
+    report = raw(
+        lon=None, lat=None, bearing_deg=0.0, range_m=10_100.0, range_sd_m=10.0, bearing_sd_deg=0.5
+    )
     assert rejected(normalise(report, ctx, source="t")).reason is RejectReason.OUT_OF_RANGE
     within = replace(report, range_m=10_020.0)  # inside range + 3 sigma
     accepted(normalise(within, ctx, source="t"))
@@ -199,8 +207,15 @@ def test_wide_bearing_error_that_exceeds_the_position_limit_is_rejected(
     ctx: IngestContext,
 ) -> None:
     # 9 km at 40 degrees one-sigma: cross-range sd ~6.3 km > 5 km limit.
-    report = raw(sensor_id="radar-2", lon=None, lat=None, bearing_deg=270.0, range_m=9000.0,
-                 bearing_sd_deg=40.0, range_sd_m=30.0)  # fmt: skip
+    report = raw(
+        sensor_id="radar-2",
+        lon=None,
+        lat=None,
+        bearing_deg=270.0,
+        range_m=9000.0,
+        bearing_sd_deg=40.0,
+        range_sd_m=30.0,
+    )
     assert rejected(normalise(report, ctx, source="t")).reason is RejectReason.BAD_UNCERTAINTY
 
 
@@ -237,8 +252,12 @@ def test_polar_covariance_matches_a_monte_carlo_of_the_same_transform(
     if sensor_lon != 41.0:
         s, c = np.sin(np.radians(bearing)), np.cos(np.radians(bearing))
         vr, vt = sd_range**2, (rng * np.radians(sd_bearing)) ** 2
-        naive = np.array([[vr * s * s + vt * c * c, (vr - vt) * s * c],
-                          [(vr - vt) * s * c, vr * c * c + vt * s * s]])  # fmt: skip
+        naive = np.array(
+            [
+                [vr * s * s + vt * c * c, (vr - vt) * s * c],
+                [(vr - vt) * s * c, vr * c * c + vt * s * s],
+            ]
+        )
         assert np.linalg.norm(sample - naive) / np.linalg.norm(sample) > error
 
 
@@ -272,7 +291,7 @@ def test_any_in_area_position_from_a_rangeless_sensor_is_accepted_with_its_varia
     d = accepted(
         normalise(
             raw(sensor_id="op-3", lon=lon, lat=lat, position_sd_m=sd), make_context(), source="t"
-        )  # fmt: skip
+        )
     )
     assert d.var_xx == pytest.approx(sd * sd) and d.var_xy == 0.0
 

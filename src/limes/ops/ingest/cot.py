@@ -185,8 +185,9 @@ def _fallback_seq(uid: str, time_text: str) -> int:
 def cot_report(event: ET.Element, ctx: IngestContext, payload: bytes) -> RawReport:
     """The raw report one parsed `<event>` carries (checks that need the XML happen here)."""
     if event.tag != "event":
-        raise ReportError(RejectReason.MALFORMED, f"document: root is <{shorten(event.tag)}>, "
-                          "not <event>")  # fmt: skip
+        raise ReportError(
+            RejectReason.MALFORMED, f"document: root is <{shorten(event.tag)}>, not <event>"
+        )
     cot_type = _attr(event, "type", "event") or ""
     type_class = cot_type_class(cot_type)
     how = _attr(event, "how", "event") or ""
@@ -223,8 +224,9 @@ def cot_report(event: ET.Element, ctx: IngestContext, payload: bytes) -> RawRepo
     if limes is not None:
         seq = _int(limes.get("seq"), "detail/limes@seq", RejectReason.BAD_SEQUENCE)
         target_class = limes.get("class") or type_class
-        confidence = _float(limes.get("confidence"), "detail/limes@confidence",
-                            RejectReason.BAD_CONFIDENCE)  # fmt: skip
+        confidence = _float(
+            limes.get("confidence"), "detail/limes@confidence", RejectReason.BAD_CONFIDENCE
+        )
         group = _int(limes.get("group"), "detail/limes@group", RejectReason.BAD_GROUP_SIZE)
     if seq is None:
         seq = _fallback_seq(event.get("uid", ""), time_text)

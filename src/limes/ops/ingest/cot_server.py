@@ -158,8 +158,10 @@ class CotServer:
             rejection = Rejection(
                 RejectReason.OVERSIZE,
                 f"event: over the {limits.max_event_bytes} byte limit; skipped to the next event",
-                source, self.ctx.now(), head,
-            )  # fmt: skip
+                source,
+                self.ctx.now(),
+                head,
+            )
             self._deliver(IngestOutcome.rejected(rejection), source)
 
         splitter = CotStreamSplitter(

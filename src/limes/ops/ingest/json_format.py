@@ -28,12 +28,16 @@ SCHEMA_PATH = "docs/schemas/detection.schema.json"
 
 _EITHER_POSITION: dict[str, Any] = {
     "oneOf": [
-        {"required": ["lon", "lat"], "not": {"anyOf": [{"required": ["bearing_deg"]},
-                                                       {"required": ["range_m"]}]}},
-        {"required": ["bearing_deg", "range_m"], "not": {"anyOf": [{"required": ["lon"]},
-                                                                   {"required": ["lat"]}]}},
+        {
+            "required": ["lon", "lat"],
+            "not": {"anyOf": [{"required": ["bearing_deg"]}, {"required": ["range_m"]}]},
+        },
+        {
+            "required": ["bearing_deg", "range_m"],
+            "not": {"anyOf": [{"required": ["lon"]}, {"required": ["lat"]}]},
+        },
     ]
-}  # fmt: skip
+}
 
 
 class DetectionIn(BaseModel):
@@ -52,9 +56,11 @@ class DetectionIn(BaseModel):
         pattern=SENSOR_ID_PATTERN, description="The reporting sensor's id, as in the scenario."
     )
     seq: int = Field(
-        ge=0, le=MAX_SEQ, description="The sensor's message sequence number; (sensor_id, seq) "
-        "identifies a report, and a repeat is dropped as a duplicate."
-    )  # fmt: skip
+        ge=0,
+        le=MAX_SEQ,
+        description="The sensor's message sequence number; (sensor_id, seq) "
+        "identifies a report, and a repeat is dropped as a duplicate.",
+    )
     time: str = Field(
         max_length=64,
         json_schema_extra={"format": "date-time"},

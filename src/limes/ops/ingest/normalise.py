@@ -273,9 +273,20 @@ def _check_scalars(report: RawReport, ctx: IngestContext, now: datetime) -> _Che
     sd_bearing = _sd(report, "bearing_sd_deg", report.bearing_sd_deg, sensor.bearing_sd_deg, 90.0)
     sd_range = _sd(report, "range_sd_m", report.range_sd_m, sensor.range_sd_m, top)
     return _Checked(
-        report, sensor, time, late, target_class, confidence, group, seq, True,
-        bearing, rng, sd_bearing, sd_range,
-    )  # fmt: skip
+        report,
+        sensor,
+        time,
+        late,
+        target_class,
+        confidence,
+        group,
+        seq,
+        True,
+        bearing,
+        rng,
+        sd_bearing,
+        sd_range,
+    )
 
 
 class PolarPositions(NamedTuple):
@@ -301,9 +312,11 @@ def polar_to_frame(
 ) -> PolarPositions:
     """Place bearing-and-range reports and linearise their covariance (see the module doc)."""
     slon, slat, brg, rng, sd_b, sd_r = np.broadcast_arrays(
-        *(np.asarray(v, float) for v in (sensor_lon, sensor_lat, bearing_deg, range_m,
-                                         bearing_sd_deg, range_sd_m))
-    )  # fmt: skip
+        *(
+            np.asarray(v, float)
+            for v in (sensor_lon, sensor_lat, bearing_deg, range_m, bearing_sd_deg, range_sd_m)
+        )
+    )
     lon, lat, _ = _GEOD.fwd(slon, slat, brg, rng)
     lon = np.asarray(lon, float)
     lat = np.asarray(lat, float)
@@ -338,10 +351,15 @@ def normalise_batch(
     def reject(report: RawReport, error: ReportError) -> None:
         outcome.rejections.append(
             Rejection(
-                error.reason, error.detail, source, now, report.payload, report.item,
+                error.reason,
+                error.detail,
+                source,
+                now,
+                report.payload,
+                report.item,
                 report.sensor_id[:64] or None,
             )
-        )  # fmt: skip
+        )
 
     for report in reports:
         try:
@@ -367,8 +385,9 @@ def normalise_batch(
     y = np.empty(n)
     sd_along = sd_a.copy()  # position sd along the sensor's line of sight, for the range test
     if polar.any():
-        p = polar_to_frame(ctx.frame, slon[polar], slat[polar], a[polar], b[polar], sd_a[polar],
-                           sd_b[polar])  # fmt: skip
+        p = polar_to_frame(
+            ctx.frame, slon[polar], slat[polar], a[polar], b[polar], sd_a[polar], sd_b[polar]
+        )
         lon[polar], lat[polar], x[polar], y[polar] = p.lon, p.lat, p.x, p.y
         var_xx[polar], var_xy[polar], var_yy[polar] = p.var_xx, p.var_xy, p.var_yy
         sd_along[polar] = sd_b[polar]
@@ -387,26 +406,46 @@ def normalise_batch(
         r = c.report
         where = f"{_name(r, 'lon')}/{_name(r, 'lat')}"
         if not finite[i]:
-            reject(r, ReportError(RejectReason.BAD_COORDINATES,
-                                  f"{where}: cannot be placed in the scenario frame "
-                                  f"(value {lon[i]:g}, {lat[i]:g})"))  # fmt: skip
+            reject(
+                r,
+                ReportError(
+                    RejectReason.BAD_COORDINATES,
+                    f"{where}: cannot be placed in the scenario frame "
+                    f"(value {lon[i]:g}, {lat[i]:g})",
+                ),
+            )
             continue
         if not inside[i]:
-            reject(r, ReportError(RejectReason.OUT_OF_AREA,
-                                  f"{where}: outside the scenario's area of interest "
-                                  f"(value {lon[i]:.6f}, {lat[i]:.6f})"))  # fmt: skip
+            reject(
+                r,
+                ReportError(
+                    RejectReason.OUT_OF_AREA,
+                    f"{where}: outside the scenario's area of interest "
+                    f"(value {lon[i]:.6f}, {lat[i]:.6f})",
+                ),
+            )
             continue
         if major_sd[i] > limits.max_position_sd_m:
-            reject(r, ReportError(RejectReason.BAD_UNCERTAINTY,
-                                  f"{r.path}position: one-sigma error {major_sd[i]:.0f} m is over "
-                                  f"the {limits.max_position_sd_m:g} m limit"))  # fmt: skip
+            reject(
+                r,
+                ReportError(
+                    RejectReason.BAD_UNCERTAINTY,
+                    f"{r.path}position: one-sigma error {major_sd[i]:.0f} m is over "
+                    f"the {limits.max_position_sd_m:g} m limit",
+                ),
+            )
             continue
         reach = c.sensor.range_m
         if reach is not None and distance[i] > reach + limits.range_tolerance_sd * sd_along[i]:
-            reject(r, ReportError(RejectReason.OUT_OF_RANGE,
-                                  f"{where}: {distance[i]:.0f} m from sensor "
-                                  f"{c.sensor.sensor_id!r}, "
-                                  f"beyond its {reach:g} m range"))  # fmt: skip
+            reject(
+                r,
+                ReportError(
+                    RejectReason.OUT_OF_RANGE,
+                    f"{where}: {distance[i]:.0f} m from sensor "
+                    f"{c.sensor.sensor_id!r}, "
+                    f"beyond its {reach:g} m range",
+                ),
+            )
             continue
         outcome.detections.append(
             Detection(
