@@ -10,8 +10,9 @@ Recovery rules, so one bad peer message never costs the next good one:
   instruction are garbage: skipped and counted (`garbage_bytes`, `garbage_runs`);
 - an event that grows past `max_event_bytes` is oversize: its first `keep_bytes` go to
   `on_oversize`, and everything up to the next `<event` start is skipped (`skipped_bytes`);
-- a new `<event` start inside an unfinished event means the first was truncated: it is emitted
-  as it is (the parser will reject it as malformed) and the new one is read;
+- a new `<event` start or XML declaration inside an unfinished event, or any `<` inside its
+  start tag (never legal there, even quoted), means the event was truncated: it is emitted as
+  it is (the parser will reject it as malformed) and what follows is read afresh;
 - `flush()` at the end of the connection emits an unfinished event the same way.
 Events are UTF-8 (the declaration is not passed on). A literal `</event>` inside a comment or
 CDATA section would end an event early; CoT producers do not write those.
@@ -23,8 +24,8 @@ import re
 from collections.abc import Callable
 
 _START = re.compile(rb"<event[\s/>]")
-_TAG_TOKEN = re.compile(rb"[\"'>]")
-_END_OR_RESTART = re.compile(rb"</event\s*>|<event[\s/>]")
+_TAG_TOKEN = re.compile(rb"[\"'<>]")
+_END_OR_RESTART = re.compile(rb"</event\s*>|<event[\s/>]|<\?xml")
 _NOT_GARBAGE = re.compile(rb"<\?.*?\?>|\s+", re.DOTALL)
 _PARTIAL_START = b"<event"
 
@@ -144,23 +145,24 @@ class CotStreamSplitter:
         if self._tag_end is None:
             pos = max(self._tag_pos, len(_PARTIAL_START))
             while True:
-                if self._quote is not None:
-                    close = buf.find(bytes((self._quote,)), pos)
-                    if close < 0:
-                        self._tag_pos = len(buf)
-                        return None
-                    self._quote = None
-                    pos = close + 1
-                    continue
                 token = _TAG_TOKEN.search(buf, pos)
                 if token is None:
                     self._tag_pos = len(buf)
                     return None
-                if buf[token.start()] == ord(">"):
+                char = buf[token.start()]
+                pos = token.start() + 1
+                if char == ord("<"):
+                    # '<' is never legal in a start tag, quoted or not: this event was cut off
+                    # and something new begins here.
+                    return token.start()
+                if self._quote is not None:
+                    if char == self._quote:
+                        self._quote = None
+                    continue
+                if char == ord(">"):
                     self._tag_end = token.start()
                     break
-                self._quote = buf[token.start()]
-                pos = token.start() + 1
+                self._quote = char
             if buf[self._tag_end - 1] == ord("/"):
                 return self._tag_end + 1
             self._end_pos = self._tag_end + 1
