@@ -17,8 +17,7 @@ import argparse
 import json
 import math
 import time
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -138,9 +137,7 @@ def run_stonesoup(run: SyntheticRun) -> Result:
 
     speed_var = STONESOUP_SPEED_SD**2
     initiator = MultiMeasurementInitiator(
-        prior_state=GaussianState(
-            StateVector([0, 0, 0, 0]), np.diag([0, speed_var, 0, speed_var])
-        ),
+        prior_state=GaussianState(StateVector([0, 0, 0, 0]), np.diag([0, speed_var, 0, speed_var])),
         measurement_model=measurement,
         deleter=UpdateTimeStepsDeleter(time_steps_since_update=2),
         data_associator=associator(),

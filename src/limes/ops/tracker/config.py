@@ -67,7 +67,9 @@ class TrackerConfig:
     opportunities confirm it; a tentative track that can no longer reach that is deleted.
 
     Deletion: a confirmed track that missed its latest opportunity is *coasting*; it is
-    deleted after `max_missed` opportunities in a row without a hit. Any track is deleted
+    deleted after `max_missed` opportunities in a row without a hit, or after
+    `young_max_missed` if it has fewer than `established_hits` hits (clutter that happened to
+    confirm dies fast, a track with a history is kept through a fade). Any track is deleted
     `max_coast_s` after its last update, or once its predicted position standard deviation
     exceeds `max_position_sd_m`; a tentative track after `tentative_max_coast_s` without one.
 
@@ -88,6 +90,8 @@ class TrackerConfig:
     confirm_hits: int = 2
     confirm_window: int = 3
     max_missed: int = 5
+    young_max_missed: int = 2
+    established_hits: int = 5
     tentative_max_coast_s: float = 5.0
     max_coast_s: float = 15.0
     max_position_sd_m: float = 500.0
@@ -125,8 +129,11 @@ class TrackerConfig:
                 raise ValueError(f"{name} lacks classes {missing}")
             if any(values[c] < 0 for c in HIDDEN_CLASSES):
                 raise ValueError(f"{name} must be non-negative")
-        if self.max_missed < 1:
-            raise ValueError(f"max_missed must be at least 1, got {self.max_missed}")
+        if not 1 <= self.young_max_missed <= self.max_missed:
+            raise ValueError(
+                f"need 1 <= young_max_missed <= max_missed, got {self.young_max_missed}, "
+                f"{self.max_missed}"
+            )
         for name in ("tentative_max_coast_s", "max_coast_s", "max_position_sd_m"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

@@ -59,6 +59,8 @@ class TrackDeleter:
         self.max_age = config.max_coast_s
         self.max_var = config.max_position_sd_m**2
         self.max_missed = config.max_missed
+        self.young_max_missed = config.young_max_missed
+        self.established_hits = config.established_hits
 
     def doomed(
         self,
@@ -71,6 +73,8 @@ class TrackDeleter:
         age = now - table.t[slots]
         limit = np.where(table.status[slots] == TENTATIVE, self.tentative_age, self.max_age)
         pos_var = p_pred[:, 0, 0] + p_pred[:, 1, 1]
-        missed = table.missed_run[slots] >= self.max_missed
+        young = table.hits[slots] < self.established_hits
+        allowed = np.where(young, self.young_max_missed, self.max_missed)
+        missed = table.missed_run[slots] >= allowed
         out: NDArray[np.bool_] = (age > limit) | (pos_var > self.max_var) | missed
         return out
