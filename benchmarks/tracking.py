@@ -190,8 +190,10 @@ def main() -> None:
         ours = run_limes(run)
         theirs = run_stonesoup(run)
         for name, r in (("limes", ours), ("stonesoup", theirs)):
-            print(f"{n:>7} {name:>10} {r.rate:>10.0f} {r.gospa:>8.2f} {r.localisation:>8.2f} "
-                  f"{r.missed:>8.2f} {r.false:>8.2f} {r.tracks_end:>7} {r.tracks_confirmed:>9}")  # fmt: skip
+            print(
+                f"{n:>7} {name:>10} {r.rate:>10.0f} {r.gospa:>8.2f} {r.localisation:>8.2f} "
+                f"{r.missed:>8.2f} {r.false:>8.2f} {r.tracks_end:>7} {r.tracks_confirmed:>9}"
+            )
         ratio = ours.rate / theirs.rate
         print(f"{n:>7} {'ratio':>10} {ratio:>10.1f}x  GOSPA limes/stonesoup "
               f"{ours.gospa / theirs.gospa:.3f}")  # fmt: skip
