@@ -1,0 +1,1 @@
+"""Alembic migrations of the limes schema, run programmatically by `limes.store.migrate`."""
