@@ -1,0 +1,366 @@
+"""The live pipeline: doors → dedup → tracker per sector → rules → alerts, all on the bus.
+
+```
+MQTT │ CoT TCP/UDP │ HTTP ─► submit(detections) ─► dedup ─► PartitionedTracker (by sector)
+          └──────────────► reject(rejection)          │              │
+                               │                  DETECTIONS      TRACKS ─► RuleEngine ─► ALERTS
+                           REJECTIONS (+ dead-letter sink)   UNTRACKED
+```
+
+Threads: the doors call `submit` and `reject` from their own threads (paho's network thread,
+the CoT asyncio thread, the API's workers, the ticker). `submit` and `tick` hold one lock
+while they run dedup, tracker and rules and publish, so the tracker and the rule engine only
+ever see one caller at a time and every topic's batches come out in processing order.
+Subscribers run inside that lock on the caller's thread (the `LocalBus` is synchronous): keep
+them quick or wrap them in `bus.BufferedHandler`. `reject` takes no pipeline lock (counting
+and the dead-letter sink are thread-safe), so a flood of bad messages never waits on the
+tracker. An error in the tracker or the rules propagates to the door after the detections'
+keys are forgotten by the deduplicator, so a redelivery is taken again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from limes.ops.alert import Alert
+from limes.ops.bus import Bus, LocalBus, Topic
+from limes.ops.detection import Detection
+from limes.ops.ingest.context import IngestContext
+from limes.ops.ingest.cot_server import CotServer
+from limes.ops.ingest.dead_letter import DeadLetterSink, Rejection
+from limes.ops.ingest.dedup import Deduplicator
+from limes.ops.ingest.http_batch import HttpBatchResult, ingest_http_batch
+from limes.ops.ingest.mqtt import TOPIC_PREFIX, MqttIngest
+from limes.ops.ingest_context import ingest_context
+from limes.ops.metrics import PipelineMetrics
+from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
+from limes.ops.rules import RuleEngine
+from limes.ops.tracker import PartitionedTracker, TrackerConfig, TrackState, TrackStatus
+from limes.scenario.model import Scenario
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    """How the pipeline reaches its MQTT broker (defaults: the local Mosquitto)."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = "limes-ingest"
+    clean_session: bool = False
+    manual_ack: bool = False
+    topic_prefix: str = TOPIC_PREFIX
+    username: str | None = None
+    password: str | None = None
+    keepalive_s: int = 30
+
+
+class PipelineError(RuntimeError):
+    """The pipeline's inputs could not be started or stopped as asked."""
+
+
+class Pipeline:
+    """Joins the doors, the tracker, the rules and the bus for one scenario.
+
+    `submit(detections)` and `reject(rejection)` are what the doors call; `start_inputs`
+    wires the MQTT and CoT doors to them, `ingest_http` serves the HTTP door. Alerts, track
+    states, detections and rejections are published on `bus` (a `LocalBus` by default).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        tracker_config: TrackerConfig | None = None,
+        plan: PlanLookup | None = None,
+        bus: Bus | None = None,
+        *,
+        context: IngestContext | None = None,
+        dedup: Deduplicator | None = None,
+        metrics: PipelineMetrics | None = None,
+        dead_letters: DeadLetterSink | None = None,
+        severity: SeverityPolicy | None = None,
+        latency_memory: int = 1 << 18,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.scenario = scenario
+        self.bus: Bus = bus if bus is not None else LocalBus()
+        self.context = context if context is not None else ingest_context(scenario)
+        self.dedup = dedup if dedup is not None else Deduplicator()
+        self.metrics = metrics if metrics is not None else PipelineMetrics()
+        self.dead_letters = dead_letters
+        self.tracker = PartitionedTracker(self._sector_of, tracker_config)
+        self.rules = RuleEngine(scenario, plan, severity)
+        self.wall_clock = wall_clock
+        self._sector_names = [s.name for s in scenario.spec.sectors]
+        self._sector_cache: dict[tuple[float, float], str] = {}
+        self._taken: dict[tuple[str, int], float] = {}  # detection key → when submitted
+        self._latency_memory = latency_memory
+        self._alive: set[str] = set()
+        self._lock = threading.Lock()
+        self._mqtt: MqttIngest | None = None
+        self._cot: CotServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stop_ticker = threading.Event()
+
+    # -- entry points -------------------------------------------------------------------------
+
+    def submit(self, detections: Sequence[Detection], *, deduplicated: bool = False) -> list[Alert]:
+        """Track new detections and evaluate the rules; returns (and publishes) the alerts.
+
+        `deduplicated=True` when the caller already dropped repeats with `self.dedup`.
+        """
+        taken = self.wall_clock()
+        with self._lock:
+            self.metrics.detections_in.inc(len(detections))
+            fresh = list(detections) if deduplicated else self.dedup.filter(detections)
+            if len(fresh) < len(detections):
+                self.metrics.duplicates.inc(len(detections) - len(fresh))
+            if not fresh:
+                return []
+            try:
+                self._remember(fresh, taken)
+                self.bus.publish_batch(Topic.DETECTIONS, fresh)
+                self._route(fresh)
+                states = self.tracker.update(fresh)
+                return self._after_tracking(states)
+            except BaseException:
+                self.dedup.forget([d.key for d in fresh])
+                raise
+            finally:
+                self._sector_cache.clear()
+
+    def reject(self, rejection: Rejection) -> None:
+        """Count a report a door refused, publish it and keep it as a dead letter."""
+        self.metrics.rejected.inc(reason=rejection.reason.value)
+        self.bus.publish(Topic.REJECTIONS, rejection)
+        if self.dead_letters is not None:
+            try:
+                self.dead_letters.put(rejection)
+            except Exception:
+                log.exception("dead-letter sink failed on a %s rejection", rejection.reason)
+
+    def ingest_http(
+        self,
+        body: bytes,
+        *,
+        allowed_sensors: Collection[str] | None = None,
+        source: str = "http",
+    ) -> HttpBatchResult:
+        """The HTTP door: check one body, track what passed, say what became of each item."""
+        result = ingest_http_batch(
+            body,
+            self.context,
+            on_detections=self._submit_deduplicated,
+            on_rejection=self.reject,
+            dedup=self.dedup,
+            allowed_sensors=allowed_sensors,
+            source=source,
+        )
+        if result.duplicates:
+            self.metrics.detections_in.inc(result.duplicates)
+            self.metrics.duplicates.inc(result.duplicates)
+        return result
+
+    def tick(self, now: datetime | None = None) -> list[Alert]:
+        """Move the tracker's clock to `now` (default: the ingest clock): release waiting
+        detections, coast and delete quiet tracks, and evaluate the rules on what changed."""
+        with self._lock:
+            return self._after_tracking(self.tracker.advance(now or self.context.now()))
+
+    def flush(self) -> list[Alert]:
+        """Process every detection still waiting in the tracker's reorder buffers."""
+        with self._lock:
+            return self._after_tracking(self.tracker.flush())
+
+    def tracks(self) -> list[TrackState]:
+        """The live tracks of every sector, each at its last update."""
+        with self._lock:
+            return self.tracker.tracks()
+
+    # -- the stages after the tracker ----------------------------------------------------------
+
+    def _after_tracking(self, states: list[TrackState]) -> list[Alert]:
+        untracked = self.tracker.take_rejected()
+        if untracked:
+            for r in untracked:
+                self.metrics.untracked.inc(reason=r.reason)
+            self.bus.publish_batch(Topic.UNTRACKED, untracked)
+        if not states:
+            return []
+        for s in states:
+            if s.status is TrackStatus.DELETED:
+                self._alive.discard(s.track_id)
+            else:
+                self._alive.add(s.track_id)
+        self.metrics.tracks_alive.set(len(self._alive))
+        self.bus.publish_batch(Topic.TRACKS, states)
+        alerts = self.rules.evaluate(states)
+        if alerts:
+            self._emit(alerts, states)
+        return alerts
+
+    def _emit(self, alerts: list[Alert], states: list[TrackState]) -> None:
+        last = {s.track_id: s.last_detection for s in states}
+        emitted = self.wall_clock()
+        taken = [self._taken.get(last.get(a.track_id) or ("", -1), np.nan) for a in alerts]
+        self.metrics.latency.observe_many(emitted - np.asarray(taken, dtype=float))
+        for a in alerts:
+            self.metrics.alerts.inc(rule=a.rule.value)
+        self.bus.publish_batch(Topic.ALERTS, alerts)
+
+    def _remember(self, detections: list[Detection], taken: float) -> None:
+        # When each detection came in, for the latency of the alert it may fire; bounded by
+        # dropping the oldest half (dicts keep insertion order) when full.
+        memory = self._taken
+        memory.update(dict.fromkeys((d.key for d in detections), taken))
+        if len(memory) > self._latency_memory:
+            keep = itertools.islice(memory.items(), len(memory) // 2, None)
+            self._taken = dict(keep)
+
+    # -- partitions ----------------------------------------------------------------------------
+
+    def _route(self, detections: list[Detection]) -> None:
+        # Locate the whole batch at once; the tracker then asks per detection.
+        x = np.fromiter((d.x for d in detections), float, len(detections))
+        y = np.fromiter((d.y for d in detections), float, len(detections))
+        chain, _ = self.scenario.locate(x, y)
+        index = self.scenario.sector_index(chain).tolist()
+        names = self._sector_names
+        self._sector_cache = {
+            (xi, yi): names[i] for xi, yi, i in zip(x.tolist(), y.tolist(), index, strict=True)
+        }
+
+    def _sector_of(self, x: float, y: float) -> str:
+        found = self._sector_cache.get((x, y))
+        if found is not None:
+            return found
+        chain, _ = self.scenario.locate(x, y)
+        return self._sector_names[int(self.scenario.sector_index(chain))]
+
+    # -- doors ---------------------------------------------------------------------------------
+
+    def _submit_from_door(self, detections: list[Detection]) -> None:
+        self.submit(detections)
+
+    def _submit_deduplicated(self, detections: list[Detection]) -> None:
+        self.submit(detections, deduplicated=True)
+
+    def start_inputs(
+        self,
+        mqtt: MqttSettings | bool = False,
+        cot_tcp_port: int | None = None,
+        cot_udp_port: int | None = None,
+        *,
+        cot_host: str = "127.0.0.1",
+        tick_s: float | None = None,
+        wait_s: float = 10.0,
+    ) -> None:
+        """Start the doors: MQTT (`True` for the local broker's defaults), CoT over TCP and/or
+        UDP (port 0 picks a free one), and a ticker calling `tick()` every `tick_s` seconds.
+
+        Waits up to `wait_s` for the MQTT subscription; if the broker is not there yet the
+        door keeps trying in the background and a warning is logged.
+        """
+        if self._mqtt or self._cot or self._ticker:
+            raise PipelineError("inputs already started; stop() them first")
+        if mqtt:
+            s = mqtt if isinstance(mqtt, MqttSettings) else MqttSettings()
+            self._mqtt = MqttIngest(
+                self.context,
+                self._submit_from_door,
+                self.reject,
+                host=s.host,
+                port=s.port,
+                client_id=s.client_id,
+                clean_session=s.clean_session,
+                topic_prefix=s.topic_prefix,
+                manual_ack=s.manual_ack,
+                keepalive_s=s.keepalive_s,
+                username=s.username,
+                password=s.password,
+            )
+            self._mqtt.start()
+            if not self._mqtt.wait_ready(wait_s):
+                log.warning("MQTT broker %s:%s not ready; retrying in background", s.host, s.port)
+        if cot_tcp_port is not None or cot_udp_port is not None:
+            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s)
+        if tick_s is not None:
+            if tick_s <= 0:
+                raise PipelineError(f"tick_s must be positive, got {tick_s}")
+            self._stop_ticker.clear()
+            self._ticker = threading.Thread(
+                target=self._tick_forever, args=(tick_s,), name="limes-ticker", daemon=True
+            )
+            self._ticker.start()
+
+    def _start_cot(self, host: str, tcp: int | None, udp: int | None, wait_s: float) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(
+            target=self._loop.run_forever, name="limes-cot", daemon=True
+        )
+        self._loop_thread.start()
+        self._cot = CotServer(
+            self.context, self._submit_from_door, self.reject,
+            host=host, tcp_port=tcp, udp_port=udp,
+        )  # fmt: skip
+        try:
+            asyncio.run_coroutine_threadsafe(self._cot.start(), self._loop).result(wait_s)
+        except Exception as exc:
+            self._stop_cot()
+            raise PipelineError(f"CoT door could not open on {host} (tcp {tcp}, udp {udp}): "
+                                f"{exc}") from exc  # fmt: skip
+
+    def _tick_forever(self, period_s: float) -> None:
+        while not self._stop_ticker.wait(period_s):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("pipeline tick failed")
+
+    @property
+    def mqtt(self) -> MqttIngest | None:
+        """The MQTT door, when started."""
+        return self._mqtt
+
+    @property
+    def cot(self) -> CotServer | None:
+        """The CoT door, when started (its `tcp_address` / `udp_address` say where)."""
+        return self._cot
+
+    def stop(self) -> None:
+        """Stop every door and the ticker (tracks and memory stay; inputs can start again)."""
+        if self._mqtt is not None:
+            self._mqtt.stop()
+            self._mqtt = None
+        self._stop_cot()
+        if self._ticker is not None:
+            self._stop_ticker.set()
+            self._ticker.join()
+            self._ticker = None
+
+    def _stop_cot(self) -> None:
+        loop, cot = self._loop, self._cot
+        if loop is None:
+            return
+        if cot is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(cot.stop(), loop).result(10.0)
+            except Exception:
+                log.exception("CoT door did not stop cleanly")
+        loop.call_soon_threadsafe(loop.stop)
+        if self._loop_thread is not None:
+            self._loop_thread.join()
+        loop.close()
+        self._loop, self._loop_thread, self._cot = None, None, None

@@ -1,0 +1,308 @@
+"""The crossing rules: track updates in, alerts out, evaluated over all tracks of an update at once.
+
+Rules (thresholds from `scenario.spec.rules`, never from code):
+
+- **crossing imminent**: a confirmed track outside, within `approach_zone_m` of the line, whose
+  straight course at its present velocity meets the line within `crossing_imminent_min`; the
+  alert carries the predicted chainage and the time to the line (`eta_s`).
+- **crossed**: the track's offset changed sign inward between two of its states; the crossing
+  chainage is interpolated between them. A crossing seen while the track was still tentative
+  fires when it is confirmed (unless it went back out first).
+- **intrusion**: a confirmed track inside, at most `intrusion_depth_m` from the line.
+- **loitering**: a confirmed track that has stayed within `loiter_radius_m` of one spot for
+  `loiter_s`, all the while within `barrier_proximity_m` of a barrier (built or being built).
+  The spot is the track's position when it came near the barrier, moved to where it is now
+  whenever it strays beyond the radius (and the clock restarts).
+- **vehicle at barrier**: a confirmed track classed as a vehicle within `barrier_proximity_m` of
+  a barrier that blocks vehicles.
+
+Each rule fires at most once per track (no re-arming): the alert id is a function of rule and
+track id, so a second alert could only repeat the first. A track's memory (last state, loiter
+spot, alerts fired) is dropped when the tracker reports it deleted.
+
+Tentative tracks feed the memory (their positions count for a crossing) but never fire;
+coasting states are predictions without a measurement and are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from limes.ops.alert import Alert, Rule
+from limes.ops.detection import TargetClass
+from limes.ops.plan_lookup import MODE_OF_CLASS, PlanLookup, SeverityPolicy
+from limes.ops.rules.geometry import BarrierIndex, interpolate_crossing, predict_crossings
+from limes.ops.tracker.state import TrackState, TrackStatus
+from limes.scenario.model import Scenario
+from limes.scenario.schema import Rules
+
+#: Namespace of alert ids: uuid5 of "<rule>:<track id>" in it.
+ALERT_NAMESPACE = uuid.UUID("6c0b2f53-3f0e-5d7a-9a49-6c696d657331")
+
+NAN = math.nan
+
+
+def alert_id(rule: Rule, track_id: str) -> str:
+    """The deterministic id of a rule's alert on a track (the same after a replay)."""
+    return str(uuid.uuid5(ALERT_NAMESPACE, f"{rule.value}:{track_id}"))
+
+
+@dataclass(slots=True)
+class _Memory:
+    """What the rules remember of one track between updates."""
+
+    t: float
+    chainage: float
+    offset: float
+    anchor_x: float = NAN
+    anchor_y: float = NAN
+    anchor_t: float = NAN
+    crossing_m: float = NAN  # chainage of an inward crossing not yet alerted
+    crossed_m: float = NAN  # chainage of the last inward crossing seen
+
+
+@dataclass(frozen=True)
+class _Fire:
+    rule: Rule
+    index: NDArray[np.intp]
+    chainage_m: NDArray[np.float64]
+    eta_s: NDArray[np.float64] | None = None
+    barrier: NDArray[np.intp] | None = None
+    measure: NDArray[np.float64] | None = None  # dwell s (loitering), distance m (vehicle)
+
+
+class RuleEngine:
+    """Evaluates the crossing rules on the track states of each update; remembers per track.
+
+    Not thread-safe: one pipeline thread feeds it (see `limes.ops.pipeline`).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        plan: PlanLookup | None = None,
+        policy: SeverityPolicy | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.plan = plan
+        self.policy = policy or SeverityPolicy()
+        border = scenario.border
+        self._barriers = BarrierIndex.build(border, scenario.spec.barriers)
+        self._blocking = BarrierIndex.build(border, scenario.spec.barriers, vehicles_only=True)
+        self._memory: dict[str, _Memory] = {}
+        self._fired: dict[str, set[Rule]] = {}
+
+    @property
+    def thresholds(self) -> Rules:
+        """The rule thresholds in force (the scenario's)."""
+        return self.scenario.spec.rules
+
+    @property
+    def tracks_remembered(self) -> int:
+        """Tracks the engine holds memory for."""
+        return len(self._memory)
+
+    def evaluate(self, states: Sequence[TrackState]) -> list[Alert]:
+        """Alerts fired by these track states (in the order the tracker gave them)."""
+        out: list[Alert] = []
+        for batch in _rounds(states):
+            out += self._round(batch)
+        return out
+
+    def forget(self, track_id: str) -> None:
+        """Drop a track's memory and its fired alerts."""
+        self._memory.pop(track_id, None)
+        self._fired.pop(track_id, None)
+
+    # -- one round: each track at most once -------------------------------------------------
+
+    def _round(self, states: Sequence[TrackState]) -> list[Alert]:
+        n = len(states)
+        th = self.thresholds
+        status = [s.status for s in states]
+        confirmed = np.fromiter((s is TrackStatus.CONFIRMED for s in status), bool, n)
+        measured = confirmed | np.fromiter((s is TrackStatus.TENTATIVE for s in status), bool, n)
+        t = np.fromiter((s.time.timestamp() for s in states), float, n)
+        x = np.fromiter((s.x for s in states), float, n)
+        y = np.fromiter((s.y for s in states), float, n)
+        vx = np.fromiter((s.vx for s in states), float, n)
+        vy = np.fromiter((s.vy for s in states), float, n)
+        chain, off = self.scenario.locate(x, y)
+        mem = [self._memory.get(s.track_id) for s in states]
+        prev_ch = np.fromiter((m.chainage if m else NAN for m in mem), float, n)
+        prev_off = np.fromiter((m.offset if m else NAN for m in mem), float, n)
+        ax = np.fromiter((m.anchor_x if m else NAN for m in mem), float, n)
+        ay = np.fromiter((m.anchor_y if m else NAN for m in mem), float, n)
+        at = np.fromiter((m.anchor_t if m else NAN for m in mem), float, n)
+        pending = np.fromiter((m.crossing_m if m else NAN for m in mem), float, n)
+        crossed_m = np.fromiter((m.crossed_m if m else NAN for m in mem), float, n)
+        fires: list[_Fire] = []
+
+        # Crossing imminent: outside, in the approach zone, closing, course meets the line.
+        nx, ny = self.scenario.border.inside_normal_at(chain)
+        closing = vx * nx + vy * ny
+        near = confirmed & (off < 0) & (-off <= th.approach_zone_m) & (closing > 0)
+        cand = np.flatnonzero(near)
+        if cand.size:
+            eta, meets_m = predict_crossings(
+                self.scenario.border, x[cand], y[cand], vx[cand], vy[cand],
+                th.crossing_imminent_min * 60.0,
+            )  # fmt: skip
+            ok = np.isfinite(eta)
+            fires.append(_Fire(Rule.CROSSING_IMMINENT, cand[ok], meets_m[ok], eta_s=eta[ok]))
+
+        # Crossed: offset went from outside to inside between this state and the last one.
+        went_in = measured & (prev_off < 0) & (off >= 0)
+        went_out = measured & (off < 0)
+        where_m, _ = interpolate_crossing(prev_ch, prev_off, chain, off)
+        pending = np.where(went_in, where_m, np.where(went_out, NAN, pending))
+        crossed_m = np.where(went_in, where_m, crossed_m)
+        fire = np.flatnonzero(confirmed & np.isfinite(pending))
+        fires.append(_Fire(Rule.CROSSED, fire, pending[fire]))
+        pending[fire] = NAN
+
+        # Intrusion: inside, within the depth; located at its crossing when one was seen.
+        inside = np.flatnonzero(confirmed & (off >= 0) & (off <= th.intrusion_depth_m))
+        at_in = np.where(np.isfinite(crossed_m[inside]), crossed_m[inside], chain[inside])
+        fires.append(_Fire(Rule.INTRUSION, inside, at_in))
+
+        # Loitering: the spot moves when the track strays beyond the radius near a barrier.
+        b_idx, _ = self._barriers.nearest(x, y, th.barrier_proximity_m)
+        by_barrier = measured & (b_idx >= 0)
+        strayed = ~(np.hypot(x - ax, y - ay) <= th.loiter_radius_m)  # NaN spot: strayed
+        reset = by_barrier & strayed
+        ax = np.where(by_barrier, np.where(reset, x, ax), np.where(measured, NAN, ax))
+        ay = np.where(by_barrier, np.where(reset, y, ay), np.where(measured, NAN, ay))
+        at = np.where(by_barrier, np.where(reset, t, at), np.where(measured, NAN, at))
+        loiter = np.flatnonzero(confirmed & by_barrier & (t - at >= th.loiter_s))
+        fires.append(
+            _Fire(
+                Rule.LOITERING, loiter, chain[loiter],
+                barrier=b_idx[loiter], measure=t[loiter] - at[loiter],
+            )
+        )  # fmt: skip
+
+        # Vehicle at a barrier that blocks vehicles.
+        is_vehicle = np.fromiter((s.target_class is TargetClass.VEHICLE for s in states), bool, n)
+        v_idx, v_dist = self._blocking.nearest(x, y, th.barrier_proximity_m)
+        veh = np.flatnonzero(confirmed & is_vehicle & (v_idx >= 0))
+        fires.append(
+            _Fire(
+                Rule.VEHICLE_AT_BARRIER, veh, chain[veh],
+                barrier=v_idx[veh], measure=v_dist[veh],
+            )
+        )  # fmt: skip
+
+        alerts = self._alerts(states, fires, x, y, off)
+
+        for i in np.flatnonzero(measured).tolist():
+            s = states[i]
+            self._memory[s.track_id] = _Memory(
+                float(t[i]), float(chain[i]), float(off[i]),
+                float(ax[i]), float(ay[i]), float(at[i]), float(pending[i]), float(crossed_m[i]),
+            )  # fmt: skip
+        for s in states:
+            if s.status is TrackStatus.DELETED:
+                self.forget(s.track_id)
+        return alerts
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def _alerts(
+        self,
+        states: Sequence[TrackState],
+        fires: list[_Fire],
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        off: NDArray[np.float64],
+    ) -> list[Alert]:
+        chosen: list[tuple[_Fire, int, int]] = []  # (fire, position in fire, state index)
+        for fire in fires:
+            for k, i in enumerate(fire.index.tolist()):
+                track = states[i].track_id
+                done = self._fired.setdefault(track, set())
+                if fire.rule not in done:
+                    done.add(fire.rule)
+                    chosen.append((fire, k, i))
+        if not chosen:
+            return []
+        idx = np.array([i for _, _, i in chosen], dtype=np.intp)
+        chain_m = np.array([f.chainage_m[k] for f, k, _ in chosen])
+        lon, lat = self.scenario.frame.to_lonlat(x[idx], y[idx])
+        sectors = self.scenario.sector_index(chain_m)
+        classes = [states[i].target_class for i in idx.tolist()]
+        p = (
+            self.plan.p_at(chain_m / 1000.0, [MODE_OF_CLASS[c] for c in classes])
+            if self.plan is not None
+            else np.full(idx.size, np.nan)
+        )
+        out = []
+        for j, (fire, k, i) in enumerate(chosen):
+            s = states[i]
+            sector = self.scenario.spec.sectors[int(sectors[j])]
+            pj = float(p[j]) if np.isfinite(p[j]) else None
+            eta = float(fire.eta_s[k]) if fire.eta_s is not None else None
+            barrier = self._barrier_of(fire, k) if fire.barrier is not None else None
+            out.append(
+                Alert(
+                    alert_id=alert_id(fire.rule, s.track_id),
+                    rule=fire.rule,
+                    track_id=s.track_id,
+                    time=s.time,
+                    lon=float(lon[j]),
+                    lat=float(lat[j]),
+                    target_class=s.target_class.value,
+                    group_size=s.group_size,
+                    chainage_km=float(chain_m[j]) / 1000.0,
+                    offset_m=float(off[i]),
+                    sector=sector.name,
+                    command=sector.command,
+                    far_side=sector.far_side,
+                    channel=self.scenario.channel_of(sector),
+                    severity=self.policy.severity(fire.rule, s.target_class, pj),
+                    eta_s=eta,
+                    p_interruption=pj,
+                    barrier_id=barrier,
+                    detail=self._detail(fire, k, float(chain_m[j]), float(off[i])),
+                )
+            )
+        return out
+
+    def _barrier_of(self, fire: _Fire, k: int) -> str:
+        assert fire.barrier is not None
+        index = self._blocking if fire.rule is Rule.VEHICLE_AT_BARRIER else self._barriers
+        return index.barriers[int(fire.barrier[k])].id
+
+    def _detail(self, fire: _Fire, k: int, chain_m: float, off: float) -> str:
+        km = chain_m / 1000.0
+        if fire.rule is Rule.CROSSING_IMMINENT:
+            assert fire.eta_s is not None
+            return f"{-off:.0f} m out, reaches the line at km {km:.3f} in {fire.eta_s[k]:.0f} s"
+        if fire.rule is Rule.CROSSED:
+            return f"crossed inward at km {km:.3f}"
+        if fire.rule is Rule.INTRUSION:
+            return f"{off:.0f} m inside"
+        assert fire.measure is not None
+        barrier = self._barrier_of(fire, k)
+        if fire.rule is Rule.LOITERING:
+            return f"stayed {fire.measure[k]:.0f} s near barrier {barrier}"
+        return f"vehicle {fire.measure[k]:.0f} m from vehicle-blocking barrier {barrier}"
+
+
+def _rounds(states: Sequence[TrackState]) -> list[list[TrackState]]:
+    """Split states so each round holds a track at most once, keeping each track's order."""
+    seen: dict[str, int] = {}
+    rounds: list[list[TrackState]] = []
+    for s in states:
+        r = seen.get(s.track_id, 0)
+        seen[s.track_id] = r + 1
+        if r == len(rounds):
+            rounds.append([])
+        rounds[r].append(s)
+    return rounds
