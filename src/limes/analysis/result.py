@@ -51,6 +51,13 @@ class CrossingPath:
     critical_index: int
     p_monte_carlo: float | None = None
     mc_interval: tuple[float, float] | None = None
+    # Per step (cell) of the path, for re-checking it: mean seconds spent in the step, the sd of
+    # its barrier delay, and the mean and spread of the response chosen there.
+    step_time_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    delay_sd_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    response_mean_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    response_sd_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    p_detection: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ class KmResult:
     reason: Weakness
     p_detection: float
     coverage: float
+    # Exact EASI along this km's best path (`p_interruption` is the field's 1 − exp(−cost)).
+    p_easi: float | None = None
+    crossing_time_s: float | None = None
+    response_time_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,3 +95,12 @@ class Assessment:
     resolution_m: float
     runs: list[Run]
     timings_s: dict[str, float] = field(default_factory=dict)
+    output_cell_m: float | None = None
+    cells: int = 0
+
+    def run(self, mode: Mode, light: Light) -> Run:
+        """The run for one mode and light; KeyError when it was not assessed."""
+        for r in self.runs:
+            if r.mode is mode and r.light is light:
+                return r
+        raise KeyError(f"no run for {mode.value} at {light.value}")
