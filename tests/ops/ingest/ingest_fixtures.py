@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import box
 
 from limes.geo.frame import Frame
-from limes.ops.ingest.context import IngestContext, IngestLimits, SensorInfo
+from limes.ops.ingest.context import IngestContext, IngestLimits, SensorInfo, utc_now
 
 #: The fixed "now" of every test context.
 NOW = datetime(2025, 3, 1, 21, 0, 0, tzinfo=UTC)
@@ -36,14 +36,14 @@ AREA = box(40.5, 34.0, 41.5, 34.8)
 FRAME = Frame.transverse_mercator(41.0, 34.4)  # built once: pyproj transformers are slow to make
 
 
-def make_context(limits: IngestLimits | None = None, now: datetime = NOW) -> IngestContext:
-    """The test scenario's ingest context with a fixed clock."""
+def make_context(limits: IngestLimits | None = None, now: datetime | None = NOW) -> IngestContext:
+    """The test scenario's ingest context with a fixed clock (`now=None`: the real clock)."""
     return IngestContext(
         frame=FRAME,
         sensors=SENSORS,
         area=AREA,
         limits=limits or IngestLimits(),
-        clock=lambda: now,
+        clock=utc_now if now is None else (lambda: now),
     )
 
 
@@ -115,3 +115,11 @@ def service_available(host: str, port: int, name: str) -> None:
 
 
 Factory = Callable[..., bytes]
+
+
+#: A billion-laughs DTD (put before an event: its entities are never expanded).
+BILLION_LAUGHS_HEAD = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE event [<!ENTITY lol "lol">'
+    b'<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>\n'
+)
