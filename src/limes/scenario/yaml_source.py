@@ -22,7 +22,7 @@ class YamlSource:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
-            raise YamlSyntaxError(str(exc).splitlines()[0], file, line) from None
+            raise YamlSyntaxError(_reason(exc), file, line) from None
         if node is not None:
             self._index(node, ())
 
@@ -34,8 +34,16 @@ class YamlSource:
     def _index(self, node: yaml.Node, path: tuple[Key, ...]) -> None:
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            seen: dict[Key, int] = {}
             for key, value in node.value:
                 k = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+                line = key.start_mark.line + 1
+                if k in seen:
+                    # PyYAML keeps the last silently; a repeated field is almost always a slip.
+                    raise YamlSyntaxError(
+                        f"duplicate key {k!r} (first on line {seen[k]})", self.file, line
+                    )
+                seen[k] = line
                 self.lines[(*path, k)] = key.start_mark.line + 1
                 self._index(value, (*path, k))
                 self.lines[(*path, k)] = key.start_mark.line + 1
@@ -58,3 +66,15 @@ class YamlSyntaxError(Exception):
     def __init__(self, reason: str, file: str | None, line: int | None) -> None:
         self.reason, self.file, self.line = reason, file, line
         super().__init__(reason)
+
+
+def _reason(exc: yaml.YAMLError) -> str:
+    """PyYAML's complaint in one line: the problem, then what it was parsing and from where."""
+    problem = getattr(exc, "problem", None)
+    if not problem:
+        return str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    mark = getattr(exc, "context_mark", None)
+    if context and mark is not None:
+        return f"{problem} ({context} started on line {mark.line + 1})"
+    return f"{problem} ({context})" if context else str(problem)
