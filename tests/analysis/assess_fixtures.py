@@ -9,7 +9,7 @@ cells hold which value.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,19 +18,12 @@ from numpy.typing import NDArray
 
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
 from limes.geo.grid import Grid
+from limes.geo.terrain import Dem
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
 
 SENSOR_LAW = {"range_m": 6000.0, "hazard_per_s": 0.05}
-
-
-@dataclass(frozen=True)
-class DemStub:
-    """Terrain with the shape of `limes.geo.terrain.Dem`: a grid and its elevations."""
-
-    grid: Grid
-    elevation: NDArray[np.float32]
 
 
 def scenario_data(
@@ -128,14 +121,14 @@ def make_scenario(
     return sc
 
 
-def make_dem(sc: Scenario, cell_m: float = 200.0) -> DemStub:
+def make_dem(sc: Scenario, cell_m: float = 200.0) -> Dem:
     """A smooth hill east of the line over the strip's neighbourhood (known, deterministic)."""
     xmin, ymin, xmax, ymax = sc.strip_polygon().buffer(5000).bounds
     grid = Grid.north_up(xmin, ymin, xmax, ymax, cell_m)
     x, y = grid.cell_centres()
     cx, cy = (xmin + xmax) / 2 + 2000, (ymin + ymax) / 2
     z = 300 + 250 * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 3000.0**2))
-    return DemStub(grid, z.astype(np.float32))
+    return Dem(grid, z.astype(np.float32))
 
 
 # --- the assessment ---------------------------------------------------------------------------
@@ -185,6 +178,7 @@ def crossing_path(sc: Scenario, start_km: float, p_detect_peak: float, mc: bool)
         critical_index=int(np.argmax(contrib)),
         p_monte_carlo=p + 0.01 if mc else None,
         mc_interval=(p - 0.02, p + 0.04) if mc else None,
+        p_detection=float(1 - np.prod(1 - p_detect)),
     )
 
 
@@ -236,6 +230,9 @@ def make_run(sc: Scenario, mode: Mode, light: Light, p: NDArray[np.float64], cel
             reason=reason_for(float(pk)),
             p_detection=float(min(1.0, pk + 0.1)),
             coverage=float(min(1.0, pk + 0.05)),
+            p_easi=float(pk) + 0.01,
+            crossing_time_s=3600.0 + 60 * k,
+            response_time_s=900.0,
         )
         for k, pk in enumerate(p)
     ]
@@ -256,7 +253,7 @@ def make_assessment(sc: Scenario, cell_m: float = 250.0) -> Assessment:
         make_run(sc, Mode.VEHICLE, Light.DAY, p_vehicle, cell_m),
     ]
     timings = {"line_of_sight": 1.25, "hazard": 0.5, "paths": 2.0}
-    return Assessment(sc.name, cell_m, runs, timings)
+    return Assessment(sc.name, cell_m, runs, timings, cell_m, 1234)
 
 
 def with_km_changed(a: Assessment, run_index: int, km: int, p_new: float) -> Assessment:

@@ -83,6 +83,7 @@ def test_summary_holds_every_km_of_every_run(
     assert doc["scenario"] == "testline"
     assert doc["resolution_m"] == assessment.resolution_m
     assert doc["timings_s"] == assessment.timings_s
+    assert doc["output_cell_m"] == assessment.output_cell_m and doc["cells"] == 1234
     assert [(r["mode"], r["light"]) for r in doc["runs"]] == [("foot", "night"), ("vehicle", "day")]
     for run_doc, run in zip(doc["runs"], assessment.runs, strict=True):
         assert len(run_doc["per_km"]) == len(run.per_km)
@@ -93,6 +94,9 @@ def test_summary_holds_every_km_of_every_run(
             assert row["sector"] == km.sector
             assert row["reason"] == km.reason.value and isinstance(row["reason"], str)
             assert isinstance(row["p_detection"], float) and isinstance(row["coverage"], float)
+            assert row["p_easi"] == km.p_easi
+            assert row["crossing_time_s"] == km.crossing_time_s
+            assert row["response_time_s"] == km.response_time_s
 
 
 def test_summary_sector_stats_match_a_direct_count(

@@ -14,7 +14,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +200,13 @@ def write_json(data: Any, path: Path, indent: int | None = 1) -> Path:
     return path
 
 
+def km_record(km: KmResult) -> dict[str, Any]:
+    """Every field of a km result, the reason as its words (new fields follow automatically)."""
+    out = {f.name: getattr(km, f.name) for f in fields(km)}
+    out["reason"] = km.reason.value
+    return out
+
+
 def path_record(path: CrossingPath) -> dict[str, Any]:
     """A worst path's numbers (without its geometry) as summary.json and the report show them."""
     i = path.critical_index
@@ -215,6 +222,7 @@ def path_record(path: CrossingPath) -> dict[str, Any]:
         "critical_time_s": float(path.time_s[i]) if len(path.time_s) else None,
         "critical_p_detect": float(path.p_detect[i]) if len(path.p_detect) else None,
         "critical_p_timely": float(path.p_timely[i]) if len(path.p_timely) else None,
+        "p_detection": path.p_detection,
         "vertices": len(path.xy),
     }
 
@@ -239,17 +247,7 @@ def summary(
             {
                 "mode": run.mode.value,
                 "light": run.light.value,
-                "per_km": [
-                    {
-                        "chainage_km": k.chainage_km,
-                        "p_interruption": k.p_interruption,
-                        "sector": k.sector,
-                        "reason": k.reason.value,
-                        "p_detection": k.p_detection,
-                        "coverage": k.coverage,
-                    }
-                    for k in run.per_km
-                ],
+                "per_km": [km_record(k) for k in run.per_km],
                 "overall": {
                     "km": len(run.per_km),
                     "worst_p": float(ok.min()) if ok.size else None,
@@ -294,6 +292,8 @@ def summary(
         "scenario": assessment.scenario,
         "title": scenario.spec.title,
         "resolution_m": assessment.resolution_m,
+        "output_cell_m": assessment.output_cell_m,
+        "cells": assessment.cells,
         "length_km": scenario.length_km,
         "weak_below": weak_below,
         "frame_crs": scenario.frame.crs.to_wkt(),

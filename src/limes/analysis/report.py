@@ -20,7 +20,6 @@ import jinja2
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 from numpy.typing import NDArray
@@ -393,7 +392,8 @@ def map_chart(
         f"{run.mode.value} · {run.light.value}", loc="left", fontsize=10, fontweight="bold"
     )
     handles = [
-        Patch(facecolor="none", edgecolor="black", label="border"),
+        ax.plot([], [], color="black", lw=1.6, label="border")[0],
+        ax.plot([], [], color="#555", lw=0.8, ls=":", label="analysed strip")[0],
         ax.plot([], [], ls="", marker="^", mfc="#ffd92f", mec="black", label="sensor")[0],
         ax.plot([], [], ls="", marker="s", mfc="#4575b4", mec="white", label="unit base")[0],
         ax.plot(
@@ -478,6 +478,12 @@ def _fmt_num(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _fmt_minutes(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    return f"{seconds / 60:,.1f}"
+
+
 def environment() -> jinja2.Environment:
     """The template environment: autoescaped, strict about undefined names."""
     env = jinja2.Environment(
@@ -487,7 +493,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(p=_fmt_p, pclass=_p_class, delta=_fmt_delta, num=_fmt_num)
+    env.filters.update(
+        p=_fmt_p, pclass=_p_class, delta=_fmt_delta, num=_fmt_num, minutes=_fmt_minutes
+    )
     return env
 
 
