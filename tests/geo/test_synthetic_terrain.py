@@ -111,3 +111,20 @@ def test_a_plain_flattens_the_roughness_to_a_level() -> None:
 def test_a_landform_of_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown landform kind"):
         Landform("x", "crater", np.array([[0.0, 0.0]]), 100.0, 10.0)
+
+
+def test_the_separable_north_up_path_equals_the_pointwise_ground() -> None:
+    landforms = (
+        Landform("r", "ridge", np.array([[-4000.0, -1000.0], [3000.0, 2500.0]]), 3000.0, 200.0),
+        Landform("p", "plain", np.array([[1000.0, -2000.0]]), 4000.0, 5.0),
+    )
+    ground = SyntheticGround(
+        seed=9,
+        roughness_m=15.0,
+        roughness_scale_m=1500.0,
+        slope_m_per_km=(1.0, 2.0),
+        landforms=landforms,
+    )
+    dem = synthetic_dem(GRID, ground)
+    x, y = GRID.cell_centres()  # full arrays: the general, point-by-point path
+    np.testing.assert_allclose(dem.elevation, ground_elevation(x, y, ground), atol=1e-3)
