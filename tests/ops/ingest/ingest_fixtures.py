@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from shapely.geometry import box
 
 from limes.geo.frame import Frame
@@ -100,18 +97,6 @@ def good_cot(
             f'confidence="0.7" group="2"/></detail></event>'
         ).encode()
     )
-
-
-def service_available(host: str, port: int, name: str) -> None:
-    """Skip when a service is down, except under CI=true where that is a failure."""
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return
-    except OSError as error:
-        message = f"{name} is not reachable on {host}:{port} ({error})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 Factory = Callable[..., bytes]

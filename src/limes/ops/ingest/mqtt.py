@@ -76,6 +76,7 @@ class MqttIngest:
         allowed_sensors: Collection[str] | None = None,
     ) -> None:
         self.ctx = ctx
+        self.client_id = client_id
         self.host, self.port, self.keepalive_s = host, port, keepalive_s
         self.topic_prefix = topic_prefix
         self.subscription = f"{topic_prefix}/+/detections"
