@@ -58,7 +58,7 @@ class DetectionBatch:
             np.ascontiguousarray(cols[:, :2]),
             np.ascontiguousarray(cols[:, 2:]),
             declared,
-            np.clip(confidence, 0.0, 1.0),
+            np.minimum(np.maximum(confidence, 0.0), 1.0),
             group,
         )
 

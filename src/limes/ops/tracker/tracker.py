@@ -124,7 +124,9 @@ class Tracker:
         hit = np.zeros(slots.size, dtype=bool)
         hit[pair_t] = True
         changed, failed = self.confirmer.score(table, slots, hit, sensor)
-        unused = np.setdiff1d(np.arange(len(dets)), pair_d, assume_unique=True)
+        used = np.zeros(len(dets), dtype=bool)
+        used[pair_d] = True
+        unused = np.flatnonzero(~used)
         born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(unused.size))
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
@@ -140,19 +142,18 @@ class Tracker:
         dets: DetectionBatch,
     ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         # Established tracks choose first, tentative ones share what is left.
-        if slots.size == 0:
-            return _EMPTY, _EMPTY
-        cost = self.gate.costs(x, p, dets.z, dets.r)
+        n_t, n_d = slots.size, len(dets)
+        r, c, d2 = self.gate.pairs(x, p, dets.z, dets.r)
         if not self.config.confirmed_first:
-            return self.associator.associate(cost)
+            return self.associator.associate(r, c, d2, n_t, n_d)
         tentative = self._table.status[slots] == TENTATIVE
-        first = np.flatnonzero(~tentative)
-        second = np.flatnonzero(tentative)
-        r1, c1 = self.associator.associate(cost[first])
-        rest = cost[second]
-        rest[:, c1] = np.inf
-        r2, c2 = self.associator.associate(rest)
-        return np.concatenate([first[r1], second[r2]]), np.concatenate([c1, c2])
+        first = ~tentative[r]
+        r1, c1 = self.associator.associate(r[first], c[first], d2[first], n_t, n_d)
+        taken = np.zeros(n_d, dtype=bool)
+        taken[c1] = True
+        second = ~first & ~taken[c]
+        r2, c2 = self.associator.associate(r[second], c[second], d2[second], n_t, n_d)
+        return np.concatenate([r1, r2]), np.concatenate([c1, c2])
 
     def _absorb(
         self,
@@ -236,18 +237,23 @@ class Tracker:
         best = probs.argmax(axis=1)
         sure = probs[np.arange(slots.size), best] >= self.config.class_decision_threshold
         times = np.full(slots.size, t) if t is not None else table.t[slots]
-        names = [c.value for c in HIDDEN_CLASSES]
+        p_name, v_name, a_name = (c.value for c in HIDDEN_CLASSES)
+        classes = [*HIDDEN_CLASSES, TargetClass.UNKNOWN]
+        label = np.where(sure, best, len(HIDDEN_CLASSES)).tolist()
         stamp: dict[float, datetime] = {}
+        ids, sensors, keys = table.ids, table.sensors_of, table.last_key
         out = []
-        for slot, xs, cov, pr, b, ok, tt, g in zip(
+        for slot, xs, cov, pr, cls, tt, g, st, hits, misses in zip(
             slots.tolist(),
             x.tolist(),
             p.reshape(-1, 16).tolist(),
             probs.tolist(),
-            best.tolist(),
-            sure.tolist(),
+            label,
             times.tolist(),
             table.group[slots].tolist(),
+            table.status[slots].tolist(),
+            table.hits[slots].tolist(),
+            table.misses[slots].tolist(),
             strict=True,
         ):
             when = stamp.get(tt)
@@ -255,21 +261,21 @@ class Tracker:
                 when = stamp[tt] = datetime.fromtimestamp(tt, UTC)
             out.append(
                 TrackState(
-                    track_id=table.ids[slot],
-                    time=when,
-                    x=xs[0],
-                    y=xs[1],
-                    vx=xs[2],
-                    vy=xs[3],
-                    covariance=tuple(cov),
-                    target_class=HIDDEN_CLASSES[b] if ok else TargetClass.UNKNOWN,
-                    class_probabilities=dict(zip(names, pr, strict=True)),
-                    group_size=None if g != g else max(1, round(g)),
-                    status=STATUS_BY_CODE[table.status[slot]],
-                    hits=int(table.hits[slot]),
-                    misses=int(table.misses[slot]),
-                    sensors=table.sensors_of[slot],
-                    last_detection=table.last_key[slot],
+                    ids[slot],
+                    when,
+                    xs[0],
+                    xs[1],
+                    xs[2],
+                    xs[3],
+                    tuple(cov),
+                    classes[cls],
+                    {p_name: pr[0], v_name: pr[1], a_name: pr[2]},
+                    None if g != g else max(1, round(g)),
+                    STATUS_BY_CODE[st],
+                    hits,
+                    misses,
+                    sensors[slot],
+                    keys[slot],
                 )
             )
         return out
