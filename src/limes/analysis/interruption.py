@@ -142,7 +142,7 @@ def path_steps(
     frac = halves / 2.0
     delay_sd = np.sqrt(motion.delay_var_s2.ravel()[p]) * frac
     p_detect = -np.expm1(-hazard.ravel()[p] * time)
-    means = response_means.reshape(response_means.shape[0], -1)[:, p]
+    means = response_means.reshape(response_means.shape[0], hazard.size)[:, p]
     at_centre = np.concatenate([[0.0], np.cumsum(out_half + in_half)])
     steps = PathSteps(time, delay_sd, p_detect, means, np.asarray(response_sds, dtype=float))
     return steps, at_centre

@@ -99,13 +99,15 @@ def hillshade(
 ) -> NDArray[np.float64]:
     """Lambertian hillshade in 0…1 of a north-up DEM (light from the north-west by default)."""
     z = np.asarray(elevation, dtype=float)
-    dz_drow, dz_dcol = np.gradient(z, cell_m)
-    # Rows run south, so the north-going slope is the negative row gradient.
-    slope = np.arctan(np.hypot(dz_dcol, dz_drow))
-    aspect = np.arctan2(-dz_dcol, dz_drow)
-    az = math.radians(360.0 - azimuth_deg + 90.0)
-    alt = math.radians(altitude_deg)
-    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
+    if min(z.shape) < 2:
+        return np.ones(z.shape)  # no slope to shade
+    dz_drow, dz_dx = np.gradient(z, cell_m)
+    dz_dy = -dz_drow  # rows run south
+    # The cosine between the ground's unit normal and the direction to the sun.
+    norm = np.sqrt(dz_dx**2 + dz_dy**2 + 1.0)
+    az, alt = math.radians(azimuth_deg), math.radians(altitude_deg)
+    sx, sy, sz = math.sin(az) * math.cos(alt), math.cos(az) * math.cos(alt), math.sin(alt)
+    shade = (-dz_dx * sx - dz_dy * sy + sz) / norm
     return np.clip(np.nan_to_num(shade, nan=1.0), 0.0, 1.0)
 
 

@@ -206,15 +206,8 @@ def default_sight() -> Sight:
         heading: float,
         fov: float,
     ) -> BoolArray:
-        obs = los.Observer(x=x, y=y, height_m=eye, heading_deg=heading, fov_deg=fov)
-        out = los.viewshed(
-            dem.elevation,
-            dem.grid.transform,
-            obs,
-            target_height_m=target,
-            max_range_m=range_m,
-            curvature_coefficient=cc,
-        )
-        return np.asarray(out, dtype=bool)
+        obs = los.Observer(x, y, eye, range_m, fov_deg=fov, heading_deg=heading)
+        window = los.viewshed(dem.elevation, dem.grid.transform, obs, los.Sightline(target, cc))
+        return window.paste(dem.grid.shape)
 
     return see

@@ -1,0 +1,99 @@
+"""Barriers: delays per mode, what stands today, and cells no diagonal step slips between."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import ndimage
+
+from limes.analysis.shortest_path import half_steps, shortest_paths
+from limes.geo.border import BorderLine
+from limes.geo.grid import Grid
+from limes.scenario.schema import Barrier, Mode
+from limes.sensing.barrier import (
+    barrier_field,
+    crossing,
+    polyline_cells,
+    standing_interval_km,
+)
+
+
+def make(**kw: object) -> Barrier:
+    data: dict[str, object] = {
+        "id": "b",
+        "kind": "berm",
+        "from_km": 1.0,
+        "to_km": 3.0,
+        "delay": {"foot": {"mean_s": 120.0, "sd_s": 30.0}},
+    }
+    data.update(kw)
+    return Barrier.model_validate(data)
+
+
+def test_foot_delay_is_the_barriers_foot_delay() -> None:
+    c = crossing(make(), Mode.FOOT)
+    assert (c.passable, c.mean_s, c.sd_s) == (True, 120.0, 30.0)
+
+
+def test_vehicles_are_blocked_unless_a_breach_time_is_given() -> None:
+    assert not crossing(make(blocks_vehicles=True), Mode.VEHICLE).passable
+    c = crossing(make(blocks_vehicles=True, breach={"mean_s": 600, "sd_s": 100}), Mode.VEHICLE)
+    assert (c.passable, c.mean_s, c.sd_s) == (True, 600.0, 100.0)
+
+
+def test_a_barrier_that_does_not_block_vehicles_delays_them_by_their_delay_or_not_at_all() -> None:
+    assert crossing(make(), Mode.VEHICLE).mean_s == 0.0
+    with_v = make(delay={"foot": {"mean_s": 1}, "vehicle": {"mean_s": 45, "sd_s": 5}})
+    assert crossing(with_v, Mode.VEHICLE).mean_s == 45.0
+
+
+def test_only_what_stands_counts() -> None:
+    assert standing_interval_km(make()) == (1.0, 3.0)
+    assert standing_interval_km(make(status="planned")) is None
+    part = make(status="under_construction", progress_pct=25.0)
+    assert standing_interval_km(part) == pytest.approx((1.0, 1.5))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, math.pi), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_barrier_cells_form_a_wall_no_8_connected_path_crosses(
+    angle: float, fx: float, fy: float
+) -> None:
+    grid = Grid.north_up(0, 0, 3000, 3000, 50.0)
+    cx, cy = 1000 + 1000 * fx, 1000 + 1000 * fy
+    d = np.array([math.cos(angle), math.sin(angle)]) * 5000
+    xy = np.array([[cx - d[0], cy - d[1]], [cx, cy], [cx + d[0], cy + d[1]]])
+    rows, cols = polyline_cells(grid, xy)
+    wall = np.zeros(grid.shape, dtype=bool)
+    wall[rows, cols] = True
+    # The wall is one 4-connected piece, and it splits the open cells 8-connectedly in two.
+    assert ndimage.label(wall)[1] == 1
+    assert ndimage.label(~wall, structure=np.ones((3, 3)))[1] == 2
+
+
+def test_a_blocking_barrier_cuts_vehicle_paths_and_a_fence_adds_its_delay() -> None:
+    border = BorderLine(np.array([[0.0, 0.0], [0.0, 10000.0]]), inside_left=True)
+    grid = Grid.north_up(-2000, 0, 2000, 10000, 100.0)
+    wall = make(from_km=0.0, to_km=10.0, blocks_vehicles=True)
+    field = barrier_field(grid, border, [wall], Mode.VEHICLE)
+    pace = np.where(field.blocked, np.inf, 0.1)
+    ho, hd = half_steps(pace, 100.0)
+    west = np.zeros(grid.shape, dtype=bool)
+    west[:, 0] = True
+    dist, _ = shortest_paths(ho, hd, west)
+    assert np.isinf(dist[:, -1]).all()
+    assert np.isfinite(dist[:, 1]).all()
+    foot = barrier_field(grid, border, [wall], Mode.FOOT)
+    assert foot.delay_mean_s.max() == 120.0 and not foot.blocked.any()
+    assert foot.delay_var_s2.max() == pytest.approx(900.0)
+
+
+def test_overlapping_barriers_add_their_delays() -> None:
+    border = BorderLine(np.array([[0.0, 0.0], [0.0, 10000.0]]), inside_left=True)
+    grid = Grid.north_up(-2000, 0, 2000, 10000, 100.0)
+    f = barrier_field(grid, border, [make(), make(id="c")], Mode.FOOT)
+    assert f.delay_mean_s.max() == 240.0
