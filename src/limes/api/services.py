@@ -1,0 +1,97 @@
+"""What the routes share: the database, the scenario, the writer and the live-stream signal.
+
+Built once by `create_app` and kept on `app.state.services`; nothing lives in module globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from limes.api.rate_limit import RateLimiter
+from limes.api.settings import Settings
+from limes.ops.detection import Detection
+from limes.ops.ingest.context import IngestContext
+from limes.ops.ingest.dead_letter import Rejection
+from limes.ops.ingest.dedup import Deduplicator
+from limes.scenario.model import Scenario
+from limes.store.database import Database
+from limes.store.workflow import Workflow
+from limes.store.writer import StoreWriter
+
+
+class ChangeSignal:
+    """Wakes live streams when this process commits changes (thread-safe, asyncio-aware).
+
+    Writers call `notify()` from any thread; each stream awaits `wait(version, timeout)`.
+    Changes committed by other processes are found by the streams' polling.
+    """
+
+    def __init__(self) -> None:
+        self._version = 0
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def notify(self, _count: int = 0) -> None:
+        with self._lock:
+            self._version += 1
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that stream's loop has closed
+                loop.call_soon_threadsafe(event.set)
+
+    async def wait(self, seen: int, timeout: float) -> None:
+        """Return when the version moves past `seen`, or after `timeout` seconds."""
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self._lock:
+            if self._version != seen:
+                return
+            self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                self._waiters.remove(entry)
+
+
+@dataclass
+class IngestHandoff:
+    """Where HTTP-ingested reports go: the pipeline's input when `limes serve` runs one, else
+    straight to the store writer. `dedup` is the pipeline's deduplicator, if it shares one."""
+
+    on_detections: Callable[[list[Detection]], None]
+    on_rejection: Callable[[Rejection], None]
+    dedup: Deduplicator | None = None
+
+
+@dataclass
+class Services:
+    """Everything the routes use."""
+
+    settings: Settings
+    db: Database
+    workflow: Workflow
+    signal: ChangeSignal
+    limiter: RateLimiter
+    scenario: Scenario | None = None
+    writer: StoreWriter | None = None
+    ingest_context: IngestContext | None = None
+    ingest: IngestHandoff | None = None
+    extra_metrics: Callable[[], str] | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add to an in-process counter (exposed on /api/metrics)."""
+        with self._lock:
+            self.counters[name] = self.counters.get(name, 0) + n
