@@ -26,7 +26,9 @@ def example_yaml() -> str:
 def test_show_prints_the_summary_with_length_and_closure() -> None:
     result = runner.invoke(app, ["scenario", "show", "iraq-syria"])
     assert result.exit_code == 0, result.output
-    length = float(re.search(r"border length ([\d.]+) km", result.output).group(1))
+    found = re.search(r"border length ([\d.]+) km", result.output)
+    assert found, result.output
+    length = float(found.group(1))
     assert abs(length - 600) <= 30
     assert re.search(r"vulnerable\s.*140 of 220", result.output)
     for name in ("Peshmerga", "Nineveh", "Jazeera", "Anbar", "SDF", "Syrian army", "aerostat"):
@@ -42,7 +44,9 @@ def test_validate_a_good_file_says_valid_with_its_summary_line(tmp_path: Path) -
     assert result.output.startswith("valid: wadi-example: 45.0 km, 2 sectors")
 
 
-def test_validate_lists_every_problem_with_file_line_and_field_and_exits_2(tmp_path: Path):
+def test_validate_lists_every_problem_with_file_line_and_field_and_exits_2(
+    tmp_path: Path,
+) -> None:
     text = example_yaml()
     text = text.replace("{name: South, from_km: 22,", "{name: South, from_km: 20,")
     text = text.replace("{id: tw-1, model: tower camera,", "{id: tw-1, model: tower cam,")
@@ -77,7 +81,9 @@ def test_export_writes_the_layers(tmp_path: Path, fmt: str) -> None:
         app, ["scenario", "export", "iraq-syria", "--format", fmt, "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    n = int(re.search(r"wrote (\d+) features", result.output).group(1))
+    wrote = re.search(r"wrote (\d+) features", result.output)
+    assert wrote, result.output
+    n = int(wrote.group(1))
     if fmt == "geojson":
         assert len(json.loads(out.read_text())["features"]) == n
     else:

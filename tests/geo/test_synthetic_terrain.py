@@ -14,8 +14,10 @@ GRID = Grid.north_up(-5000, -5000, 5000, 5000, 50.0)
 ROUGH = SyntheticGround(seed=3, base_elevation_m=300, roughness_m=20, roughness_scale_m=2000)
 
 
-def flat(*landforms: Landform, **kw: float) -> SyntheticGround:
-    return SyntheticGround(base_elevation_m=100.0, roughness_m=0.0, landforms=landforms, **kw)
+def flat(*landforms: Landform, slope: tuple[float, float] = (0.0, 0.0)) -> SyntheticGround:
+    return SyntheticGround(
+        base_elevation_m=100.0, roughness_m=0.0, slope_m_per_km=slope, landforms=landforms
+    )
 
 
 def test_the_same_seed_gives_the_same_ground_and_another_seed_does_not() -> None:
@@ -68,7 +70,7 @@ def test_roughness_is_bounded_smooth_and_zero_mean() -> None:
 
 
 def test_the_base_plane_tilts_by_the_slope() -> None:
-    ground = flat(slope_m_per_km=(2.0, -1.0))
+    ground = flat(slope=(2.0, -1.0))
     z = ground_elevation(np.array([0.0, 1000.0, 0.0]), np.array([0.0, 0.0, 3000.0]), ground)
     assert z == pytest.approx([100.0, 102.0, 97.0])
 

@@ -291,6 +291,7 @@ def test_a_value_that_is_shown_is_the_value_written(tmp_path: Path) -> None:
     assert str(problem).endswith("(got 20.0)")
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
 def test_a_dem_with_no_crs_is_reported(tmp_path: Path) -> None:
     import rasterio
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -35,7 +36,7 @@ def expected_counts(sc: Scenario) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def geojson(tmp_path_factory: pytest.TempPathFactory, iraq_syria: Scenario) -> dict:
+def geojson(tmp_path_factory: pytest.TempPathFactory, iraq_syria: Scenario) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("export") / "iraq-syria.geojson"
     n = export_geojson(iraq_syria, path)
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -43,14 +44,18 @@ def geojson(tmp_path_factory: pytest.TempPathFactory, iraq_syria: Scenario) -> d
     return doc
 
 
-def test_geojson_has_one_feature_per_thing_in_each_layer(geojson: dict, iraq_syria: Scenario):
+def test_geojson_has_one_feature_per_thing_in_each_layer(
+    geojson: dict[str, Any], iraq_syria: Scenario
+) -> None:
     counts = Counter(f["properties"]["layer"] for f in geojson["features"])
     assert counts == expected_counts(iraq_syria)
     assert geojson["type"] == "FeatureCollection"
 
 
-def test_geojson_attributes_are_those_of_the_scenario(geojson: dict, iraq_syria: Scenario):
-    by = {}
+def test_geojson_attributes_are_those_of_the_scenario(
+    geojson: dict[str, Any], iraq_syria: Scenario
+) -> None:
+    by: dict[str, dict[str, dict[str, Any]]] = {}
     for f in geojson["features"]:
         props = f["properties"]
         by.setdefault(props["layer"], {})[props.get("id") or props["name"]] = props
@@ -74,13 +79,15 @@ def test_geojson_attributes_are_those_of_the_scenario(geojson: dict, iraq_syria:
     assert by["border"]["Iraq–Syria border"]["length_km"] == pytest.approx(iraq_syria.length_km)
 
 
-def _locate_lonlat(sc: Scenario, coords: list) -> tuple[np.ndarray, np.ndarray]:
+def _locate_lonlat(sc: Scenario, coords: Any) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(coords, dtype=float)
     s, off = sc.locate(*sc.frame.to_xy(arr[:, 0], arr[:, 1]))
     return s / 1000.0, off
 
 
-def test_pieces_of_the_line_sit_between_their_chainages(geojson: dict, iraq_syria: Scenario):
+def test_pieces_of_the_line_sit_between_their_chainages(
+    geojson: dict[str, Any], iraq_syria: Scenario
+) -> None:
     for f in geojson["features"]:
         props = f["properties"]
         if props["layer"] not in {"sector", "barrier", "controller"}:

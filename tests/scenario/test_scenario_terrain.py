@@ -28,7 +28,9 @@ def with_file(text: str, name: str) -> str:
     return text[:start] + f"terrain:\n  file: {name}\n  resolution_m: 50\n" + text[end:]
 
 
-def utm_bounds(lon0: float, lat0: float, lon1: float, lat1: float) -> tuple[float, ...]:
+def utm_bounds(
+    lon0: float, lat0: float, lon1: float, lat1: float
+) -> tuple[float, float, float, float]:
     x0, y0 = TO_UTM.transform(lon0, lat0)
     x1, y1 = TO_UTM.transform(lon1, lat1)
     return (

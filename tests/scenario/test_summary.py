@@ -21,7 +21,9 @@ intervals = st.lists(
 
 
 @given(intervals, st.integers(0, 100), st.integers(0, 100))
-def test_union_length_matches_counting_unit_cells(ivs: list[tuple[int, int]], a: int, b: int):
+def test_union_length_matches_counting_unit_cells(
+    ivs: list[tuple[int, int]], a: int, b: int
+) -> None:
     lo, hi = min(a, b), max(a, b)
     cells = np.zeros(100, dtype=bool)  # cell k is [k, k+1]
     for x, y in ivs:
