@@ -98,11 +98,24 @@ def test_export_writes_the_layers(tmp_path: Path, fmt: str) -> None:
         )
 
 
-def test_export_into_a_missing_folder_is_a_clean_error(tmp_path: Path) -> None:
-    out = tmp_path / "no" / "such" / "x.geojson"
-    result = runner.invoke(app, ["scenario", "export", "iraq-syria", "--out", str(out)])
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
+def test_export_into_a_missing_folder_is_a_clean_error(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / "no" / "such" / f"x.{fmt}"
+    result = runner.invoke(
+        app, ["scenario", "export", "iraq-syria", "--format", fmt, "--out", str(out)]
+    )
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "No such file or directory" in result.output
+
+
+def test_export_onto_an_unwritable_path_is_a_clean_error(tmp_path: Path) -> None:
+    out = tmp_path / "folder.gpkg"
+    out.mkdir()  # a folder where the file should go: neither unlink nor SQLite can use it
+    result = runner.invoke(
+        app, ["scenario", "export", "iraq-syria", "--format", "gpkg", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "error:" in result.output
 
 
 def test_export_refuses_an_unknown_format(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ a controller is the far-side piece of each sector it faces, drawn just outside t
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +85,12 @@ def export_gpkg(sc: Scenario, path: str | Path) -> dict[str, int]:
     Layers with no features are left out. List attributes are written as comma-separated text.
     An existing file is replaced.
     """
+    from pyogrio.errors import DataLayerError, DataSourceError
     from pyogrio.raw import write
 
     out = Path(path)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(out.parent))
     if out.exists():
         out.unlink()
     by_layer: dict[str, list[Feature]] = {}
@@ -100,17 +104,20 @@ def export_gpkg(sc: Scenario, path: str | Path) -> dict[str, int]:
         names = list(dict.fromkeys(k for f in feats for k in f.properties))
         columns = [_column([f.properties.get(k) for f in feats]) for k in names]
         geoms = [f.geometry for f in feats]
-        write(
-            str(out),
-            shapely.to_wkb(np.array(geoms, dtype=object)),
-            columns,
-            names,
-            layer=layer,
-            driver="GPKG",
-            geometry_type=_geometry_type(geoms),
-            crs="EPSG:4326",
-            append=bool(counts),
-        )
+        try:
+            write(
+                str(out),
+                shapely.to_wkb(np.array(geoms, dtype=object)),
+                columns,
+                names,
+                layer=layer,
+                driver="GPKG",
+                geometry_type=_geometry_type(geoms),
+                crs="EPSG:4326",
+                append=bool(counts),
+            )
+        except (DataSourceError, DataLayerError) as exc:
+            raise OSError(errno.EIO, f"cannot write the GeoPackage ({exc})", str(out)) from None
         counts[layer] = len(feats)
     return counts
 
