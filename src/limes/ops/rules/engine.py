@@ -26,7 +26,6 @@ coasting states are predictions without a measurement and are ignored.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from limes.ops.alert import Alert, Rule
 from limes.ops.detection import TargetClass
 from limes.ops.plan_lookup import MODE_OF_CLASS, PlanLookup, SeverityPolicy
 from limes.ops.rules.geometry import BarrierIndex, interpolate_crossing, predict_crossings
+from limes.ops.rules.memory import RULE_BIT, TrackMemory
 from limes.ops.tracker.state import TrackState, TrackStatus
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Rules
@@ -45,26 +45,13 @@ from limes.scenario.schema import Rules
 #: Namespace of alert ids: uuid5 of "<rule>:<track id>" in it.
 ALERT_NAMESPACE = uuid.UUID("6c0b2f53-3f0e-5d7a-9a49-6c696d657331")
 
-NAN = math.nan
+CONFIRMED = TrackStatus.CONFIRMED
+TENTATIVE = TrackStatus.TENTATIVE
 
 
 def alert_id(rule: Rule, track_id: str) -> str:
     """The deterministic id of a rule's alert on a track (the same after a replay)."""
     return str(uuid.uuid5(ALERT_NAMESPACE, f"{rule.value}:{track_id}"))
-
-
-@dataclass(slots=True)
-class _Memory:
-    """What the rules remember of one track between updates."""
-
-    t: float
-    chainage: float
-    offset: float
-    anchor_x: float = NAN
-    anchor_y: float = NAN
-    anchor_t: float = NAN
-    crossing_m: float = NAN  # chainage of an inward crossing not yet alerted
-    crossed_m: float = NAN  # chainage of the last inward crossing seen
 
 
 @dataclass(frozen=True)
@@ -95,8 +82,7 @@ class RuleEngine:
         border = scenario.border
         self._barriers = BarrierIndex.build(border, scenario.spec.barriers)
         self._blocking = BarrierIndex.build(border, scenario.spec.barriers, vehicles_only=True)
-        self._memory: dict[str, _Memory] = {}
-        self._fired: dict[str, set[Rule]] = {}
+        self._memory = TrackMemory()
 
     @property
     def thresholds(self) -> Rules:
@@ -117,38 +103,34 @@ class RuleEngine:
 
     def forget(self, track_id: str) -> None:
         """Drop a track's memory and its fired alerts."""
-        self._memory.pop(track_id, None)
-        self._fired.pop(track_id, None)
+        self._memory.forget(track_id)
 
     # -- one round: each track at most once -------------------------------------------------
 
     def _round(self, states: Sequence[TrackState]) -> list[Alert]:
         n = len(states)
         th = self.thresholds
-        status = [s.status for s in states]
-        confirmed = np.fromiter((s is TrackStatus.CONFIRMED for s in status), bool, n)
-        measured = confirmed | np.fromiter((s is TrackStatus.TENTATIVE for s in status), bool, n)
-        t = np.fromiter((s.time.timestamp() for s in states), float, n)
-        x = np.fromiter((s.x for s in states), float, n)
-        y = np.fromiter((s.y for s in states), float, n)
-        vx = np.fromiter((s.vx for s in states), float, n)
-        vy = np.fromiter((s.vy for s in states), float, n)
+        confirmed = np.fromiter((s.status is CONFIRMED for s in states), bool, n)
+        tentative = np.fromiter((s.status is TENTATIVE for s in states), bool, n)
+        measured = confirmed | tentative
+        kin = np.array([(s.time.timestamp(), s.x, s.y, s.vx, s.vy) for s in states], float)
+        t, x, y, vx, vy = kin.T
         chain, off = self.scenario.locate(x, y)
-        mem = [self._memory.get(s.track_id) for s in states]
-        prev_ch = np.fromiter((m.chainage if m else NAN for m in mem), float, n)
-        prev_off = np.fromiter((m.offset if m else NAN for m in mem), float, n)
-        ax = np.fromiter((m.anchor_x if m else NAN for m in mem), float, n)
-        ay = np.fromiter((m.anchor_y if m else NAN for m in mem), float, n)
-        at = np.fromiter((m.anchor_t if m else NAN for m in mem), float, n)
-        pending = np.fromiter((m.crossing_m if m else NAN for m in mem), float, n)
-        crossed_m = np.fromiter((m.crossed_m if m else NAN for m in mem), float, n)
+        memory = self._memory
+        rows = memory.rows([s.track_id for s in states])
+        col = {name: values[rows] for name, values in memory.cols.items()}
+        fired = memory.fired[rows]
+
+        def armed(rule: Rule) -> NDArray[np.bool_]:
+            return confirmed & (fired & RULE_BIT[rule] == 0)
+
         fires: list[_Fire] = []
 
         # Crossing imminent: outside, in the approach zone, closing, course meets the line.
         nx, ny = self.scenario.border.inside_normal_at(chain)
         closing = vx * nx + vy * ny
-        near = confirmed & (off < 0) & (-off <= th.approach_zone_m) & (closing > 0)
-        cand = np.flatnonzero(near)
+        near = armed(Rule.CROSSING_IMMINENT) & (off < 0) & (-off <= th.approach_zone_m)
+        cand = np.flatnonzero(near & (closing > 0))
         if cand.size:
             eta, meets_m = predict_crossings(
                 self.scenario.border, x[cand], y[cand], vx[cand], vy[cand],
@@ -158,29 +140,30 @@ class RuleEngine:
             fires.append(_Fire(Rule.CROSSING_IMMINENT, cand[ok], meets_m[ok], eta_s=eta[ok]))
 
         # Crossed: offset went from outside to inside between this state and the last one.
-        went_in = measured & (prev_off < 0) & (off >= 0)
+        went_in = measured & (col["offset"] < 0) & (off >= 0)
         went_out = measured & (off < 0)
-        where_m, _ = interpolate_crossing(prev_ch, prev_off, chain, off)
-        pending = np.where(went_in, where_m, np.where(went_out, NAN, pending))
-        crossed_m = np.where(went_in, where_m, crossed_m)
-        fire = np.flatnonzero(confirmed & np.isfinite(pending))
+        where_m, _ = interpolate_crossing(col["chainage"], col["offset"], chain, off)
+        pending = np.where(went_in, where_m, np.where(went_out, np.nan, col["pending_m"]))
+        crossed_m = np.where(went_in, where_m, col["crossed_m"])
+        fire = np.flatnonzero(armed(Rule.CROSSED) & np.isfinite(pending))
         fires.append(_Fire(Rule.CROSSED, fire, pending[fire]))
-        pending[fire] = NAN
+        pending[confirmed] = np.nan  # once confirmed, a crossing is alerted or was already
 
         # Intrusion: inside, within the depth; located at its crossing when one was seen.
-        inside = np.flatnonzero(confirmed & (off >= 0) & (off <= th.intrusion_depth_m))
+        inside = np.flatnonzero(armed(Rule.INTRUSION) & (off >= 0) & (off <= th.intrusion_depth_m))
         at_in = np.where(np.isfinite(crossed_m[inside]), crossed_m[inside], chain[inside])
         fires.append(_Fire(Rule.INTRUSION, inside, at_in))
 
         # Loitering: the spot moves when the track strays beyond the radius near a barrier.
+        ax, ay, at = col["anchor_x"], col["anchor_y"], col["anchor_t"]
         b_idx, _ = self._barriers.nearest(x, y, th.barrier_proximity_m)
         by_barrier = measured & (b_idx >= 0)
         strayed = ~(np.hypot(x - ax, y - ay) <= th.loiter_radius_m)  # NaN spot: strayed
         reset = by_barrier & strayed
-        ax = np.where(by_barrier, np.where(reset, x, ax), np.where(measured, NAN, ax))
-        ay = np.where(by_barrier, np.where(reset, y, ay), np.where(measured, NAN, ay))
-        at = np.where(by_barrier, np.where(reset, t, at), np.where(measured, NAN, at))
-        loiter = np.flatnonzero(confirmed & by_barrier & (t - at >= th.loiter_s))
+        ax = np.where(by_barrier, np.where(reset, x, ax), np.where(measured, np.nan, ax))
+        ay = np.where(by_barrier, np.where(reset, y, ay), np.where(measured, np.nan, ay))
+        at = np.where(by_barrier, np.where(reset, t, at), np.where(measured, np.nan, at))
+        loiter = np.flatnonzero(armed(Rule.LOITERING) & by_barrier & (t - at >= th.loiter_s))
         fires.append(
             _Fire(
                 Rule.LOITERING, loiter, chain[loiter],
@@ -189,27 +172,34 @@ class RuleEngine:
         )  # fmt: skip
 
         # Vehicle at a barrier that blocks vehicles.
-        is_vehicle = np.fromiter((s.target_class is TargetClass.VEHICLE for s in states), bool, n)
-        v_idx, v_dist = self._blocking.nearest(x, y, th.barrier_proximity_m)
-        veh = np.flatnonzero(confirmed & is_vehicle & (v_idx >= 0))
+        cand = np.flatnonzero(armed(Rule.VEHICLE_AT_BARRIER))
+        is_vehicle = [states[i].target_class is TargetClass.VEHICLE for i in cand.tolist()]
+        cand = cand[np.asarray(is_vehicle, dtype=bool)]
+        v_idx, v_dist = self._blocking.nearest(x[cand], y[cand], th.barrier_proximity_m)
+        veh = v_idx >= 0
         fires.append(
             _Fire(
-                Rule.VEHICLE_AT_BARRIER, veh, chain[veh],
+                Rule.VEHICLE_AT_BARRIER, cand[veh], chain[cand[veh]],
                 barrier=v_idx[veh], measure=v_dist[veh],
             )
         )  # fmt: skip
 
         alerts = self._alerts(states, fires, x, y, off)
+        for f in fires:
+            fired[f.index] |= RULE_BIT[f.rule]
 
-        for i in np.flatnonzero(measured).tolist():
-            s = states[i]
-            self._memory[s.track_id] = _Memory(
-                float(t[i]), float(chain[i]), float(off[i]),
-                float(ax[i]), float(ay[i]), float(at[i]), float(pending[i]), float(crossed_m[i]),
-            )  # fmt: skip
+        # Measured states become the memory; coasting ones leave it as it was.
+        keep = rows[measured]
+        now = {
+            "t": t, "chainage": chain, "offset": off, "anchor_x": ax, "anchor_y": ay,
+            "anchor_t": at, "pending_m": pending, "crossed_m": crossed_m,
+        }  # fmt: skip
+        for name, values in now.items():
+            memory.cols[name][keep] = values[measured]
+        memory.fired[rows] = fired
         for s in states:
             if s.status is TrackStatus.DELETED:
-                self.forget(s.track_id)
+                memory.forget(s.track_id)
         return alerts
 
     # -- alerts -------------------------------------------------------------------------------
@@ -222,14 +212,7 @@ class RuleEngine:
         y: NDArray[np.float64],
         off: NDArray[np.float64],
     ) -> list[Alert]:
-        chosen: list[tuple[_Fire, int, int]] = []  # (fire, position in fire, state index)
-        for fire in fires:
-            for k, i in enumerate(fire.index.tolist()):
-                track = states[i].track_id
-                done = self._fired.setdefault(track, set())
-                if fire.rule not in done:
-                    done.add(fire.rule)
-                    chosen.append((fire, k, i))
+        chosen = [(f, k, i) for f in fires for k, i in enumerate(f.index.tolist())]
         if not chosen:
             return []
         idx = np.array([i for _, _, i in chosen], dtype=np.intp)
