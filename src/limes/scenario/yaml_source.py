@@ -9,6 +9,8 @@ import yaml
 
 Key = str | int
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class YamlSource:
     """A parsed YAML document and a map from field path to the line it starts on (1-based)."""
@@ -16,13 +18,17 @@ class YamlSource:
     def __init__(self, text: str, file: str | None = None) -> None:
         self.file = file
         self.lines: dict[tuple[Key, ...], int] = {}
+        # Parse once (libyaml when present): the node tree gives the lines, then the data.
+        loader = _Loader(text)
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data: Any = yaml.safe_load(text)
+            node = loader.get_single_node()
+            self.data: Any = loader.construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             raise YamlSyntaxError(_reason(exc), file, line) from None
+        finally:
+            loader.dispose()
         if node is not None:
             self._index(node, ())
 
@@ -44,9 +50,9 @@ class YamlSource:
                         f"duplicate key {k!r} (first on line {seen[k]})", self.file, line
                     )
                 seen[k] = line
-                self.lines[(*path, k)] = key.start_mark.line + 1
                 self._index(value, (*path, k))
-                self.lines[(*path, k)] = key.start_mark.line + 1
+                # A field's line is its key's, not where its value starts.
+                self.lines[(*path, k)] = line
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self._index(item, (*path, i))
