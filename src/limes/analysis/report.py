@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -181,6 +182,18 @@ def _sector_bands(ax: Any, scenario: Scenario, label: bool) -> None:
             )
 
 
+def _shade_spans(ax: Any, spans: Sequence[tuple[float, float]]) -> None:
+    """Full-height red bands over chainage spans, drawn as one collection however many."""
+    if not spans:
+        return
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    verts = [[(a, 0.0), (b, 0.0), (b, 1.0), (a, 1.0)] for a, b in spans]
+    ax.add_collection(
+        PolyCollection(verts, transform=trans, facecolors="#d73027", alpha=0.13, lw=0, zorder=0.5),
+        autolim=False,
+    )
+
+
 def _barrier_strip(ax: Any, scenario: Scenario) -> None:
     rows = list(STATUS_LABELS)
     for b in scenario.spec.barriers:
@@ -229,8 +242,9 @@ def profile_chart(assessment: Assessment, scenario: Scenario, weak_below: float)
             colour = RUN_COLOURS[i % len(RUN_COLOURS)]
             ax.stairs(values, edges, fill=True, color=colour, alpha=0.18, lw=0)
             ax.stairs(values, edges, color=colour, lw=1.1)
-        for st in weak_stretches(run, scenario, weak_below):
-            ax.axvspan(st.from_km, st.to_km, color="#d73027", alpha=0.13, lw=0, zorder=0.5)
+        _shade_spans(
+            ax, [(st.from_km, st.to_km) for st in weak_stretches(run, scenario, weak_below)]
+        )
         ax.axhline(weak_below, color="#d73027", ls="--", lw=0.8)
         ax.set_ylim(0, 1)
         ax.set_ylabel("P(interruption)", fontsize=8)
@@ -261,8 +275,12 @@ def difference_chart(comp: Comparison, scenario: Scenario) -> str:
             ch = np.array([c.chainage_km for c in rc.per_km])
             delta = np.array([c.delta for c in rc.per_km])
             width = float(np.median(np.diff(ch))) if len(ch) > 1 else 1.0
-            colours = np.where(delta >= 0, "#1a9850", "#d73027")
-            ax.bar(ch, delta, width=width, align="edge", color=colours, lw=0)
+            edges = np.append(ch, ch[-1] + width)
+            # Two filled step outlines, not one bar patch per km: a whole border has hundreds.
+            gain = np.where(delta > 0, delta, 0.0)
+            loss = np.where(delta < 0, delta, 0.0)
+            ax.stairs(gain, edges, fill=True, color="#1a9850", lw=0)
+            ax.stairs(loss, edges, fill=True, color="#d73027", lw=0)
             finite = np.abs(delta[np.isfinite(delta)])
             lim = max(0.05, float(finite.max()) * 1.15 if finite.size else 0.0)
             ax.set_ylim(-lim, lim)
@@ -403,7 +421,15 @@ def map_chart(
         )[0],
         ax.plot([], [], color="#14213d", lw=1.6, label="worst crossing path")[0],
     ]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    # Below the map, so it never hides the line.
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.07),
+        ncol=3,
+        fontsize=7,
+        frameon=False,
+    )
     if image is not None:
         bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
         bar.set_label("P(interruption)", fontsize=8)
