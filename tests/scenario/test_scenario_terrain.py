@@ -132,3 +132,21 @@ def test_a_scenario_without_sensors_or_units_still_gets_terrain(tmp_path: Path) 
     (tmp_path / "s.yaml").write_text(text)
     sc = load_scenario(tmp_path / "s.yaml")
     assert sc.terrain().elevation.size > 0
+
+
+def test_a_global_dem_in_lonlat_is_accepted(tmp_path: Path) -> None:
+    # A world-wide raster: its edges do not project into a local frame, the strip still fits.
+    write_dem(
+        tmp_path / "world.tif",
+        "EPSG:4326",
+        (-180.0, -90.0, 180.0, 90.0),
+        0.25,
+        lambda lon, lat: 100.0 + 2.0 * lon + 1.0 * lat,
+    )
+    (tmp_path / "s.yaml").write_text(with_file(example_yaml(), "world.tif"))
+    sc = load_scenario(tmp_path / "s.yaml")
+    dem = build_terrain(sc)
+    x, y = sc.border.point_at(np.array([0.0, 20_000.0, 40_000.0]), 0.0)
+    lon, lat = sc.frame.to_lonlat(x, y)
+    # Bilinear reproduces a plane in lon/lat up to the frame's slight curvature of it.
+    assert dem.sample(x, y) == pytest.approx(100.0 + 2.0 * lon + 1.0 * lat, abs=0.5)

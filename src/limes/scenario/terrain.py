@@ -111,35 +111,18 @@ def check_terrain_source(scenario: Scenario) -> list[Problem]:
         crs, (left, bottom, right, top) = dem_footprint(path)
     except DemError as exc:
         return [Problem("terrain.file", str(exc), str(path))]
-    # The footprint's edges, densified, in the frame: straight edges in the DEM's CRS bend.
-    t = np.linspace(0.0, 1.0, 101)
-    ring_x = np.concatenate(
-        [
-            left + (right - left) * t,
-            np.full_like(t, right),
-            right - (right - left) * t,
-            np.full_like(t, left),
-        ]
-    )
-    ring_y = np.concatenate(
-        [
-            np.full_like(t, bottom),
-            bottom + (top - bottom) * t,
-            np.full_like(t, top),
-            top - (top - bottom) * t,
-        ]
-    )
-    to_frame = Transformer.from_crs(crs, scenario.frame.crs, always_xy=True)
-    fx, fy = to_frame.transform(ring_x, ring_y)
-    footprint = shapely.Polygon(np.column_stack([fx, fy]))
-    if not footprint.is_valid or not np.isfinite([fx, fy]).all():
-        return [
-            Problem("terrain.file", "the DEM's footprint cannot be placed in the frame", str(path))
-        ]
-    strip = scenario.strip_polygon()
-    missing = strip.difference(footprint)
-    if missing.area <= 1e-6 * strip.area:
+    # Compare in the DEM's own CRS, where its footprint is a plain box: the strip is local and
+    # projects anywhere, while a continental or global DEM's edges may not project into the frame.
+    strip = shapely.segmentize(scenario.strip_polygon(), 1000.0)
+    to_dem = Transformer.from_crs(scenario.frame.crs, crs, always_xy=True)
+    strip_dem = shapely.transform(strip, lambda xy: np.column_stack(to_dem.transform(*xy.T)))
+    if not strip_dem.is_valid or not np.isfinite(shapely.get_coordinates(strip_dem)).all():
+        return [Problem("terrain.file", "the strip cannot be placed in the DEM's CRS", str(path))]
+    missing_dem = strip_dem.difference(shapely.box(left, bottom, right, top))
+    if missing_dem.area <= 1e-6 * strip_dem.area:
         return []
+    to_frame = Transformer.from_crs(crs, scenario.frame.crs, always_xy=True)
+    missing = shapely.transform(missing_dem, lambda xy: np.column_stack(to_frame.transform(*xy.T)))
     return [
         _missing_problem(scenario, missing, path, _lonlat_bounds(crs, left, bottom, right, top))
     ]
