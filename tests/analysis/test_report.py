@@ -484,7 +484,6 @@ def e2e_scenario_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.slow
 def test_end_to_end_with_the_analysis(tmp_path: Path) -> None:
     console, buf = quiet_console()
     out = tmp_path / "out"
