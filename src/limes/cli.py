@@ -164,6 +164,47 @@ def scenario_export(
         out.print(f"wrote {n} features to {out_path}", markup=False)
 
 
+# --- limes track -----------------------------------------------------------------------------
+
+
+@app.command("track")
+def track(
+    detections: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Detections, one JSON object per line.")
+    ],
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="Track states, one JSON object per line.")
+    ],
+    frame: Annotated[
+        str | None,
+        typer.Option(
+            "--frame",
+            help="CRS of the metric frame for lon/lat input (EPSG code, PROJ string); default: "
+            "a transverse Mercator centred on the data.",
+        ),
+    ] = None,
+) -> None:
+    """Track a file of detections offline with the live pipeline's tracker.
+
+    The formats are documented in docs/tracking.md, so the same data can be run through another
+    tracker and compared.
+    """
+    from limes.ops.track_file import TrackFileError, track_file
+
+    with user_errors():
+        try:
+            summary = track_file(detections, out_path, frame=frame)
+        except TrackFileError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(USER_ERROR) from None
+    out.print(
+        f"{summary.detections} detections → {summary.tracks} tracks, "
+        f"{summary.states_written} states written to {out_path} (frame {summary.frame}); "
+        f"{len(summary.rejected)} rejected as too late",
+        markup=False,
+    )
+
+
 def _print_summary(s: ScenarioSummary) -> None:
     out.print(f"[bold]{s.title}[/bold] ({s.name})")
     out.print(
