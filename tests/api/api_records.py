@@ -24,7 +24,9 @@ def detection_json(seq: int, sensor: str = "tw-pk-01", **kw: Any) -> dict[str, A
     return item
 
 
-def alert(track_id: str = "T1", sector: str = "Peshmerga", severity: Severity = Severity.HIGH) -> Alert:
+def alert(
+    track_id: str = "T1", sector: str = "Peshmerga", severity: Severity = Severity.HIGH
+) -> Alert:
     return Alert(
         alert_id=f"crossed:{track_id}", rule=Rule.CROSSED, track_id=track_id,
         time=datetime.now(UTC), lon=42.3, lat=37.0, target_class="person", group_size=4,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from api_records import alert, detection_json
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
-from api_records import alert, detection_json
 from conftest import OTHER_SENSOR, OTHER_UNIT, SENSOR_ID, UNIT_ID, Api
 
 ANYONE = {None, "viewer", "operator", "commander", "sensor", "admin"}

@@ -343,6 +343,9 @@ class ChangeRow(Base):
     """The change log behind the live stream: a monotonic id, a kind and the new record."""
 
     __tablename__ = "changes"
+    # SQLite would otherwise reuse ids once retention empties the table, and a client's old
+    # cursor would then skip the new changes; AUTOINCREMENT never hands an id out twice.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     time: Mapped[datetime]
