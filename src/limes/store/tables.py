@@ -345,7 +345,7 @@ class ChangeRow(Base):
     __tablename__ = "changes"
     # SQLite would otherwise reuse ids once retention empties the table, and a client's old
     # cursor would then skip the new changes; AUTOINCREMENT never hands an id out twice.
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     time: Mapped[datetime]
