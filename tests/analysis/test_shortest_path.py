@@ -30,10 +30,10 @@ def scipy_costs(
         src += [a[fin], b[fin]]
         dst += [b[fin], a[fin]]
         wt += [cost[fin], cost[fin]]
-    s = np.concatenate(src + [np.full(len(seeds), n)])
-    d = np.concatenate(dst + [seeds])
+    s = np.concatenate([*src, np.full(len(seeds), n)])
+    d = np.concatenate([*dst, seeds])
     # csgraph drops explicit zeros; a tiny offset on the super-source edges is removed below.
-    c = np.concatenate(wt + [seed_cost + 1.0])
+    c = np.concatenate([*wt, seed_cost + 1.0])
     g = coo_matrix((c, (s, d)), shape=(n + 1, n + 1)).tocsr()
     return dijkstra(g, directed=True, indices=n)[:n].reshape(h, w) - 1.0
 

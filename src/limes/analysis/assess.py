@@ -53,8 +53,9 @@ class AssessConfig:
 
     Tiles report `tile_core_km` of chainage each and extend `tile_margin_km` beyond (default:
     the strip's full depth, at least 5 km) so paths near a core's end are not cut. Output
-    rasters use `output_cell_m` (default max(resolution, 200 m)), the response field
-    `response_cell_m` (default max(resolution, 200 m)). A km is *held* when its P(interruption)
+    rasters use `output_cell_m` (default max(resolution, 200 m)), the units' travel
+    `response_cell_m` (default max(resolution, 500 m): 500 m at 30 km/h is a minute, well
+    inside the readiness spreads). A km is *held* when its P(interruption)
     reaches `held_at`; otherwise *not seen* when its path's P(detect) is under `seen_at`, *too
     fast to stop* when no point of the path gives a detection a `timely_at` chance of being in
     time, else *seen too late*. The `worst_paths` weakest km get Monte Carlo checks of
@@ -178,7 +179,7 @@ def assess(
     with clock.stage("response"):
         alert = spec.response.alert_handling
         groups = unit_groups(spec.units, alert.sd_s)
-        rgrid = response_grid(scenario, cfg.response_cell_m or max(resolution_m, 200.0))
+        rgrid = response_grid(scenario, cfg.response_cell_m or max(resolution_m, 500.0))
         travel = ground_travel(scenario, groups, rgrid, road_mask(scenario, rgrid))
         responses: list[ResponseField] = []
         for i, t in enumerate(tiles):

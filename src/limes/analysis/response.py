@@ -102,17 +102,43 @@ def road_mask(scenario: Scenario, grid: Grid) -> NDArray[np.bool_]:
     return mask
 
 
+def corridor_mask(scenario: Scenario, grid: Grid, margin_m: float = 5000.0) -> NDArray[np.bool_]:
+    """Cells near enough to the line to matter: the strip, the bases' distance, and a margin.
+
+    Travel is computed only there, so a long diagonal border does not pay for its whole
+    bounding box.
+    """
+    from rasterio.features import rasterize
+
+    reach = max(scenario.spec.strip.outside_m, scenario.spec.strip.inside_m)
+    for u in scenario.spec.units:
+        if u.available:
+            _, off = scenario.locate(*scenario.position_xy(u.base))
+            reach = max(reach, float(np.abs(off)))
+    poly = scenario.border.line.buffer(reach + margin_m)
+    return rasterize(
+        [poly],
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        default_value=1,
+        dtype="uint8",
+    ).astype(bool)
+
+
 def ground_travel(
     scenario: Scenario, groups: Sequence[UnitGroup], grid: Grid, roads: NDArray[np.bool_]
 ) -> GroundTravel:
     """One Dijkstra per ground group from its bases, each seeded with its readiness mean."""
     out: list[FloatArray] = []
+    corridor = corridor_mask(scenario, grid)
     for g in groups:
         if g.by_air:
             continue
         road_v = g.road_kmh if g.road_kmh is not None else g.off_road_kmh
         off_v = g.off_road_kmh if g.off_road_kmh is not None else 0.0
         pace = np.where(roads, pace_s_per_m(road_v or 0.0), pace_s_per_m(off_v))
+        pace = np.where(corridor, pace, np.inf)
         seeds, cost = [], []
         for u in g.units:
             r, c = grid.rowcol(*scenario.position_xy(u.base))
