@@ -22,12 +22,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 
-from limes.sensing.line_of_sight_kernel import bilinear, sight_line_clear, viewshed_window
+from limes.sensing.line_of_sight_kernel import (
+    viewshed_window,
+    viewsheds_parallel,
+    visible_points_parallel,
+)
 
 EARTH_RADIUS_M = 6_371_000.0
 """Mean earth radius, metres (the R of the curvature drop)."""
@@ -329,7 +332,7 @@ def viewsheds(
         dtype=np.float64,
     )
     frames = np.array([[p.row0, p.col0, p.shape[0], p.shape[1]] for p in plans], dtype=np.int64)
-    _viewsheds_parallel(
+    viewsheds_parallel(
         arr,
         params,
         frames,
@@ -343,42 +346,6 @@ def viewsheds(
         _window(p, flat[offsets[i] : offsets[i + 1]].reshape(p.shape), px, observers[i])
         for i, p in enumerate(plans)
     ]
-
-
-@nb.njit(cache=True, parallel=True)
-def _viewsheds_parallel(
-    dem: NDArray[np.floating],
-    params: NDArray[np.float64],
-    frames: NDArray[np.int64],
-    offsets: NDArray[np.int64],
-    target_height: float,
-    kc: float,
-    rays_per_cell: float,
-    flat: NDArray[np.uint8],
-) -> None:
-    for i in nb.prange(params.shape[0]):
-        h = frames[i, 2]
-        w = frames[i, 3]
-        if h * w == 0:
-            continue
-        out = flat[offsets[i] : offsets[i + 1]].reshape((h, w))
-        p = params[i]
-        viewshed_window(
-            dem,
-            p[0],
-            p[1],
-            p[2],
-            target_height,
-            kc,
-            p[3],
-            p[4],
-            p[5],
-            p[6],
-            rays_per_cell,
-            frames[i, 0],
-            frames[i, 1],
-            out,
-        )
 
 
 def visible_points(
@@ -412,7 +379,7 @@ def visible_points(
     _check_finite(arr, *_reach(plan), "the observer")
     t_row, t_col = px.centre_coords(pts[:, 0], pts[:, 1])
     out = np.zeros(len(pts), dtype=np.bool_)
-    _visible_points(
+    visible_points_parallel(
         arr,
         plan.row,
         plan.col,
@@ -428,39 +395,6 @@ def visible_points(
         out,
     )
     return out
-
-
-@nb.njit(cache=True, parallel=True)
-def _visible_points(
-    dem: NDArray[np.floating],
-    row: float,
-    col: float,
-    eye_height: float,
-    t_row: NDArray[np.float64],
-    t_col: NDArray[np.float64],
-    heights: NDArray[np.float64],
-    kc: float,
-    range_cells: float,
-    h_row: float,
-    h_col: float,
-    cos_half_fov: float,
-    out: NDArray[np.bool_],
-) -> None:
-    nr, nc = dem.shape
-    z_eye = bilinear(dem, row, col) + eye_height
-    for i in nb.prange(t_row.shape[0]):
-        tr = t_row[i]
-        tc = t_col[i]
-        if not (-0.5 <= tr <= nr - 0.5 and -0.5 <= tc <= nc - 0.5):
-            continue
-        dr = tr - row
-        dc = tc - col
-        d = math.sqrt(dr * dr + dc * dc)
-        if d > range_cells:
-            continue
-        if cos_half_fov > -1.0 and dr * h_row + dc * h_col < cos_half_fov * d:
-            continue
-        out[i] = sight_line_clear(dem, row, col, z_eye, tr, tc, heights[i], kc)
 
 
 def _reach(plan: _Plan) -> tuple[slice, slice]:

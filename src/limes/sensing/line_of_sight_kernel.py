@@ -8,6 +8,9 @@ Both kernels test the same thing: the target, `target_height` above the ground a
 is visible when no terrain sample strictly between the eye and the target rises above the
 straight sight line, after every height has dropped by `kc * d**2` (earth curvature and
 refraction, `d` the distance in cells from the observer, `kc = cc * cell**2 / (2 R)`).
+
+Every compiled function lives in this one file: numba's on-disk cache is keyed on the file
+that holds a function, so a caller cached elsewhere would keep running an old kernel.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ _NOTHING_SEEN = -1.0e30
 _MARGIN = 3
 
 
-@nb.njit(cache=True, fastmath=True)
+@nb.njit(cache=True)
 def _sweep_cone(
     b: NDArray[np.floating],
     m0: float,
@@ -80,116 +83,99 @@ def _sweep_cone(
 ) -> None:
     """Fill the cells of one 90° cone (|minor offset| <= major offset) from a fan of rays.
 
-    `b` is terrain indexed [major, minor], contiguous along minor: the DEM for the north/south
-    cones, its transpose for east/west; `out` is indexed the same way, shifted by the offsets.
-    The rays leave the observer at slopes j / L (minor per major cell), L a power of two; they
-    are marched one major line at a time, all together, each keeping the highest elevation
-    angle (as rise per major cell) of the terrain it has crossed. A cell on line `dm` reads the
-    two rays of its own level that bracket its centre, blended by its position between them,
-    before that line's samples are added: only terrain strictly between eye and cell can hide it.
+    `b` is terrain indexed [major, minor]: the DEM for the north/south cones, its transposed
+    view for east/west; `out` is indexed the same way, shifted by the offsets.
+
+    Rays leave the observer at slopes i / L (minor per major cell), i = -L..L, and are marched
+    one major line at a time, all together, each keeping the highest elevation angle (as rise
+    per major cell) of the terrain it has crossed. L doubles with distance so that rays stay
+    about 1 / rays_per_cell cells apart: a ray born at a doubling starts from the mean of the
+    two rays beside it. A cell on line `dm` blends the two rays that bracket its centre by its
+    position between them, before that line's samples are added, so only terrain strictly
+    between eye and cell can hide it. L depends on the distance only, never on the range, so a
+    longer range only adds cells.
     """
     n_major, n_minor = b.shape
     last = n_minor - 1
     rng2 = range_cells * range_cells
-    top = _ray_level(range_cells, rays_per_cell)
-    n_rays = 2 * top + 1
-    horizon = np.full(n_rays, _NOTHING_SEEN)
-    slope = np.empty(n_rays)
-    drop = np.empty(n_rays)
-    for j in range(n_rays):
-        t = (j - top) / top
-        slope[j] = t
-        drop[j] = kc * (1.0 + t * t)
+    top = _ray_level(range_cells + 4.0, rays_per_cell)
+    horizon = np.full(2 * top + 1, _NOTHING_SEEN)
     use_fov = cos_half_fov > -1.0
+    level = 1
     m = math.floor(m0) + 1 if sgn > 0 else math.ceil(m0) - 1
     while 0 <= m < n_major:
         dm = (m - m0) * sgn
         if dm > range_cells:
             break
         inv_dm = 1.0 / dm
-        level = _ray_level(dm, rays_per_cell)
+        # New rays halfway between the old ones, starting from what their neighbours saw.
+        want = _ray_level(dm, rays_per_cell)
+        while level < want:
+            level *= 2
+            s = top // level
+            for j in range(top - level * s + s, top + level * s, 2 * s):
+                horizon[j] = 0.5 * (horizon[j - s] + horizon[j + s])
         step = top // level
         line = b[m]
 
         # Cells on this line, tested against what the rays have seen before it.
-        lim = math.sqrt(max(rng2 - dm * dm, 0.0))
-        if lim > dm:
-            lim = dm
+        lim = min(math.sqrt(max(rng2 - dm * dm, 0.0)), dm)
         r_lo = max(math.ceil(n0 - lim), 0)
         r_hi = min(math.floor(n0 + lim), last)
+        while r_lo <= r_hi and not _owned(r_lo - n0, dm, rng2, strict):
+            r_lo += 1
+        while r_hi >= r_lo and not _owned(r_hi - n0, dm, rng2, strict):
+            r_hi -= 1
+        scale = level * inv_dm
         for r in range(r_lo, r_hi + 1):
             dy = r - n0
-            ady = abs(dy)
-            if ady > dm or (strict and ady == dm):
-                continue
             d2 = dm * dm + dy * dy
-            if d2 > rng2:
-                continue
             if use_fov and sgn * dm * h_major + dy * h_minor < cos_half_fov * math.sqrt(d2):
                 continue
-            u = dy * level * inv_dm
-            j = math.floor(u)
-            if j >= level:
-                j = level - 1
-            elif j < -level:
-                j = -level
-            w = u - j
-            k = top + j * step
-            seen = horizon[k] * (1.0 - w) + horizon[k + step] * w
+            u = dy * scale
+            i = min(math.floor(u), level - 1)
+            w = u - i
+            k = top + i * step
+            seen = horizon[k] + (horizon[k + step] - horizon[k]) * w
             if (line[r] + target_height - kc * d2 - z_eye) * inv_dm >= seen:
                 out[m - o_major0, r - o_minor0] = 1
 
         # Then the rays that can still reach an in-range cell take this line's samples,
         # linear between the two nearest cells (bilinear, exactly, on a cell-centre line).
-        reach = (range_cells + 2.0) / dm
+        reach = (range_cells + 4.0) * inv_dm
         t_max = 1.0 if reach * reach >= 2.0 else math.sqrt(max(reach * reach - 1.0, 0.0))
-        span = math.ceil(t_max * top)
+        span = min(math.ceil(t_max * level), level)
         # Rays inside the minor extent need no clamping; the few outside read the edge cell.
-        j_lo = max(top - span, math.ceil(top - n0 * top * inv_dm))
-        j_hi = min(top + span, math.floor(top + (last - n0 - 1e-9) * top * inv_dm))
-        for j in range(top - span, min(j_lo, top + span + 1)):
-            v = (line[0] - z_eye) * inv_dm - drop[j] * dm
+        i_lo = max(-span, math.ceil(-n0 * scale))
+        i_hi = min(span, math.floor((last - n0 - 1e-9) * scale))
+        dm_drop = kc * dm
+        for i in range(-span, min(i_lo, span + 1)):
+            t = i / level
+            v = (line[0] - z_eye) * inv_dm - dm_drop * (1.0 + t * t)
+            j = top + i * step
             horizon[j] = max(horizon[j], v)
-        for j in range(max(j_hi + 1, top - span), top + span + 1):
-            v = (line[last] - z_eye) * inv_dm - drop[j] * dm
+        for i in range(max(i_hi + 1, -span), span + 1):
+            t = i / level
+            v = (line[last] - z_eye) * inv_dm - dm_drop * (1.0 + t * t)
+            j = top + i * step
             horizon[j] = max(horizon[j], v)
-        for j in range(j_lo, j_hi + 1):
-            y = n0 + slope[j] * dm
+        inv_level = 1.0 / level
+        for i in range(i_lo, i_hi + 1):
+            t = i * inv_level
+            y = n0 + t * dm
             iy = int(y)
             z = line[iy] + (line[iy + 1] - line[iy]) * (y - iy)
-            v = (z - z_eye) * inv_dm - drop[j] * dm
+            v = (z - z_eye) * inv_dm - dm_drop * (1.0 + t * t)
+            j = top + i * step
             horizon[j] = max(horizon[j], v)
         m += sgn
 
 
-@nb.njit(cache=True)
-def _transposed(a: NDArray[np.floating]) -> NDArray[np.floating]:
-    """A C-contiguous transpose, copied in tiles so both sides stay in cache."""
-    n, m = a.shape
-    t = np.empty((m, n), dtype=a.dtype)
-    tile = 32
-    for i0 in range(0, n, tile):
-        i1 = min(i0 + tile, n)
-        for k0 in range(0, m, tile):
-            k1 = min(k0 + tile, m)
-            for i in range(i0, i1):
-                for k in range(k0, k1):
-                    t[k, i] = a[i, k]
-    return t
-
-
-@nb.njit(cache=True)
-def _or_transposed(out: NDArray[np.uint8], out_t: NDArray[np.uint8]) -> None:
-    """out |= out_t.T, in tiles."""
-    n, m = out.shape
-    tile = 64
-    for i0 in range(0, n, tile):
-        i1 = min(i0 + tile, n)
-        for k0 in range(0, m, tile):
-            k1 = min(k0 + tile, m)
-            for i in range(i0, i1):
-                for k in range(k0, k1):
-                    out[i, k] |= out_t[k, i]
+@nb.njit(cache=True, inline="always")
+def _owned(dy: float, dm: float, rng2: float, strict: bool) -> bool:
+    # The cone's own cells: within range, and within the diagonal (east/west keep it).
+    ady = abs(dy)
+    return dm * dm + dy * dy <= rng2 and (ady < dm or (ady == dm and not strict))
 
 
 @nb.njit(cache=True)
@@ -224,8 +210,8 @@ def viewshed_window(
     sub = dem[ra:rb, ca:cb]
     r = row - ra
     c = col - ca
-    # North and south: lines are rows, already contiguous. They own the steeper-than-diagonal
-    # cells; east and west own the diagonals.
+    # North and south: lines are rows. They own the cells steeper than the diagonals; east
+    # and west own the diagonals.
     _sweep_cone(
         sub,
         r,
@@ -262,9 +248,10 @@ def viewshed_window(
         row0 - ra,
         col0 - ca,
     )
-    # East and west: march a transposed copy so their lines are contiguous too.
-    sub_t = np.ascontiguousarray(sub.T)
-    out_t = np.zeros((out.shape[1], out.shape[0]), dtype=np.uint8)
+    # East and west: the same sweep over transposed views (lines are columns; strided reads
+    # cost less than a transposed copy, since a column's cache lines serve the next column).
+    sub_t = sub.T
+    out_t = out.T
     _sweep_cone(
         sub_t,
         c,
@@ -301,9 +288,6 @@ def viewshed_window(
         col0 - ca,
         row0 - ra,
     )
-    for i in range(out.shape[0]):
-        for k in range(out.shape[1]):
-            out[i, k] |= out_t[k, i]
     # The observer's own cell, when the observer stands on its centre.
     ri = math.floor(row)
     ci = math.floor(col)
@@ -339,3 +323,81 @@ def sight_line_clear(
         if z > z_eye + (z_t - z_eye) * f:
             return False
     return True
+
+
+@nb.njit(cache=True, parallel=True)
+def viewsheds_parallel(
+    dem: NDArray[np.floating],
+    params: NDArray[np.float64],
+    frames: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    target_height: float,
+    kc: float,
+    rays_per_cell: float,
+    flat: NDArray[np.uint8],
+) -> None:
+    """`viewshed_window` for many observers, one per thread at a time, into one flat buffer.
+
+    Row i of `params` is (row, col, eye height, range, h_col, h_row, cos half fov); row i of
+    `frames` is (row0, col0, height, width) of its window, stored at flat[offsets[i]:].
+    """
+    for i in nb.prange(params.shape[0]):
+        h = frames[i, 2]
+        w = frames[i, 3]
+        if h * w == 0:
+            continue
+        out = flat[offsets[i] : offsets[i + 1]].reshape((h, w))
+        p = params[i]
+        viewshed_window(
+            dem,
+            p[0],
+            p[1],
+            p[2],
+            target_height,
+            kc,
+            p[3],
+            p[4],
+            p[5],
+            p[6],
+            rays_per_cell,
+            frames[i, 0],
+            frames[i, 1],
+            out,
+        )
+
+
+@nb.njit(cache=True, parallel=True)
+def visible_points_parallel(
+    dem: NDArray[np.floating],
+    row: float,
+    col: float,
+    eye_height: float,
+    t_row: NDArray[np.float64],
+    t_col: NDArray[np.float64],
+    heights: NDArray[np.float64],
+    kc: float,
+    range_cells: float,
+    h_row: float,
+    h_col: float,
+    cos_half_fov: float,
+    out: NDArray[np.bool_],
+) -> None:
+    """`sight_line_clear` for many targets given in cell-centre coordinates.
+
+    Targets off the DEM, beyond range or outside the field of view are not seen.
+    """
+    nr, nc = dem.shape
+    z_eye = bilinear(dem, row, col) + eye_height
+    for i in nb.prange(t_row.shape[0]):
+        tr = t_row[i]
+        tc = t_col[i]
+        if not (-0.5 <= tr <= nr - 0.5 and -0.5 <= tc <= nc - 0.5):
+            continue
+        dr = tr - row
+        dc = tc - col
+        d = math.sqrt(dr * dr + dc * dc)
+        if d > range_cells:
+            continue
+        if cos_half_fov > -1.0 and dr * h_row + dc * h_col < cos_half_fov * d:
+            continue
+        out[i] = sight_line_clear(dem, row, col, z_eye, tr, tc, heights[i], kc)
