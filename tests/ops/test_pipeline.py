@@ -335,3 +335,41 @@ def cot_event(d: Detection) -> bytes:
         f'le="9999999.0"/><detail><limes sensor="{d.sensor_id}" seq="{d.seq}" class="person" '
         f'confidence="0.9" group="2"/></detail></event>'
     ).encode()
+
+
+@pytest.mark.mqtt
+def test_mqtt_door_in_its_own_process_feeds_the_same_pipeline(sc: Scenario) -> None:
+    import paho.mqtt.client as mqtt
+
+    prefix = f"limes-test/{uuid.uuid4().hex[:8]}/sensors"
+    pipeline = Pipeline(sc)
+    got, done = crossed_waiter(pipeline)
+    settings = MqttSettings(client_id=f"limes-test-{uuid.uuid4().hex[:8]}", clean_session=True,
+                            topic_prefix=prefix, separate_process=True)  # fmt: skip
+    pipeline.start_inputs(mqtt=settings, wait_s=30.0)
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2)
+    publisher.connect("127.0.0.1", 1883)
+    publisher.loop_start()
+    try:
+        topic = f"{prefix}/tower-w/detections"
+        publisher.publish(topic, json.dumps({"sensor_id": "nobody"}), qos=1).wait_for_publish(5)
+        walk = recent_walk(sc, "tower-w")
+        for batch in by_second(walk):
+            body = json.dumps({"detections": [as_json(d) for d in batch]})
+            publisher.publish(topic, body, qos=1).wait_for_publish(5)
+        assert wait_for(done, 30.0), "no crossed alert came through the door process"
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+        pipeline.stop()
+    (a,) = [a for a in got if a.rule is Rule.CROSSED]
+    assert a.sector == "west" and a.chainage_km == pytest.approx(5.0, abs=0.03)
+    assert pipeline.metrics.rejected.value(reason="schema") == 1
+    assert pipeline.metrics.detections_in.value() == len(walk)
+
+
+def test_detections_survive_the_trip_to_and_from_tuples(sc: Scenario) -> None:
+    from limes.ops.pipeline import astuple_detection, detection_from_tuple
+
+    walk = walker(sc, "tower-w", T0, 4000.0)[:5]
+    assert [detection_from_tuple(astuple_detection(d)) for d in walk] == walk
