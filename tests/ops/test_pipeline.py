@@ -373,3 +373,19 @@ def test_detections_survive_the_trip_to_and_from_tuples(sc: Scenario) -> None:
 
     walk = walker(sc, "tower-w", T0, 4000.0)[:5]
     assert [detection_from_tuple(astuple_detection(d)) for d in walk] == walk
+
+
+def test_ingest_context_comes_from_the_scenario(sc: Scenario) -> None:
+    ctx = ingest_context(sc)
+    assert set(ctx.sensors) == {"tower-w", "tower-e"}
+    info = ctx.sensors["tower-w"]
+    lon, lat = sc.position_lonlat(sc.sensors["tower-w"].position)
+    assert (info.lon, info.lat) == (pytest.approx(lon), pytest.approx(lat))
+    assert (info.range_m, info.position_sd_m) == (8000, 10)
+    x, y = sc.border.point_at(np.linspace(0, sc.border.length_m, 50), 0.0)
+    line_lon, line_lat = sc.frame.to_lonlat(x, y)
+    import shapely
+
+    assert shapely.contains_xy(ctx.area, line_lon, line_lat).all()
+    far_lon, far_lat = sc.frame.to_lonlat(*sc.border.point_at(9000.0, -60_000.0))
+    assert not shapely.contains_xy(ctx.area, float(far_lon), float(far_lat))

@@ -489,3 +489,21 @@ def test_plan_loads_from_summary_file(tmp_path: Any) -> None:
 def test_bad_plan_summary_is_named(doc: Any, message: str) -> None:
     with pytest.raises(PlanError, match=".*" + message.replace("[", r"\[").replace("]", r"\]")):
         PlanLookup.from_summary(doc, "plan/summary.json")
+
+
+def test_plan_from_an_assessment_in_memory() -> None:
+    from limes.analysis.result import Assessment, KmResult, Run, Weakness
+    from limes.scenario.schema import Light, Mode
+
+    def run(mode: Mode, light: Light, ps: list[float]) -> Run:
+        per_km = [KmResult(float(k), p, "west", Weakness.HELD, p, p) for k, p in enumerate(ps)]
+        return Run(mode, light, per_km, [])
+
+    assessment = Assessment("rules-test", 100.0, [
+        run(Mode.FOOT, Light.DAY, [0.9, 0.8]), run(Mode.FOOT, Light.NIGHT, [0.4, 0.85]),
+        run(Mode.VEHICLE, Light.DAY, [0.2, 0.3]),
+    ])  # fmt: skip
+    plan = PlanLookup.from_assessment(assessment)
+    assert plan.p_at([0.5, 1.5], "foot").tolist() == [0.4, 0.8]
+    assert plan.p_at([0.5, 1.5], "vehicle").tolist() == [0.2, 0.3]
+    assert plan.p_at([0.5], "boat").tolist() == [0.2]  # unknown mode: worst of all
