@@ -75,6 +75,11 @@ def user_errors() -> Iterator[None]:
     except ScenarioError as exc:
         err.print(exc.render(), markup=False)
         raise typer.Exit(USER_ERROR) from None
+    except ValueError as exc:
+        # The layers' own error families (AssessError, TrackFileError, …) are ValueErrors
+        # whose message already says what and where.
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(USER_ERROR) from None
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         err.print(f"error: {exc.strerror or exc}{where}", markup=False)
@@ -164,6 +169,50 @@ def scenario_export(
         out.print(f"wrote {n} features to {out_path}", markup=False)
 
 
+# --- limes assess ----------------------------------------------------------------------------
+
+
+@app.command("assess")
+def assess(
+    scenario: ScenarioArg,
+    mode: Annotated[
+        str, typer.Option("--mode", help="Adversary mode: foot, vehicle or all.")
+    ] = "foot",
+    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "night",
+    resolution: Annotated[
+        float, typer.Option("--resolution", help="Analysis cell size in metres.")
+    ] = 50.0,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for report.html, GeoJSON, GeoTIFF, JSON.")
+    ] = Path("assessment"),
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            metavar="OTHER",
+            help="A second scenario: the report shows, km by km, what it changes.",
+        ),
+    ] = None,
+) -> None:
+    """Where would an infiltrator get through? P(interruption) per km, worst paths, report.
+
+    Writes report.html (self-contained), summary.json, worst paths, weak stretches and coverage as
+    GeoJSON, and the hazard, response-time and P(interruption) layers as GeoTIFF.
+    """
+    from limes.analysis.command import parse_lights, parse_modes, run_assess
+
+    with user_errors():
+        run_assess(
+            scenario,
+            parse_modes(mode),
+            parse_lights(light),
+            resolution,
+            out_dir,
+            compare,
+            console=out,
+        )
+
+
 # --- limes track -----------------------------------------------------------------------------
 
 
@@ -189,14 +238,10 @@ def track(
     The formats are documented in docs/tracking.md, so the same data can be run through another
     tracker and compared.
     """
-    from limes.ops.track_file import TrackFileError, track_file
+    from limes.ops.track_file import track_file
 
     with user_errors():
-        try:
-            summary = track_file(detections, out_path, frame=frame)
-        except TrackFileError as exc:
-            err.print(f"error: {exc}", markup=False)
-            raise typer.Exit(USER_ERROR) from None
+        summary = track_file(detections, out_path, frame=frame)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "
         f"{summary.states_written} states written to {out_path} (frame {summary.frame}); "

@@ -27,7 +27,7 @@ from limes.geo.terrain import (
 )
 from limes.scenario.errors import Problem, ScenarioError
 from limes.scenario.model import Scenario
-from limes.scenario.schema import SyntheticTerrain
+from limes.scenario.schema import Sensor, SyntheticTerrain
 
 # Cells of terrain kept beyond the outermost strip edge, sensor or unit base, so that bilinear
 # sampling and line of sight from a sensor at the edge have ground around them.
@@ -58,12 +58,15 @@ def terrain_bounds(scenario: Scenario) -> tuple[float, float, float, float]:
     """Frame bounds of the terrain: strip, sensors and unit bases plus a margin, on whole cells."""
     cell = scenario.spec.terrain.resolution_m
     xmin, ymin, xmax, ymax = scenario.strip_polygon().bounds
-    points = [scenario.position_xy(s.position) for s in scenario.spec.sensors]
-    points += [scenario.position_xy(u.base) for u in scenario.spec.units]
+    # Each sensor's whole reach is covered, so a viewshed never runs off the terrain.
+    points = [
+        (*scenario.position_xy(s.position), _reach_m(scenario, s)) for s in scenario.spec.sensors
+    ]
+    points += [(*scenario.position_xy(u.base), 0.0) for u in scenario.spec.units]
     if points:
-        px, py = np.asarray(points).T
-        xmin, xmax = min(xmin, px.min()), max(xmax, px.max())
-        ymin, ymax = min(ymin, py.min()), max(ymax, py.max())
+        px, py, reach = np.asarray(points).T
+        xmin, xmax = min(xmin, (px - reach).min()), max(xmax, (px + reach).max())
+        ymin, ymax = min(ymin, (py - reach).min()), max(ymax, (py + reach).max())
     m = MARGIN_CELLS * cell
     return (
         math.floor((xmin - m) / cell) * cell,
@@ -71,6 +74,14 @@ def terrain_bounds(scenario: Scenario) -> tuple[float, float, float, float]:
         math.ceil((xmax + m) / cell) * cell,
         math.ceil((ymax + m) / cell) * cell,
     )
+
+
+def _reach_m(scenario: Scenario, sensor: Sensor) -> float:
+    """The longest range of any of a sensor's detection laws (0 for an unknown model)."""
+    model = scenario.sensor_models.get(sensor.model)
+    if model is None:
+        return 0.0
+    return max((law.range_m for laws in model.laws.values() for law in laws.values()), default=0.0)
 
 
 def synthetic_ground(scenario: Scenario, spec: SyntheticTerrain) -> SyntheticGround:
