@@ -113,6 +113,10 @@ class TrackerConfig:
     confirmed_first: bool = True
     #: Whether `update` also returns tentative tracks (the live map may want to hide them).
     report_tentative: bool = True
+    #: How new tracks are named after the partition prefix: "sequence" counts 1, 2, 3...;
+    #: "detection" uses the initiating detection's key ("<sensor_id>:<seq>"), so replaying the
+    #: same detections after a restart gives every track the id it had before.
+    track_ids: str = "sequence"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.gate_probability < 1.0:
@@ -147,6 +151,8 @@ class TrackerConfig:
             raise ValueError(f"class_mixing must be in [0, 1), got {self.class_mixing}")
         if not 0.0 < self.group_size_smoothing <= 1.0:
             raise ValueError("group_size_smoothing must be in (0, 1]")
+        if self.track_ids not in ("sequence", "detection"):
+            raise ValueError(f"track_ids must be 'sequence' or 'detection', got {self.track_ids!r}")
 
     @property
     def gate_threshold(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -22,6 +23,17 @@ from limes.ops.tracker.state import STATUS_BY_CODE, Rejection, TrackState
 from limes.ops.tracker.table import TENTATIVE, TrackTable
 
 _EMPTY = np.empty(0, dtype=np.intp)
+#: Longest track id kept as written; a longer key-derived id is shortened to a digest.
+MAX_TRACK_ID = 64
+
+
+def _key_id(prefix: str, sensor_id: str, seq: int) -> str:
+    """The track id derived from its initiating detection's key (same key, same id)."""
+    name = f"{prefix}{sensor_id}:{seq}"
+    if len(name) <= MAX_TRACK_ID:
+        return name
+    digest = hashlib.blake2b(f"{sensor_id}:{seq}".encode(), digest_size=12).hexdigest()
+    return f"{prefix[: MAX_TRACK_ID - len(digest)]}{digest}"
 
 
 class ConstantVelocityPredictor:
@@ -127,7 +139,7 @@ class Tracker:
         used = np.zeros(len(dets), dtype=bool)
         used[pair_d] = True
         unused = np.flatnonzero(~used)
-        born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(unused.size))
+        born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(dets, unused))
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
         out = self._states(slots[report], x[report], p[report], t)
@@ -197,7 +209,11 @@ class Tracker:
             return
         self._rejected += [Rejection(batch.detections[i], reason) for i in np.flatnonzero(mask)]
 
-    def _new_ids(self, n: int) -> list[str]:
+    def _new_ids(self, dets: DetectionBatch, index: NDArray[np.intp]) -> list[str]:
+        if self.config.track_ids == "detection":
+            keys = (dets.detections[i].key for i in index.tolist())
+            return [_key_id(self.id_prefix, sensor, seq) for sensor, seq in keys]
+        n = index.size
         first = self._next_id
         self._next_id += n
         return [f"{self.id_prefix}{i}" for i in range(first, first + n)]
