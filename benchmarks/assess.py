@@ -1,0 +1,137 @@
+"""Whole-border interruption analysis of `iraq-syria`: wall time per stage, peak memory, and
+our Dijkstra against scikit-image's MCP_Geometric on the same cost grids.
+
+    .venv/bin/python benchmarks/assess.py [--quick]
+
+Full: 100 m and 50 m, foot at night. --quick: 200 m only (under a minute). Compilation of the
+numba kernels happens in a warm-up run first and is not counted. The last line is one JSON
+object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+from limes.analysis import AssessConfig, assess
+from limes.analysis.interruption import adversary_motion
+from limes.analysis.shortest_path import half_steps, shortest_paths
+from limes.analysis.tiles import make_tile, plan_spans
+from limes.scenario.load import load_scenario
+from limes.scenario.schema import Light, Mode
+from limes.sensing.barrier import barrier_field
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def anchor(sc, resolution: float, cfg: AssessConfig) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Time-to-goal on every tile's cost grid: ours vs MCP_Geometric.find_costs."""
+    try:
+        from skimage.graph import MCP_Geometric
+    except ImportError:
+        return {}
+    strip = sc.spec.strip
+    margin = max(5000.0, strip.outside_m + strip.inside_m)
+    ours = mcp = 0.0
+    cells = 0
+    worst = 0.0
+    terrain = sc.terrain()
+    for i, (core, span) in enumerate(
+        plan_spans(sc.border.length_m, cfg.tile_core_km * 1000.0, margin)
+    ):
+        tile = make_tile(i, sc.border, core, span, strip.outside_m, strip.inside_m, resolution)
+        elev = terrain.resample(tile.grid).elevation
+        bars = barrier_field(tile.grid, sc.border, [], Mode.FOOT)
+        m = adversary_motion(
+            tile,
+            elev,
+            bars,
+            np.zeros(tile.grid.shape, bool),
+            Mode.FOOT,
+            sc.spec.movement,
+            strip.outside_m,
+            strip.inside_m,
+        )
+        per_m = m.pace_s_per_m
+        seeds = np.flatnonzero(m.goal.ravel())
+        t0 = time.perf_counter()
+        ho, hd = half_steps(per_m, resolution)
+        dist, _ = shortest_paths(ho, hd, seeds)
+        ours += time.perf_counter() - t0
+        costs = np.where(np.isfinite(per_m), per_m, -1.0)  # negative: impassable for MCP
+        t0 = time.perf_counter()
+        graph = MCP_Geometric(costs, fully_connected=True, sampling=(resolution, resolution))
+        ref, _ = graph.find_costs([tuple(rc) for rc in np.argwhere(m.goal)])
+        mcp += time.perf_counter() - t0
+        ok = np.isfinite(dist) & np.isfinite(ref)
+        if ok.any():
+            worst = max(worst, float(np.max(np.abs(dist[ok] - ref[ok]) / np.maximum(ref[ok], 1.0))))
+        cells += tile.grid.width * tile.grid.height
+    return {
+        "ours_s": ours,
+        "mcp_s": mcp,
+        "ratio": mcp / ours if ours else float("nan"),
+        "grid_cells": cells,
+        "max_rel_diff": worst,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="200 m only, under a minute")
+    args = ap.parse_args()
+    resolutions = [200.0] if args.quick else [100.0, 50.0]
+    cfg = AssessConfig()
+    sc = load_scenario("iraq-syria")
+    t0 = time.perf_counter()
+    sc.terrain()
+    terrain_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assess(sc, resolution_m=400.0, config=AssessConfig(worst_paths=1, mc_samples=1000))
+    warm_s = time.perf_counter() - t0
+    print(
+        f"iraq-syria: {sc.length_km:.0f} km; terrain built in {terrain_s:.1f} s; "
+        f"warm-up (compilation) {warm_s:.1f} s"
+    )
+    out: dict[str, object] = {
+        "scenario": sc.name,
+        "mode": "foot",
+        "light": "night",
+        "terrain_s": round(terrain_s, 2),
+    }
+    for res in resolutions:
+        t0 = time.perf_counter()
+        a = assess(sc, modes=(Mode.FOOT,), lights=(Light.NIGHT,), resolution_m=res, config=cfg)
+        wall = time.perf_counter() - t0
+        stages = {k: round(v, 2) for k, v in a.timings_s.items()}
+        print(
+            f"\n{res:.0f} m: {a.cells:,} strip cells, wall {wall:.1f} s, "
+            f"peak RSS {peak_mb():.0f} MB"
+        )
+        for k, v in stages.items():
+            print(f"  {k:<14} {v:7.2f} s")
+        anc = anchor(sc, res, cfg)
+        if anc:
+            print(
+                f"  time-to-goal on all tiles ({anc['grid_cells']:,} cells): ours "
+                f"{anc['ours_s']:.2f} s, MCP_Geometric {anc['mcp_s']:.2f} s, "
+                f"ratio {anc['ratio']:.1f}x, max rel. diff {anc['max_rel_diff']:.1e}"
+            )
+        out[f"{res:.0f}m"] = {
+            "wall_s": round(wall, 2),
+            "cells": a.cells,
+            "stages_s": stages,
+            "peak_rss_mb": round(peak_mb()),
+            "anchor": anc,
+        }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
