@@ -35,6 +35,11 @@ scenario_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(scenario_app, name="scenario")
+users_app = typer.Typer(
+    help="Users and their tokens (roles: viewer, operator, commander, sensor, admin).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -69,11 +74,15 @@ def root(
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can cause into a clean message and exit status 2."""
     from limes.scenario.errors import ScenarioError
+    from limes.store.errors import StoreError
 
     try:
         yield
     except ScenarioError as exc:
         err.print(exc.render(), markup=False)
+        raise typer.Exit(USER_ERROR) from None
+    except StoreError as exc:
+        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(USER_ERROR) from None
     except ValueError as exc:
         # The layers' own error families (AssessError, TrackFileError, …) are ValueErrors
@@ -211,6 +220,93 @@ def assess(
             compare,
             console=out,
         )
+
+
+# --- limes users … --------------------------------------------------------------------------
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "--db",
+        envvar="LIMES_DATABASE_URL",
+        help="Database URL (sqlite:///FILE or postgresql://…); default sqlite:///limes.db.",
+    ),
+]
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (a person, or a sensor's name).")],
+    role: Annotated[
+        str, typer.Option("--role", help="viewer, operator, commander, sensor or admin.")
+    ],
+    sensor: Annotated[
+        list[str] | None,
+        typer.Option("--sensor", help="For a sensor token: a sensor id it may ingest as."),
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Create a user and print its first token (shown once; only its hash is stored)."""
+    from limes.store.accounts import add_user
+
+    with user_errors():
+        token = add_user(database, name, role, speaks_for=sensor or ())
+    out.print(f"user {name} ({role}) created; token:", markup=False)
+    out.print(token, markup=False)
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOpt = None) -> None:
+    """List users with their roles and token ids (never the tokens)."""
+    from limes.store.accounts import list_users
+
+    with user_errors():
+        users = list_users(database)
+    table = Table("name", "role", "speaks for", "created", "live tokens", "revoked tokens")
+    for u in users:
+        table.add_row(
+            u.name,
+            u.role,
+            ", ".join(u.speaks_for) or "-",
+            u.created.isoformat(timespec="seconds"),
+            ", ".join(map(str, u.live_tokens)) or "-",
+            ", ".join(map(str, u.revoked_tokens)) or "-",
+        )
+    out.print(table)
+
+
+@users_app.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="User name.")], database: DatabaseOpt = None
+) -> None:
+    """Issue another token for a user and print it once."""
+    from limes.store.accounts import new_token
+
+    with user_errors():
+        token = new_token(database, name)
+    out.print(token, markup=False)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Revoke every token of this user.")
+    ] = None,
+    token_id: Annotated[
+        int | None, typer.Option("--token-id", help="Revoke one token by its id.")
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Revoke tokens: every token of a user, or one by id."""
+    from limes.store.accounts import revoke_token
+
+    if (user is None) == (token_id is None):
+        err.print("error: give exactly one of --user or --token-id", markup=False)
+        raise typer.Exit(USER_ERROR)
+    with user_errors():
+        n = revoke_token(database, token_id=token_id, user=user)
+    out.print(f"revoked {n} token(s)", markup=False)
 
 
 # --- limes track -----------------------------------------------------------------------------
