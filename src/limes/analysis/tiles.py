@@ -68,8 +68,8 @@ def make_tile(
         np.linspace(s0, s1, max(2, math.ceil((s1 - s0) / 1000.0) + 1)), vc[(vc > s0) & (vc < s1)]
     )
     pts = []
-    for off in (-outside_m, 0.0, inside_m):
-        x, y = border.point_at(s, off)
+    for edge in (-outside_m, 0.0, inside_m):
+        x, y = border.point_at(s, edge)
         pts.append(np.column_stack([x, y]))
     p = np.concatenate(pts)
     a0 = np.column_stack(border.point_at(np.array([s0]), 0.0))[0]
