@@ -127,6 +127,10 @@ def _sweep_cone(
         while r_hi >= r_lo and not _owned(r_hi - n0, dm, rng2, strict):
             r_hi -= 1
         scale = level * inv_dm
+        # The half line just before this one, where each cell's own sight line is sampled too.
+        half = dm > 0.5
+        prev = b[m - sgn] if half else line
+        f_half = (dm - 0.5) * inv_dm
         for r in range(r_lo, r_hi + 1):
             dy = r - n0
             d2 = dm * dm + dy * dy
@@ -137,8 +141,20 @@ def _sweep_cone(
             w = u - i
             k = top + i * step
             seen = horizon[k] + (horizon[k + step] - horizon[k]) * w
-            if (line[r] + target_height - kc * d2 - z_eye) * inv_dm >= seen:
-                out[m - o_major0, r - o_minor0] = 1
+            rise = (line[r] + target_height - kc * d2 - z_eye) * inv_dm
+            if rise < seen:
+                continue
+            if half:
+                # The last half cell, which no ray sample covers: this cell's own line.
+                y = min(max(n0 + dy * f_half, 0.0), last - 1e-9)
+                iy = int(y)
+                fy = y - iy
+                z = 0.5 * (
+                    line[iy] + prev[iy] + (line[iy + 1] + prev[iy + 1] - line[iy] - prev[iy]) * fy
+                )
+                if (z - kc * d2 * f_half * f_half - z_eye) * inv_dm > rise * f_half:
+                    continue
+            out[m - o_major0, r - o_minor0] = 1
 
         # Then the rays that can still reach an in-range cell take this line's samples,
         # linear between the two nearest cells (bilinear, exactly, on a cell-centre line).
