@@ -148,19 +148,29 @@ def segment_seconds(
     return np.asarray(length * pace_s_per_m(speed), dtype=float)
 
 
-def walk(
-    scenario: Scenario,
-    ground: Ground,
-    route: Route,
-    profile: ThreatProfile,
-    rng: np.random.Generator,
-    step_m: float,
-) -> tuple[FloatArray, FloatArray, bool]:
-    """Times (from 0) and positions along a route with barrier waits; and whether it was stopped."""
+@dataclass(frozen=True)
+class Leg:
+    """A route made ready to walk: vertices, seconds per segment, barriers met on the way.
+
+    `waits` holds (vertex, mean_s, sd_s) for every passable barrier the route crosses (the wait
+    is taken on reaching the vertex just past it); `stop_at` the first vertex past a barrier
+    the mode cannot cross (None: none).
+    """
+
+    xy: FloatArray
+    seconds: FloatArray
+    waits: tuple[tuple[int, float, float], ...]
+    stop_at: int | None
+
+
+def leg_of(
+    scenario: Scenario, ground: Ground, route: Route, profile: ThreatProfile, step_m: float
+) -> Leg:
+    """The fixed part of walking a route: geometry, speeds and the barriers crossed."""
     xy = densify(route.xy, step_m)
     seconds = segment_seconds(scenario, ground, xy, profile)
     s, off = scenario.locate(xy[:, 0], xy[:, 1])
-    wait = np.zeros(len(xy))
+    waits: list[tuple[int, float, float]] = []
     stop_at: int | None = None
     for b in scenario.spec.barriers:
         span = standing_interval_km(b)
@@ -181,9 +191,18 @@ def walk(
             first = int(hit[0]) + 1
             stop_at = first if stop_at is None else min(stop_at, first)
             continue
-        draws = np.maximum(0.0, rng.normal(cr.mean_s, cr.sd_s, hit.size))
-        np.add.at(wait, hit + 1, draws)
-    arrive = np.concatenate([[0.0], np.cumsum(seconds)])
+        waits.extend((int(v) + 1, cr.mean_s, cr.sd_s) for v in hit)
+    return Leg(xy, seconds, tuple(sorted(waits)), stop_at)
+
+
+def timed(leg: Leg, rng: np.random.Generator) -> tuple[FloatArray, FloatArray, bool]:
+    """Times (from 0) and positions along a leg with freshly drawn barrier waits."""
+    xy = leg.xy
+    wait = np.zeros(len(xy))
+    if leg.waits:
+        at, mean, sd = (np.asarray(c) for c in zip(*leg.waits, strict=True))
+        np.add.at(wait, at.astype(np.intp), np.maximum(0.0, rng.normal(mean, sd)))
+    arrive = np.concatenate([[0.0], np.cumsum(leg.seconds)])
     # Each waiting vertex appears twice: arriving at it and leaving it.
     before = np.concatenate([[0.0], np.cumsum(wait)[:-1]])
     t_in = arrive + before
@@ -193,13 +212,23 @@ def walk(
     keep = np.ones(len(times), dtype=bool)
     keep[1::2] = wait > 0
     times, pts = times[keep], pts[keep]
-    blocked = False
-    if stop_at is not None:
-        # Stopped on arriving at the barrier: keep the path up to that vertex (first copy).
-        n_before = int(np.sum(keep[: 2 * stop_at])) + 1
-        times, pts = times[:n_before], pts[:n_before]
-        blocked = True
-    return times, pts, blocked
+    if leg.stop_at is None:
+        return times, pts, False
+    # Stopped on arriving at the barrier: keep the path up to that vertex (first copy).
+    n_before = int(np.sum(keep[: 2 * leg.stop_at])) + 1
+    return times[:n_before], pts[:n_before], True
+
+
+def walk(
+    scenario: Scenario,
+    ground: Ground,
+    route: Route,
+    profile: ThreatProfile,
+    rng: np.random.Generator,
+    step_m: float,
+) -> tuple[FloatArray, FloatArray, bool]:
+    """Times (from 0) and positions along a route with barrier waits; and whether it was stopped."""
+    return timed(leg_of(scenario, ground, route, profile, step_m), rng)
 
 
 def crossing_time(times: FloatArray, xy: FloatArray, scenario: Scenario) -> tuple[float, float]:

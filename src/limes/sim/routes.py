@@ -225,9 +225,10 @@ def densify(xy: FloatArray, step_m: float) -> FloatArray:
     seg = np.diff(pts, axis=0)
     lengths = np.hypot(seg[:, 0], seg[:, 1])
     keep = lengths > 0
-    pieces = [pts[:1]]
-    for p0, dv, length in zip(pts[:-1][keep], seg[keep], lengths[keep], strict=True):
-        n = max(1, math.ceil(length / step_m))
-        t = np.arange(1, n + 1)[:, None] / n
-        pieces.append(p0 + t * dv)
-    return np.concatenate(pieces)
+    p0, dv = pts[:-1][keep], seg[keep]
+    n = np.maximum(1, np.ceil(lengths[keep] / step_m)).astype(np.intp)
+    which = np.repeat(np.arange(len(n)), n)
+    # 1 … n over n within each segment, for all segments at once.
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
+    t = (k / np.repeat(n, n))[:, None]
+    return np.concatenate([pts[:1], p0[which] + t * dv[which]])
