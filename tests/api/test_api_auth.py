@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 from api_records import alert, detection_json
+from api_support import OTHER_SENSOR, OTHER_UNIT, SENSOR_ID, UNIT_ID, Api
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
-
-from conftest import OTHER_SENSOR, OTHER_UNIT, SENSOR_ID, UNIT_ID, Api
 
 ANYONE = {None, "viewer", "operator", "commander", "sensor", "admin"}
 READERS = {"viewer", "operator", "commander", "admin"}
@@ -173,7 +172,7 @@ def test_missing_or_bad_credentials_answer_401_json(api: Api, header: str) -> No
 
 
 def test_ingest_is_rate_limited_per_sensor_token(tmp_path: Any, scenario: Any) -> None:
-    from conftest import database, make_api
+    from api_support import database, make_api
 
     for db in database("sqlite", tmp_path):
         api = make_api(db, scenario, ingest_rate_per_s=0.01, ingest_burst=2)

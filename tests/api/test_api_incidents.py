@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from api_records import alert
-
-from conftest import UNIT_ID, Api
+from api_support import UNIT_ID, Api
 
 
 def test_an_operator_works_an_incident_and_the_audit_log_names_each_person(api_both: Api) -> None:

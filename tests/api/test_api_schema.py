@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from api_records import alert
+from api_support import Api, database, make_api
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -17,8 +18,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from conftest import Api, database, make_api
 
 CHECKS = [
     not_a_server_error,

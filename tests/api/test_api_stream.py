@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from api_records import track
+from api_support import Api
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import Api
 from limes.store.retention import RetentionPolicy, apply_retention
 
 T0 = datetime(2025, 3, 1, 21, 0, tzinfo=UTC)

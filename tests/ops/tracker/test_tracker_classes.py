@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from tracker_support import MakeDetection
 
-from conftest import MakeDetection
 from limes.ops.detection import TargetClass
 from limes.ops.tracker import Tracker, TrackerConfig
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from conftest import T0, MakeDetection
+from tracker_support import T0, MakeDetection
+
 from limes.ops.tracker import Tracker, TrackerConfig
 from limes.sim.synthetic_tracks import SyntheticScenario, SyntheticSensor, generate
 

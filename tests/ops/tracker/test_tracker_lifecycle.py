@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from tracker_support import T0, MakeDetection
 
-from conftest import T0, MakeDetection
 from limes.ops.tracker import Tracker, TrackerConfig, TrackStatus
 
 

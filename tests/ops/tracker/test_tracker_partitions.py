@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import T0, MakeDetection
+from tracker_support import T0, MakeDetection
+
 from limes.ops.tracker import PartitionedTracker, TrackerConfig, TrackStatus
 
 

@@ -1,0 +1,83 @@
+"""API test support: a migrated database on either backend, one token per role, a client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from limes.api.app import create_app
+from limes.api.services import Services
+from limes.api.settings import Settings
+from limes.scenario.model import Scenario
+from limes.store.database import Database, connect
+from limes.store.migrate import migrate
+from limes.store.users import Role, create_user
+
+POSTGRES_URL = os.environ.get(
+    "LIMES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SENSOR_ID = "tw-pk-01"  # the sensor token's own sensor
+OTHER_SENSOR = "tw-pk-02"
+UNIT_ID = "pk-patrol-1"  # the sensor token also rides with this unit
+OTHER_UNIT = "pk-qrf"
+
+
+@dataclass
+class Api:
+    """An app under test with a token per role."""
+
+    app: FastAPI
+    client: TestClient
+    db: Database
+    tokens: dict[str, str]
+
+    @property
+    def services(self) -> Services:
+        found: Services = self.app.state.services
+        return found
+
+    def headers(self, role: str | None) -> dict[str, str]:
+        return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def make_api(db: Database, sc: Scenario, **settings: object) -> Api:
+    tokens = {}
+    now = datetime.now(UTC)
+    with db.session() as s:
+        for role in Role:
+            ids = [SENSOR_ID, UNIT_ID] if role is Role.SENSOR else []
+            _, tokens[role.value] = create_user(
+                s, f"{role.value}-user", role, speaks_for=ids, actor="test", now=now
+            )
+    app = create_app(Settings(migrate=False, **settings), db=db, scenario_obj=sc)  # type: ignore[arg-type]
+    return Api(app, TestClient(app), db, tokens)
+
+
+def database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    if kind == "sqlite":
+        db = connect(f"sqlite:///{tmp_path / 'api.db'}")
+        migrate(db)
+        yield db
+        db.dispose()
+        return
+    schema = "t_" + uuid.uuid4().hex[:16]
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    db = connect(POSTGRES_URL, schema=schema)
+    try:
+        migrate(db)
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
