@@ -1,1 +1,1 @@
-"""The operations map served by `limes serve`."""
+"""The operations map served by `limes serve` (`limes.web.mount.mount_web(app)` adds it)."""

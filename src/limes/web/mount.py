@@ -1,0 +1,85 @@
+"""Serve the operations map from an API app: the built page and assets, and the map's routes.
+
+`limes serve` calls `mount_web(app)` on the app `create_app` built. The page and its assets
+(`/`, `/assets/...`) are public (they hold no data and no secret); everything they show comes
+from the API with the user's token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from limes.api.services import Services
+from limes.web.advice import AdviceSource
+from limes.web.assessments import AssessmentStore
+from limes.web.config import WebConfig
+from limes.web.context import WebContext
+from limes.web.routes import router
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+_MISSING = """<!doctype html><meta charset="utf-8"><title>limes</title>
+<p>The map is not built. Run <code>python -m limes.web.build</code> (needs node and npm), or
+install limes from a release, which carries the built map.</p>"""
+
+
+def mount_web(
+    app: FastAPI,
+    *,
+    assessments: Mapping[str, str | Path] | Sequence[str | Path] = (),
+    advice: AdviceSource | None = None,
+    config: WebConfig | None = None,
+    static_dir: str | Path | None = None,
+    warm: bool = True,
+) -> WebContext:
+    """Add the map to an app built by `limes.api.app.create_app`.
+
+    `assessments`: folders written by `limes assess` for the planner view (a sequence names
+    each by its folder). `advice`: the live dispatch advice, if the server runs one (else the
+    map ranks units by a straight-line estimate). `warm`: shade the terrain in the background
+    now, so the first tiles come at once. Returns the map's context (also `app.state.web`).
+    """
+    services: Services = app.state.services
+    folders = (
+        {str(k): Path(v) for k, v in assessments.items()}
+        if isinstance(assessments, Mapping)
+        else {Path(p).name: Path(p) for p in assessments}
+    )
+    web = WebContext(
+        scenario=services.scenario,
+        config=config or WebConfig(),
+        assessments=AssessmentStore(services.scenario, folders) if folders else None,
+        advice=advice,
+    )
+    app.state.web = web
+    app.include_router(router)
+    static = Path(static_dir) if static_dir is not None else STATIC_DIR
+    index = static / "index.html"
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def page() -> FileResponse | HTMLResponse:
+        if not index.is_file():
+            return HTMLResponse(_MISSING, status_code=503)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    if static.is_dir():
+        app.mount("/assets", StaticFiles(directory=static), name="map-assets")
+    if warm and services.scenario is not None:
+
+        def shade() -> None:
+            try:
+                web.hillshade_tiles(build=True)
+            except Exception:  # the route will report it to the user on first use
+                log.exception("could not shade the scenario terrain")
+
+        threading.Thread(target=shade, name="limes-hillshade", daemon=True).start()
+    return web

@@ -1,0 +1,320 @@
+// The limes operations map: log in with a token, then the watch view (live map and incident
+// queue), the planner view (an assessment) or the replay view. Nothing is loaded from outside
+// the server that serves this page.
+
+import * as L from "leaflet";
+import { Api, ApiError, type AlertOut, type IncidentOut, type Me, type ScenarioOut, type SectorOut, type TrackOut, type UnitOut, type WebState, type FeatureCollection } from "./api";
+import { CoverageLayer, UnitLayer, buildBase, hillshadeLayer, type BaseLayers } from "./basemap";
+import { byId, clock, h, toast } from "./dom";
+import { IncidentQueue } from "./incidents";
+import { Planner } from "./planner";
+import { ReplayView } from "./replay";
+import { LiveStream, savedCursor, type Change } from "./stream";
+import { TrackLayer, type TrackUpdate } from "./tracks";
+
+const TOKEN_KEY = "limes.token";
+
+interface App {
+  api: Api;
+  me: Me;
+  map: L.Map;
+  tracks: TrackLayer;
+  base: BaseLayers;
+  queue: IncidentQueue;
+  units: UnitLayer;
+  alerts: Map<string, AlertOut>;
+  sectors: Map<string, SectorOut>;
+  stream: LiveStream;
+  flashS: number;
+  live: boolean;
+  alertLayer: L.LayerGroup;
+}
+
+declare global {
+  interface Window {
+    limes?: {
+      app: App | null;
+      ready: boolean;
+      /** Feed stream changes as the WebSocket would (benchmarks drive the renderer with it). */
+      inject(batch: Change[]): void;
+    };
+  }
+}
+
+window.limes = { app: null, ready: false, inject: () => undefined };
+
+function showLogin(message = ""): void {
+  byId("login").hidden = false;
+  byId("shell").hidden = true;
+  byId("login-error").textContent = message;
+  const form = byId<HTMLFormElement>("login-form");
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    const token = byId<HTMLInputElement>("token").value.trim();
+    if (token) void start(token);
+  };
+}
+
+async function start(token: string): Promise<void> {
+  const api = new Api(token);
+  let me: Me;
+  try {
+    me = await api.me();
+  } catch (e) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin(e instanceof ApiError ? e.detail : `cannot reach the server (${String(e)})`);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  byId("login").hidden = true;
+  byId("shell").hidden = false;
+  document.body.dataset["role"] = me.role;
+  byId("who").textContent = `${me.name} · ${me.role}`;
+  byId("logout").onclick = () => {
+    sessionStorage.clear();
+    location.reload();
+  };
+  await boot(api, me);
+}
+
+async function boot(api: Api, me: Me): Promise<void> {
+  // The cursor is read before the state, so the stream replays whatever changes in between.
+  const state = await api.get<WebState>("/api/web/state");
+  const resumeFrom = savedCursor();
+  const [scenario, layers, ticks] = await Promise.all([
+    api.get<ScenarioOut>("/api/scenario"),
+    api.get<FeatureCollection>("/api/scenario/layers"),
+    api.get<FeatureCollection>("/api/web/chainage?step_km=10"),
+  ]);
+  byId("title").textContent = scenario.title;
+  byId("demo-note").textContent = scenario.demonstration_note;
+
+  const map = L.map("map", { zoomControl: true, preferCanvas: false, zoomAnimation: false, attributionControl: false, worldCopyJump: false });
+  map.getContainer().style.background = "#1b1f24";
+  const relief = hillshadeLayer(api, state);
+  relief?.addTo(map);
+  const base = buildBase(map, layers, ticks);
+  map.fitBounds(base.border, { padding: [20, 20] });
+  L.control.scale({ imperial: false }).addTo(map);
+
+  const sectorNames = scenario.sectors.map((s) => s.name);
+  const byLength = [...sectorNames].sort((a, b) => b.length - a.length);
+  const tracks = new TrackLayer(map, {
+    trailPoints: state.trail_points,
+    trailS: state.trail_s,
+    headingS: Number((state as unknown as { heading_s?: number }).heading_s ?? 120),
+    sectorOf: (id) => byLength.find((s) => id.startsWith(`${s}-`)) ?? "",
+  });
+  map.on("click", (ev: L.LeafletMouseEvent) => {
+    const tr = tracks.hit(ev.containerPoint);
+    tracks.selected = tr?.id ?? null;
+    tracks.invalidate();
+    if (tr) {
+      L.popup()
+        .setLatLng([tr.lat, tr.lon])
+        .setContent(`<b>${tr.id}</b><br>${tr.cls}${tr.group ? ` ×${tr.group}` : ""}, ${tr.status}<br>${(Math.hypot(tr.vx, tr.vy) * 3.6).toFixed(1)} km/h, ${clock(new Date(tr.t).toISOString())}`)
+        .openOn(map);
+    }
+  });
+
+  const units = new UnitLayer();
+  units.group.addTo(map);
+  const coverage = new CoverageLayer(api);
+  coverage.group.addTo(map);
+  const alertLayer = L.layerGroup().addTo(map);
+
+  L.control
+    .layers({}, { ...base.overlays, Units: units.group, "Live tracks": L.layerGroup(), Alerts: alertLayer }, { collapsed: true, position: "topright" })
+    .addTo(map);
+
+  const queue = new IncidentQueue(api, map, me, sectorNames, (id) => {
+    tracks.selected = id;
+    tracks.invalidate();
+  });
+  const stream = new LiveStream(api.token, 0, {
+    changes: (batch) => applyChanges(app, batch),
+    reset: () => loadState(app),
+    status: (text, ok) => {
+      const el = byId("live-status");
+      el.textContent = text;
+      el.className = ok ? "ok" : "bad";
+    },
+    refused: (detail) => {
+      stream.stop();
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin(detail);
+    },
+  });
+  const app: App = {
+    api,
+    me,
+    map,
+    tracks,
+    base,
+    queue,
+    units,
+    alerts: new Map(),
+    sectors: new Map(),
+    stream,
+    flashS: Number((state as unknown as { alert_flash_s?: number }).alert_flash_s ?? 30),
+    live: true,
+    alertLayer,
+  };
+  window.limes = { app, ready: false, inject: (batch) => applyChanges(app, batch) };
+
+  buildCoverageControls(coverage, [...base.sensorsByKind.keys()]);
+  await loadState(app);
+  // Resume from the cursor of the last batch this tab handled (a reload misses nothing), else
+  // from the cursor read before the state was loaded.
+  stream.cursor = resumeFrom !== null && resumeFrom <= state.cursor ? resumeFrom : state.cursor;
+  stream.start();
+  setupViews(app);
+  window.setInterval(() => refreshCounters(app), 2000);
+  window.limes.ready = true;
+  document.body.dataset["ready"] = "true";
+}
+
+async function loadState(app: App): Promise<void> {
+  const { api } = app;
+  const [tracks, incidents, alerts, sectors, units] = await Promise.all([
+    api.all<TrackOut>("/api/tracks"),
+    api.all<IncidentOut>("/api/incidents", 2000),
+    api.get<{ items: AlertOut[] }>("/api/alerts?limit=500"),
+    api.get<SectorOut[]>("/api/sectors"),
+    api.get<UnitOut[]>("/api/units"),
+  ]);
+  app.tracks.clear();
+  app.tracks.apply(tracks.filter((t) => t.status !== "deleted"));
+  app.queue.set(incidents);
+  for (const a of [...alerts.items].reverse()) addAlert(app, a, false);
+  for (const s of sectors) app.sectors.set(s.name, s);
+  app.units.set(units);
+  refreshCounters(app);
+}
+
+function applyChanges(app: App, batch: Change[]): void {
+  const trackUpdates: TrackUpdate[] = [];
+  for (const c of batch) {
+    switch (c.kind) {
+      case "track":
+        trackUpdates.push(c.payload as unknown as TrackUpdate);
+        break;
+      case "alert":
+        addAlert(app, c.payload as unknown as AlertOut, true);
+        break;
+      case "incident":
+        app.queue.apply(c.payload as unknown as IncidentOut);
+        break;
+      case "sector": {
+        const s = c.payload as unknown as SectorOut;
+        const prev = app.sectors.get(s.name);
+        app.sectors.set(s.name, { ...(prev ?? s), ...s });
+        break;
+      }
+      case "unit":
+        app.units.applyChange(c.payload);
+        break;
+    }
+  }
+  if (trackUpdates.length > 0 && app.live) app.tracks.apply(trackUpdates);
+}
+
+function addAlert(app: App, a: AlertOut, fresh: boolean): void {
+  if (app.alerts.has(a.alert_id)) return;
+  app.alerts.set(a.alert_id, a);
+  const age = (Date.now() - Date.parse(a.time)) / 1000;
+  const flashing = fresh || age < app.flashS;
+  const marker = L.marker([a.lat, a.lon], {
+    icon: L.divIcon({ className: flashing ? "alert-icon flash" : "alert-icon", html: "<span></span>", iconSize: [22, 22] }),
+    keyboard: false,
+  })
+    .bindTooltip(`${a.rule.replace("_", " ")} · ${a.severity} · ${a.sector} km ${a.chainage_km.toFixed(1)} · ${clock(a.time)}`)
+    .addTo(app.alertLayer);
+  if (flashing)
+    window.setTimeout(() => {
+      const el = marker.getElement();
+      el?.classList.remove("flash");
+    }, app.flashS * 1000);
+  const log = byId("alert-log");
+  const item = h(
+    "li",
+    { class: `alert-row sev-${a.severity}`, "data-alert": a.alert_id, onclick: () => app.map.flyTo([a.lat, a.lon], Math.max(app.map.getZoom(), 11), { duration: 0.5 }) },
+    h("span", { class: "t" }, clock(a.time)),
+    h("span", { class: "rule" }, a.rule.replace("_", " ")),
+    h("span", {}, `${a.sector} km ${a.chainage_km.toFixed(1)}`),
+    h("span", {}, `${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}`),
+  );
+  log.prepend(item);
+  while (log.childElementCount > 300) log.lastElementChild?.remove();
+  byId("alert-total").textContent = String(app.alerts.size);
+  if (fresh) {
+    byId("alert-banner").textContent = `${a.severity.toUpperCase()} ${a.rule.replace("_", " ")} — ${a.sector} km ${a.chainage_km.toFixed(1)}`;
+    byId("alert-banner").className = `flash sev-${a.severity}`;
+  }
+}
+
+function refreshCounters(app: App): void {
+  const trackCounts = app.tracks.countBySector();
+  const since = Date.now() - 24 * 3600 * 1000;
+  const alertCounts = new Map<string, number>();
+  for (const a of app.alerts.values())
+    if (Date.parse(a.time) >= since) alertCounts.set(a.sector, (alertCounts.get(a.sector) ?? 0) + 1);
+  const open = app.queue.openBySector();
+  const counts = new Map<string, { tracks: number; alerts: number }>();
+  const list = [...app.sectors.values()].map((s) => ({ ...s, open_incidents: open.get(s.name) ?? 0 }));
+  for (const s of list) counts.set(s.name, { tracks: trackCounts.get(s.name) ?? 0, alerts: alertCounts.get(s.name) ?? 0 });
+  app.base.setSectorLevels(list, counts);
+  byId("counters").replaceChildren(
+    ...list.map((s) =>
+      h(
+        "div",
+        { class: `counter level-${s.level}`, "data-sector": s.name },
+        h("b", {}, s.name),
+        h("span", { class: "n-tracks", title: "live tracks" }, `${counts.get(s.name)!.tracks} trk`),
+        h("span", { class: "n-alerts", title: "alerts, last 24 h" }, `${counts.get(s.name)!.alerts} alr`),
+        h("span", { class: "n-open", title: "open incidents" }, `${s.open_incidents} inc`),
+      ),
+    ),
+  );
+  byId("track-total").textContent = String(app.tracks.tracks.size);
+}
+
+function buildCoverageControls(coverage: CoverageLayer, kinds: string[]): void {
+  const box = byId("coverage-controls");
+  const light = h("select", { id: "coverage-light", "aria-label": "light" }, h("option", { value: "day" }, "day"), h("option", { value: "night" }, "night"));
+  light.onchange = () => void coverage.load(light.value as "day" | "night");
+  box.replaceChildren(
+    h("span", {}, "Coverage:"),
+    ...kinds.map((k) => {
+      const cb = h("input", { type: "checkbox", "data-kind": k });
+      cb.onchange = () => void coverage.toggleKind(k, cb.checked, light.value as "day" | "night");
+      return h("label", {}, cb, k.replace("_", " "));
+    }),
+    light,
+  );
+}
+
+function setupViews(app: App): void {
+  const planner = new Planner(app.api, app.map);
+  const replay = new ReplayView(app.api, app.map, app.tracks);
+  const show = (view: string): void => {
+    for (const v of ["watch", "planner", "replay"]) {
+      byId(`panel-${v}`).hidden = v !== view;
+      byId(`tab-${v}`).classList.toggle("active", v === view);
+    }
+    document.body.dataset["view"] = view;
+    if (view === "planner") void planner.open();
+    else planner.close();
+    if (view !== "replay") replay.close();
+    const wasLive = app.live;
+    app.live = view !== "replay";
+    if (app.live && !wasLive) void loadState(app);
+  };
+  for (const v of ["watch", "planner", "replay"]) byId(`tab-${v}`).onclick = () => show(v);
+  show("watch");
+}
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) void start(saved);
+else showLogin();
+window.addEventListener("unhandledrejection", (ev) => toast(String(ev.reason), "error"));
