@@ -1,0 +1,247 @@
+"""The committer: MQTT messages in, tracked, everything they produced stored, then acknowledged.
+
+One thread owns the order of events. It takes a batch of parsed messages from the door's inbox,
+hands each message's detections to the pipeline on its own (one `submit` per message, so the
+tracker sees the same grouping as a replay of the store will: see `limes.service.recovery`),
+gathers what the pipeline published (detections, dead letters, track states, alerts, also
+those of the CoT and HTTP doors and the ticker), writes it all in one transaction and only then
+acknowledges the batch's messages. A failed transaction is retried; nothing is acknowledged
+before it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from limes.ops.alert import Alert
+from limes.ops.bus import Bus, Subscription, Topic
+from limes.ops.detection import Detection
+from limes.ops.ingest.dead_letter import Rejection
+from limes.ops.pipeline import Pipeline
+from limes.ops.tracker.state import TrackState
+from limes.service.door import Message
+from limes.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outputs:
+    """What the pipeline published since the last commit (thread-safe; the bus is synchronous)."""
+
+    detections: list[Detection] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    tracks: list[TrackState] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def subscribe(self, bus: Bus) -> list[Subscription]:
+        """Collect the pipeline's output topics."""
+        return [
+            bus.subscribe(Topic.DETECTIONS, self._adder("detections")),
+            bus.subscribe(Topic.REJECTIONS, self._adder("rejections")),
+            bus.subscribe(Topic.TRACKS, self._adder("tracks")),
+            bus.subscribe(Topic.ALERTS, self._adder("alerts")),
+        ]
+
+    def _adder(self, name: str) -> Callable[[Sequence[Any]], None]:
+        def add(items: Sequence[Any]) -> None:
+            with self._lock:
+                getattr(self, name).extend(items)
+
+        return add
+
+    def take(self) -> Outputs:
+        """Everything gathered so far; the collector starts empty again."""
+        with self._lock:
+            out = Outputs(self.detections, self.rejections, self.tracks, self.alerts)
+            self.detections, self.rejections, self.tracks, self.alerts = [], [], [], []
+        return out
+
+    def __len__(self) -> int:
+        return len(self.detections) + len(self.rejections) + len(self.tracks) + len(self.alerts)
+
+
+class LatencyRecorder:
+    """Seconds from reading the message of an alert's last detection to the alert's commit."""
+
+    def __init__(self, keep: int = 1 << 16) -> None:
+        self._values = np.full(keep, np.nan)
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def add(self, seconds: Sequence[float]) -> None:
+        with self._lock:
+            for s in seconds:
+                self._values[self._n % self._values.size] = s
+                self._n += 1
+
+    def quantiles(self, qs: Sequence[float] = (0.5, 0.99)) -> dict[str, float | None]:
+        with self._lock:
+            v = self._values[~np.isnan(self._values)]
+        return {f"p{round(q * 100)}": (float(np.quantile(v, q)) if v.size else None) for q in qs}
+
+    @property
+    def count(self) -> int:
+        return self._n
+
+
+@dataclass
+class CommitterStats:
+    """Totals since start (read by logs, metrics and the benchmark)."""
+
+    messages: int = 0
+    batches: int = 0
+    detections_stored: int = 0
+    alerts_stored: int = 0
+    failures: int = 0
+
+
+class Committer:
+    """The thread that turns queued messages into stored, acknowledged results."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        writer: StoreWriter,
+        inbox: queue.Queue[Message],
+        outputs: Outputs,
+        ack: Callable[[int, int], None],
+        *,
+        batch_messages: int,
+        batch_wait_s: float,
+        tick_s: float | None,
+        tick_lag_s: float,
+        retry_s: float,
+    ) -> None:
+        self.pipeline = pipeline
+        self.writer = writer
+        self.inbox = inbox
+        self.outputs = outputs
+        self.ack = ack
+        self.batch_messages = batch_messages
+        self.batch_wait_s = batch_wait_s
+        self.tick_s = tick_s
+        self.tick_lag_s = tick_lag_s
+        self.retry_s = retry_s
+        self.stats = CommitterStats()
+        self.latency = LatencyRecorder()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="limes-committer", daemon=True)
+        self._next_tick = time.monotonic() + (tick_s or 0.0)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Handle every queued message, flush the tracker, store, acknowledge; then return."""
+        self._stop.set()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("committer did not finish within %.0f s", timeout)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._round(final=False)
+            except Exception:
+                log.exception("committer round failed")
+                time.sleep(self.retry_s)
+        try:
+            while not self.inbox.empty():
+                self._round(final=False)
+            self._round(final=True)
+        except Exception:
+            log.exception("final commit failed; unacknowledged messages come back next run")
+
+    def _take(self) -> list[Message]:
+        batch: list[Message] = []
+        timeout = 0.1 if self.tick_s is None else min(0.1, self.tick_s)
+        try:
+            batch.append(self.inbox.get(timeout=timeout))
+        except queue.Empty:
+            return batch
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_messages:
+            try:
+                batch.append(self.inbox.get_nowait())
+            except queue.Empty:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    batch.append(self.inbox.get(timeout=left))
+                except queue.Empty:
+                    break
+        return batch
+
+    def _round(self, *, final: bool) -> None:
+        batch = self._take() if not final else []
+        read = time.time()
+        taken: dict[tuple[str, int], float] = {}
+        for m in batch:
+            for r in m.outcome.rejections:
+                self.pipeline.reject(r)
+            if m.outcome.detections:
+                taken.update(dict.fromkeys((d.key for d in m.outcome.detections), read))
+                try:
+                    self.pipeline.submit(m.outcome.detections)
+                except Exception:
+                    # The detections were published before tracking, so they are stored.
+                    log.exception("tracking failed on a message of %d detections",
+                                  len(m.outcome.detections))  # fmt: skip
+        if final:
+            self.pipeline.flush()
+        elif self.tick_s is not None and time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.tick_s
+            self.pipeline.tick(datetime.now(UTC) - timedelta(seconds=self.tick_lag_s))
+        out = self.outputs.take()
+        if len(out):
+            self._write(out, final)
+            self._record_latency(out, taken)
+        for m in batch:
+            self.ack(m.mid, m.qos)
+        self.stats.messages += len(batch)
+
+    def _write(self, out: Outputs, final: bool) -> None:
+        while True:
+            try:
+                result = self.writer.write(
+                    detections=out.detections,
+                    rejections=out.rejections,
+                    tracks=out.tracks,
+                    alerts=out.alerts,
+                )
+                break
+            except Exception:
+                self.stats.failures += 1
+                log.exception("store transaction failed; retrying in %.1f s", self.retry_s)
+                if final and self._stop.is_set() and self.stats.failures > 10:
+                    raise
+                time.sleep(self.retry_s)
+        self.stats.batches += 1
+        self.stats.detections_stored += result.detections
+        self.stats.alerts_stored += result.alerts
+
+    def _record_latency(self, out: Outputs, taken: dict[tuple[str, int], float]) -> None:
+        if not out.alerts or not taken:
+            return
+        done = time.time()
+        last = {s.track_id: s.last_detection for s in out.tracks}
+        seconds = []
+        for a in out.alerts:
+            key = last.get(a.track_id)
+            if key is not None and key in taken:
+                seconds.append(done - taken[key])
+        self.latency.add(seconds)

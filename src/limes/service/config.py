@@ -1,0 +1,98 @@
+"""The configuration of `limes serve`: one object, every option documented with its default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from limes.store.database import DEFAULT_DATABASE_URL
+
+
+class ServiceError(RuntimeError):
+    """The service cannot start or run as configured (the message says what and where)."""
+
+
+def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """ "HOST:PORT" or "PORT" as (host, port); a clear `ServiceError` naming `what` otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = default_host, text
+    host = host.strip("[]") or default_host
+    try:
+        number = int(port)
+    except ValueError:
+        raise ServiceError(f"{what}: {text!r} is not HOST:PORT") from None
+    if not 0 <= number <= 65535:
+        raise ServiceError(f"{what}: port {number} is outside 0..65535")
+    return host, number
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What `serve(config)` runs.
+
+    Inputs and outputs:
+    - `database_url` (SQLite file `limes.db`): the store; `postgresql://...` for a deployment.
+    - `mqtt` ("127.0.0.1:1883"): the broker, or None for no MQTT input.
+    - `mqtt_client_id` ("limes-serve"): fixed, so the broker keeps the session (and the messages
+      not yet acknowledged) across restarts; two services on one broker need two ids.
+    - `mqtt_topic_prefix` ("limes/v1/sensors"): detections arrive on `<prefix>/<sensor>/detections`.
+    - `cot_port` (None): CoT over TCP and UDP on this port (0: any free port); None: off.
+    - `cot_host` ("127.0.0.1"): the CoT listening address.
+    - `http` ("127.0.0.1:8080"): the API and map; None for no HTTP server.
+    - `scenario` (required): built-in name or scenario file.
+    - `plan` (None): an assessment's summary.json, for alert severity from P(interruption).
+
+    Processing:
+    - `batch_messages` (1000): most MQTT messages handled per store transaction (the broker's
+      in-flight window usually caps it lower: Mosquitto's default is 20).
+    - `batch_wait_s` (0.005): how long the committer waits for more messages before it
+      commits what it has; the price in latency of larger transactions.
+    - `queue_messages` (10000): messages read but not yet handled; when full the MQTT thread
+      waits, and the broker holds the rest.
+    - `tick_s` (1.0): how often quiet tracks are coasted and deleted (None: only on detections).
+    - `tick_lag_s` (10.0): the tracker clock runs this far behind the wall clock, so reports
+      still in transit (or redelivered after a restart shorter than this) are not late.
+    - `recover_s` (3600.0): on start, detections stored this far back from the newest are
+      replayed through the tracker and rules to rebuild their state (see docs/operations.md).
+    - `retry_s` (1.0): wait before retrying a store transaction that failed.
+
+    Logs: `log_json` (False) writes one JSON object per line; `log_level` ("INFO").
+    """
+
+    scenario: str | Path
+    database_url: str = DEFAULT_DATABASE_URL
+    mqtt: str | None = "127.0.0.1:1883"
+    mqtt_client_id: str = "limes-serve"
+    mqtt_topic_prefix: str = "limes/v1/sensors"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    cot_port: int | None = None
+    cot_host: str = "127.0.0.1"
+    http: str | None = "127.0.0.1:8080"
+    plan: str | Path | None = None
+    batch_messages: int = 1000
+    batch_wait_s: float = 0.005
+    queue_messages: int = 10_000
+    tick_s: float | None = 1.0
+    tick_lag_s: float = 10.0
+    recover_s: float = 3600.0
+    retry_s: float = 1.0
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.mqtt is not None:
+            parse_address(self.mqtt, "--mqtt")
+        if self.http is not None:
+            parse_address(self.http, "--http")
+        if self.cot_port is not None and not 0 <= self.cot_port <= 65535:
+            raise ServiceError(f"--cot-port: {self.cot_port} is outside 0..65535")
+        for name in ("batch_messages", "queue_messages"):
+            if getattr(self, name) < 1:
+                raise ServiceError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("batch_wait_s", "tick_lag_s", "recover_s", "retry_s"):
+            if getattr(self, name) < 0:
+                raise ServiceError(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.tick_s is not None and self.tick_s <= 0:
+            raise ServiceError(f"tick_s must be positive, got {self.tick_s}")

@@ -1,0 +1,149 @@
+"""The service's MQTT door: QoS 1 on a persistent session, acknowledged only after the commit.
+
+Unlike `limes.ops.ingest.mqtt.MqttIngest` (which acknowledges a message when its handler
+returns), this door only reads: paho's thread parses each message and queues it with its
+message id; the committer tracks a batch of queued messages, stores everything they produced
+in one transaction, and then calls `ack` for each. A message read but not acknowledged when
+the process dies is redelivered by the broker when the same client id connects again
+(`clean_session=False`), which is what makes a hard kill lose nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from limes.ops.ingest.context import IngestContext
+from limes.ops.ingest.json_format import parse_json_message
+from limes.ops.ingest.mqtt import topic_sensor
+from limes.ops.ingest.outcome import IngestOutcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One MQTT message, parsed, waiting to be handled and then acknowledged."""
+
+    outcome: IngestOutcome
+    mid: int
+    qos: int
+
+
+class MqttDoor:
+    """Subscribes to `<prefix>/+/detections` at QoS 1 and queues each message parsed."""
+
+    def __init__(
+        self,
+        ctx: IngestContext,
+        inbox: queue.Queue[Message],
+        *,
+        host: str,
+        port: int,
+        client_id: str,
+        topic_prefix: str,
+        username: str | None = None,
+        password: str | None = None,
+        keepalive_s: int = 30,
+    ) -> None:
+        self.ctx = ctx
+        self.inbox = inbox
+        self.host, self.port, self.keepalive_s = host, port, keepalive_s
+        self.topic_prefix = topic_prefix
+        self.subscription = f"{topic_prefix}/+/detections"
+        self.messages = 0
+        self.connects = 0
+        self._ready = threading.Event()
+        self._closing = threading.Event()
+        self._client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if username is not None:
+            self._client.username_pw_set(username, password)
+        self._client.reconnect_delay_set(1, 30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Connect in the background (and keep reconnecting) until `stop()`."""
+        self._client.connect_async(self.host, self.port, self.keepalive_s)
+        self._client.loop_start()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until connected and subscribed; False on timeout."""
+        return self._ready.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def close_intake(self) -> None:
+        """Stop queueing: messages read from now on are left unacknowledged for the next run."""
+        self._closing.set()
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a message whose outputs are committed (thread-safe in paho)."""
+        if qos > 0:
+            self._client.ack(mid, qos)
+
+    def stop(self) -> None:
+        """Disconnect (acknowledgements already queued go out first) and stop the thread."""
+        self._closing.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._ready.clear()
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("MQTT connect to %s:%s refused: %s", self.host, self.port, reason)
+            return
+        self.connects += 1
+        client.subscribe(self.subscription, qos=1)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("MQTT subscription to %s refused: %s", self.subscription, reasons)
+            return
+        log.info("MQTT subscribed to %s on %s:%s", self.subscription, self.host, self.port)
+        self._ready.set()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        self._ready.clear()
+        if reason.is_failure and not self._closing.is_set():
+            log.warning("MQTT connection lost (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        # Nothing may escape: an exception would end paho's network thread.
+        if self._closing.is_set():
+            return  # not acknowledged: the broker keeps it for the next run
+        self.messages += 1
+        try:
+            outcome = parse_json_message(
+                bytes(message.payload),
+                self.ctx,
+                source=f"mqtt:{message.topic}",
+                expected_sensor=topic_sensor(message.topic, self.topic_prefix),
+            )
+        except Exception:
+            log.exception("MQTT message on %s could not be read; left unacknowledged",
+                          message.topic)  # fmt: skip
+            return
+        # A full inbox blocks this thread, so paho stops reading and the broker holds the rest.
+        self.inbox.put(Message(outcome, message.mid, message.qos))

@@ -1,0 +1,279 @@
+"""`limes serve`: the one process a watch floor runs all day.
+
+```
+MQTT (QoS 1, persistent session) ─► door ─► inbox ─► committer ─► Pipeline (dedup, tracker,
+CoT TCP/UDP ──────────────────────────────────────────►   │        rules) ─► bus ─► Outputs
+HTTP API (POST ingest) ───────────────────────────────────┘                           │
+                              store transaction ◄───────────────────────────────────────┘
+                              then MQTT acks; API + live stream + map read the store
+```
+
+Start-up order: database (migrated), scenario, plan; recovery (replay of the stored recent
+detections, see `limes.service.recovery`); the committer; the doors; the HTTP server. Shutdown
+on SIGTERM/SIGINT reverses it: the HTTP server stops, the doors stop taking messages, the
+committer handles what is queued, flushes the tracker, stores and acknowledges, and the
+process exits 0. A hard kill loses nothing that was acknowledged and nothing the broker still
+holds (docs/operations.md, "Restart safety").
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from limes.api.app import PREFIX, create_app
+from limes.api.services import ChangeSignal, IngestHandoff
+from limes.api.settings import Settings
+from limes.ops.dispatch import DispatchConfig
+from limes.ops.pipeline import Pipeline
+from limes.ops.plan_lookup import PlanLookup
+from limes.ops.tracker import TrackerConfig
+from limes.scenario.load import load_scenario
+from limes.scenario.model import Scenario
+from limes.service.committer import Committer, Outputs
+from limes.service.config import ServiceConfig, ServiceError, parse_address
+from limes.service.dispatch_routes import dispatch_router
+from limes.service.door import Message, MqttDoor
+from limes.service.logs import configure_logging
+from limes.service.recovery import Recovered, recover
+from limes.store.database import Database, connect
+from limes.store.migrate import migrate
+from limes.store.writer import StoreWriter
+
+log = logging.getLogger("limes.serve")
+
+
+class Service:
+    """Everything `limes serve` runs, startable and stoppable in process (tests, notebooks)."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        tracker_config: TrackerConfig | None = None,
+        dispatch_config: DispatchConfig | None = None,
+    ) -> None:
+        self.config = config
+        base = tracker_config or TrackerConfig()
+        # Track ids from the first detection's key: a replay names every track as before.
+        self.tracker_config = TrackerConfig(
+            **{**base.__dict__, "track_ids": "detection"}  # frozen dataclass: copy with one change
+        )
+        self.dispatch_config = dispatch_config or DispatchConfig()
+        self.scenario: Scenario | None = None
+        self.db: Database | None = None
+        self.pipeline: Pipeline | None = None
+        self.writer: StoreWriter | None = None
+        self.committer: Committer | None = None
+        self.door: MqttDoor | None = None
+        self.app: FastAPI | None = None
+        self.recovered: Recovered | None = None
+        self.signal = ChangeSignal()
+        self._server: uvicorn.Server | None = None
+        self._server_thread: threading.Thread | None = None
+        self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
+        self._outputs = Outputs()
+
+    # -- start ---------------------------------------------------------------------------------
+
+    def start(self, wait_s: float = 30.0) -> None:
+        """Start everything in order; returns when the inputs and the HTTP server are up."""
+        cfg = self.config
+        try:
+            self.scenario = load_scenario(str(cfg.scenario))
+        except Exception as error:  # the scenario layer's own errors say what and where
+            raise ServiceError(f"scenario {cfg.scenario}: {error}") from None
+        plan = _load_plan(cfg.plan)
+        self.db = connect(cfg.database_url)
+        migrate(self.db)
+        log.info("store ready", extra={"database": self.db.url})
+        sc = self.scenario
+        self.pipeline = Pipeline(sc, self.tracker_config, plan)
+        self.writer = StoreWriter(self.db, sc.frame, on_commit=self.signal.notify)
+        self._outputs.subscribe(self.pipeline.bus)
+        self.recovered = recover(self.pipeline, self.writer, self._outputs, cfg.recover_s)
+        self.door = self._make_door()
+        self.committer = Committer(
+            self.pipeline, self.writer, self._inbox, self._outputs,
+            self.door.ack if self.door else _no_ack,
+            batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
+            tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s, retry_s=cfg.retry_s,
+        )  # fmt: skip
+        self.committer.start()
+        if self.door is not None:
+            self.door.start()
+            if not self.door.wait_ready(wait_s):
+                log.warning("MQTT broker %s not ready; the door keeps trying", cfg.mqtt)
+        if cfg.cot_port is not None:
+            self.pipeline.start_inputs(
+                cot_tcp_port=cfg.cot_port, cot_udp_port=cfg.cot_port, cot_host=cfg.cot_host
+            )
+        if cfg.http is not None:
+            self._start_http(wait_s)
+        log.info("limes serve started", extra=self.addresses())
+
+    def _make_door(self) -> MqttDoor | None:
+        cfg = self.config
+        if cfg.mqtt is None:
+            return None
+        assert self.pipeline is not None
+        host, port = parse_address(cfg.mqtt, "--mqtt")
+        return MqttDoor(
+            self.pipeline.context, self._inbox, host=host, port=port,
+            client_id=cfg.mqtt_client_id, topic_prefix=cfg.mqtt_topic_prefix,
+            username=cfg.mqtt_username, password=cfg.mqtt_password,
+        )  # fmt: skip
+
+    def build_app(self) -> FastAPI:
+        """The API (store, scenario, HTTP ingest into the pipeline), dispatch routes and map."""
+        assert self.db is not None and self.pipeline is not None and self.writer is not None
+        pipeline = self.pipeline
+
+        def take(items: list[Any]) -> None:
+            pipeline.submit(items, deduplicated=True)
+
+        app = create_app(
+            Settings(database_url=self.config.database_url, migrate=False),
+            db=self.db,
+            scenario_obj=self.scenario,
+            writer=self.writer,
+            ingest_context=pipeline.context,
+            ingest_handoff=IngestHandoff(take, pipeline.reject, pipeline.dedup),
+            signal=self.signal,
+            extra_metrics=self.metrics_text,
+        )
+        app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
+        _mount_web(app)
+        return app
+
+    def _start_http(self, wait_s: float) -> None:
+        assert self.config.http is not None
+        host, port = parse_address(self.config.http, "--http")
+        self.app = self.build_app()
+        server = uvicorn.Server(
+            uvicorn.Config(self.app, host=host, port=port, log_config=None, access_log=False)
+        )
+        # The server runs in its own thread, where uvicorn installs no signal handlers: the
+        # main thread keeps them, so shutdown is ours (stop inputs, drain, flush, exit 0).
+        self._server = server
+        self._server_thread = threading.Thread(target=server.run, name="limes-http", daemon=True)
+        self._server_thread.start()
+        deadline = time.monotonic() + wait_s
+        while not server.started:
+            if not self._server_thread.is_alive():
+                raise ServiceError(f"--http {self.config.http}: the HTTP server did not start")
+            if time.monotonic() > deadline:
+                raise ServiceError(f"--http {self.config.http}: not listening after {wait_s} s")
+            time.sleep(0.02)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def addresses(self) -> dict[str, Any]:
+        """Where the service listens (ports chosen by the system included)."""
+        out: dict[str, Any] = {"mqtt": self.config.mqtt}
+        if self._server is not None and self._server.servers:
+            sock = self._server.servers[0].sockets[0].getsockname()
+            out["http"] = f"{sock[0]}:{sock[1]}"
+        if self.pipeline is not None and self.pipeline.cot is not None:
+            out["cot_tcp"] = str(self.pipeline.cot.tcp_address)
+            out["cot_udp"] = str(self.pipeline.cot.udp_address)
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        """Counts and latency since start (logged at shutdown; read by the benchmark)."""
+        c = self.committer
+        out: dict[str, Any] = {}
+        if c is not None:
+            out.update(vars(c.stats))
+            out["alerts_timed"] = c.latency.count
+            out.update({f"alert_latency_{k}_s": v for k, v in c.latency.quantiles().items()})
+        if self.recovered is not None:
+            out["recovered_detections"] = self.recovered.detections
+        return out
+
+    def metrics_text(self) -> str:
+        """Prometheus text for /api/metrics: the pipeline's metrics and the committer's."""
+        text = self.pipeline.metrics.render() if self.pipeline is not None else ""
+        lines = [text.rstrip("\n")] if text else []
+        for name, value in self.figures().items():
+            if isinstance(value, int | float):
+                lines.append(f"# TYPE limes_service_{name} gauge")
+                lines.append(f"limes_service_{name} {value}")
+        return "\n".join(lines) + "\n"
+
+    # -- stop ----------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop in reverse order; everything taken in is stored and acknowledged first."""
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._server_thread is not None:
+                self._server_thread.join(30.0)
+        if self.door is not None:
+            self.door.close_intake()
+        if self.pipeline is not None:
+            self.pipeline.stop()  # CoT and ticker
+        if self.committer is not None:
+            self.committer.stop()
+        if self.door is not None:
+            self.door.stop()
+        log.info("limes serve stopped", extra=self.figures())
+        if self.db is not None:
+            self.db.dispose()
+
+
+def _no_ack(mid: int, qos: int) -> None:
+    """Messages that did not come over MQTT need no acknowledgement."""
+
+
+def _load_plan(path: str | Path | None) -> PlanLookup | None:
+    if path is None:
+        return None
+    try:
+        return PlanLookup.load(path)
+    except Exception as error:
+        raise ServiceError(f"--plan {path}: {error}") from None
+
+
+def _mount_web(app: FastAPI) -> None:
+    try:
+        from limes.web.mount import mount_web
+
+        mount_web(app)
+    except Exception as error:  # the API keeps serving the watch floor without its map
+        log.warning("the operations map is not served: %s", error)
+
+
+def serve(config: ServiceConfig, *, ready: Callable[[Service], None] | None = None) -> None:
+    """Run `limes serve` until SIGTERM or SIGINT; then shut down cleanly and return.
+
+    Blocking; call from the main thread (signals). `ready(service)` is called once started.
+    """
+    configure_logging(config.log_json, config.log_level)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    service = Service(config)
+    try:
+        service.start()
+        if ready is not None:
+            ready(service)
+        stop.wait()
+    finally:
+        service.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
