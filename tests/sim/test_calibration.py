@@ -67,4 +67,3 @@ def test_observed_rate_agrees_with_the_plan_or_the_difference_is_the_range_edge(
         assert lo <= c.easi_at_points <= hi, c
         explained += 1
     assert explained <= 3
-

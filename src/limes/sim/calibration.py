@@ -129,9 +129,7 @@ def calibrate(
         res = cross_many(scenario, route, profile, n_per_km, seed + j, config, ground)
         p, lo, hi = res.rate()
         exact = easi_at_points(scenario, path, mode, light)
-        out.append(
-            KmCheck(km.chainage_km, km.p_interruption, km.p_easi, exact, p, lo, hi, res.n)
-        )
+        out.append(KmCheck(km.chainage_km, km.p_interruption, km.p_easi, exact, p, lo, hi, res.n))
     return out
 
 

@@ -153,8 +153,9 @@ def simulate(
 
     travel = UnitTravel(scenario, cfg)
     calls = dispatch(scenario, travel, actors, reports, cfg, r_units)
-    stop = np.array([a.stop_s if a.stop_s is not None else np.inf for a in actors])
-    seen_after = (reports.actor >= 0) & (reports.time_s >= stop[np.maximum(reports.actor, 0)])
+    # One more slot for false alarms (actor -1), which no interception silences.
+    stop = np.array([a.stop_s if a.stop_s is not None else np.inf for a in actors] + [np.inf])
+    seen_after = reports.time_s >= stop[reports.actor]
     reports = reports.take(~seen_after & (reports.time_s < horizon))
     tracks = unit_tracks(travel, calls)
     report("response", len(calls), len(calls))
