@@ -449,9 +449,12 @@ class _MqttProcessDoor:
     the rest (QoS 1), as with the door in process.
     """
 
-    def __init__(self, pipeline: Pipeline, settings: MqttSettings) -> None:
+    def __init__(
+        self, pipeline: Pipeline, settings: MqttSettings, coalesce_max: int = 5000
+    ) -> None:
         self.pipeline = pipeline
         self.settings = settings
+        self.coalesce_max = coalesce_max
         ctx = mp.get_context("spawn")  # a fork would copy the parent's threads' locks
         self._recv, send = ctx.Pipe(duplex=False)
         self._ready, self._stop = ctx.Event(), ctx.Event()
@@ -475,20 +478,32 @@ class _MqttProcessDoor:
         return bool(self._ready.wait(timeout))
 
     def _read(self) -> None:
-        while True:
-            try:
-                kind, payload = pickle.loads(self._recv.recv_bytes())
-            except (EOFError, OSError):
-                return
-            if kind == _DONE:
-                return
-            try:
+        # When the pipeline is behind, whatever waits in the pipe is submitted as one batch
+        # (up to `coalesce_max` detections): fewer, larger tracker updates cost less per
+        # detection, so a backlog is worked off faster; when it keeps up, nothing waits.
+        done = False
+        while not done:
+            rows: list[tuple[Any, ...]] = []
+            block = True
+            while block or (len(rows) < self.coalesce_max and self._recv.poll()):
+                block = False
+                try:
+                    kind, payload = pickle.loads(self._recv.recv_bytes())
+                except (EOFError, OSError):
+                    done = True
+                    break
+                if kind == _DONE:
+                    done = True
+                    break
                 if kind == _DETECTIONS:
-                    self.pipeline.submit([detection_from_tuple(r) for r in payload])
+                    rows += payload
                 else:
                     self.pipeline.reject(payload)
-            except Exception:
-                log.exception("detections from the MQTT door process not handed over")
+            if rows:
+                try:
+                    self.pipeline.submit([detection_from_tuple(r) for r in rows])
+                except Exception:
+                    log.exception("detections from the MQTT door process not handed over")
 
     def stop(self) -> None:
         self._stop.set()
