@@ -507,3 +507,41 @@ def test_plan_from_an_assessment_in_memory() -> None:
     assert plan.p_at([0.5, 1.5], "foot").tolist() == [0.4, 0.8]
     assert plan.p_at([0.5, 1.5], "vehicle").tolist() == [0.2, 0.3]
     assert plan.p_at([0.5], "boat").tolist() == [0.2]  # unknown mode: worst of all
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.floats(4000.0, 8000.0),
+            st.floats(-800.0, 800.0),
+            st.floats(-3.0, 3.0),
+            st.floats(-3.0, 3.0),
+            st.sampled_from([TrackStatus.TENTATIVE, TrackStatus.CONFIRMED, TrackStatus.COASTING]),
+            st.sampled_from([TargetClass.PERSON, TargetClass.VEHICLE]),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 5),
+)
+def test_no_rule_fires_twice_on_a_track_and_only_confirmed_tracks_fire(
+    steps: list[tuple[str, float, float, float, float, TrackStatus, TargetClass]], chunk: int
+) -> None:
+    sc = RULES_SCENARIO
+    engine = RuleEngine(sc)
+    states = [
+        frame_state(sc, tid, 30.0 * i, ch, off, va, vi, cls=cls, status=status)
+        for i, (tid, ch, off, va, vi, status, cls) in enumerate(steps)
+    ]
+    alerts: list[Alert] = []
+    for k in range(0, len(states), chunk):
+        alerts += engine.evaluate(states[k : k + chunk])
+    pairs = [(a.track_id, a.rule) for a in alerts]
+    assert len(pairs) == len(set(pairs))
+    assert len({a.alert_id for a in alerts}) == len(alerts)
+    confirmed_ids = {s.track_id for s in states if s.status is TrackStatus.CONFIRMED}
+    assert {a.track_id for a in alerts} <= confirmed_ids
+
+
+RULES_SCENARIO = make_scenario()
