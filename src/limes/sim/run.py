@@ -165,7 +165,7 @@ def simulate(
     lap("messages")
     collected: list[Any] = list(alerts or [])
     if sender is not None:
-        collected += _send(emitted, sender, pace, report)
+        collected += send_emissions(emitted, sender, pace, report)
     lap("send")
 
     card = score(
@@ -184,10 +184,17 @@ def simulate(
     return result
 
 
-def _send(
-    emitted: Sequence[Emission], sender: Sender, clock: SimClock, report: Progress
+def send_emissions(
+    emitted: Sequence[Emission],
+    sender: Sender,
+    clock: SimClock,
+    report: Progress | None = None,
 ) -> list[Any]:
-    """Send the reports in batches of equal send second, each when the clock reaches it."""
+    """Send reports in batches of one send second (≤ 1000), each when the clock reaches it.
+
+    Opens and closes the sender; returns what the sender handed back (alerts).
+    """
+    report = report or (lambda stage, done, total: None)
     got: list[Any] = []
     sender.open()
     try:
