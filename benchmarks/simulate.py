@@ -24,6 +24,7 @@ import json
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -37,6 +38,7 @@ from limes.sim.run import send_emissions, simulate
 from limes.sim.senders import MqttSender
 
 INFLIGHT = 1000
+PENDING = 10_000
 GROUPS_PER_DAY = 5000.0  # a busy border: enough reports for a steady sending figure
 
 
@@ -49,7 +51,7 @@ def broker_up(host: str, port: int) -> bool:
 
 
 def ours(emitted: Sequence[Emission], host: str, port: int, prefix: str) -> float:
-    sender = MqttSender(host, port, topic_prefix=prefix, max_inflight=INFLIGHT)
+    sender = MqttSender(host, port, topic_prefix=prefix, max_inflight=INFLIGHT, max_pending=PENDING)
     t0 = time.perf_counter()
     send_emissions(emitted, sender, SimClock(SimConfig().start))
     return time.perf_counter() - t0
@@ -65,11 +67,14 @@ def anchor(emitted: Sequence[Emission], host: str, port: int, prefix: str) -> fl
     t0 = time.perf_counter()
     client.connect(host, port, keepalive=30)
     client.loop_start()
-    last = None
+    pending: deque[mqtt.MQTTMessageInfo] = deque()
     for topic, payload in zip(topics, payloads, strict=True):
-        last = client.publish(topic, payload, qos=1)
-    if last is not None:
-        last.wait_for_publish(timeout=60.0)
+        pending.append(client.publish(topic, payload, qos=1))
+        # The same window as MqttSender: packet ids must not wrap round while pending.
+        while len(pending) > PENDING:
+            pending.popleft().wait_for_publish(timeout=60.0)
+    while pending:
+        pending.popleft().wait_for_publish(timeout=60.0)
     client.disconnect()
     client.loop_stop()
     return time.perf_counter() - t0

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
@@ -118,6 +119,7 @@ class MqttSender:
         password: str | None = None,
         connect_timeout_s: float = 10.0,
         max_inflight: int = 1000,
+        max_pending: int = 10_000,
     ) -> None:
         import paho.mqtt.client as mqtt
 
@@ -138,7 +140,10 @@ class MqttSender:
         self._client.on_connect = lambda c, u, f, reason, p: (
             None if reason.is_failure else self._connected.set()
         )
-        self._last: Any = None
+        # Messages handed to paho and not yet acknowledged, oldest first. Kept well below
+        # MQTT's 65535 packet ids: paho refuses a publish whose id is still pending.
+        self.max_pending = max_pending
+        self._pending: deque[Any] = deque()
 
     def open(self) -> None:
         try:
@@ -156,14 +161,29 @@ class MqttSender:
         return f"{self.topic_prefix}/{sensor_id}/detections"
 
     def send(self, batch: Sequence[Emission]) -> None:
+        import paho.mqtt.client as mqtt
+
         for e in batch:
-            self._last = self._client.publish(self.topic(e.sensor_id), e.payload, qos=self.qos)
+            info = self._client.publish(self.topic(e.sensor_id), e.payload, qos=self.qos)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                raise SendError(f"MQTT publish of {e.sensor_id} #{e.seq} refused: {info.rc}")
+            self._pending.append(info)
             self.sent += 1
+            while len(self._pending) > self.max_pending:
+                self._settle(self._pending.popleft())
+
+    def _settle(self, info: Any) -> None:
+        try:
+            info.wait_for_publish(timeout=30.0)
+        except (ValueError, RuntimeError) as exc:
+            raise SendError(f"MQTT publish not delivered: {exc}") from None
+        if not info.is_published():
+            raise SendError("the MQTT broker did not acknowledge a report within 30 s")
 
     def close(self) -> None:
         try:
-            if self._last is not None:
-                self._last.wait_for_publish(timeout=30.0)
+            while self._pending:
+                self._settle(self._pending.popleft())
         finally:
             self._client.disconnect()
             self._client.loop_stop()
