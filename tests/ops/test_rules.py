@@ -16,6 +16,7 @@ from limes.ops.alert import Alert, Rule, Severity
 from limes.ops.detection import TargetClass
 from limes.ops.plan_lookup import PlanError, PlanLookup, SeverityPolicy
 from limes.ops.rules import RuleEngine, alert_id, predict_crossings
+from limes.ops.rules.geometry import LineLocator
 from limes.ops.tracker import TrackState, TrackStatus
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
@@ -545,3 +546,26 @@ def test_no_rule_fires_twice_on_a_track_and_only_confirmed_tracks_fire(
 
 
 RULES_SCENARIO = make_scenario()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-30_000, 30_000), st.floats(-20_000, 20_000)), min_size=1,
+             max_size=50),
+    st.booleans(),
+)  # fmt: skip
+def test_fast_locator_agrees_with_the_border_line(
+    points: list[tuple[float, float]], bent: bool
+) -> None:
+    sc = BENT_SCENARIO if bent else RULES_SCENARIO
+    x, y = np.array(points).T
+    chain, off = LineLocator(sc.border).locate(x, y)
+    ref_chain, ref_off = sc.border.locate(x, y)
+    # The distance to the line is unique; the chainage too, except where two stretches of a
+    # bent line are equally near (then either answer is right).
+    np.testing.assert_allclose(np.abs(off), np.abs(ref_off), rtol=1e-9, atol=1e-6)
+    same = np.abs(chain - ref_chain) < 1e-3
+    np.testing.assert_allclose(off[same], ref_off[same], rtol=1e-9, atol=1e-6)
+    # Wherever the chainages differ, ours is a nearest point of the line too.
+    fx, fy = sc.border.point_at(chain, 0.0)
+    np.testing.assert_allclose(np.hypot(x - fx, y - fy), np.abs(ref_off), rtol=1e-9, atol=1e-6)

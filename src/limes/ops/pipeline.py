@@ -246,7 +246,7 @@ class Pipeline:
         # Locate the whole batch at once; the tracker then asks per detection.
         x = np.fromiter((d.x for d in detections), float, len(detections))
         y = np.fromiter((d.y for d in detections), float, len(detections))
-        chain, _ = self.scenario.locate(x, y)
+        chain, _ = self.rules.locator.locate(x, y)
         index = self.scenario.sector_index(chain).tolist()
         names = self._sector_names
         self._sector_cache = {

@@ -36,7 +36,12 @@ from numpy.typing import NDArray
 from limes.ops.alert import Alert, Rule
 from limes.ops.detection import TargetClass
 from limes.ops.plan_lookup import MODE_OF_CLASS, PlanLookup, SeverityPolicy
-from limes.ops.rules.geometry import BarrierIndex, interpolate_crossing, predict_crossings
+from limes.ops.rules.geometry import (
+    BarrierIndex,
+    LineLocator,
+    interpolate_crossing,
+    predict_crossings,
+)
 from limes.ops.rules.memory import RULE_BIT, TrackMemory
 from limes.ops.tracker.state import TrackState, TrackStatus
 from limes.scenario.model import Scenario
@@ -83,6 +88,7 @@ class RuleEngine:
         self._barriers = BarrierIndex.build(border, scenario.spec.barriers)
         self._blocking = BarrierIndex.build(border, scenario.spec.barriers, vehicles_only=True)
         self._memory = TrackMemory()
+        self.locator = LineLocator(border)
 
     @property
     def thresholds(self) -> Rules:
@@ -115,7 +121,7 @@ class RuleEngine:
         measured = confirmed | tentative
         kin = np.array([(s.time.timestamp(), s.x, s.y, s.vx, s.vy) for s in states], float)
         t, x, y, vx, vy = kin.T
-        chain, off = self.scenario.locate(x, y)
+        chain, off = self.locator.locate(x, y)
         memory = self._memory
         rows = memory.rows([s.track_id for s in states])
         col = {name: values[rows] for name, values in memory.cols.items()}

@@ -129,3 +129,43 @@ def barrier_line(border: BorderLine, barrier: Barrier) -> shapely.LineString:
         chain = np.array([lo, lo])
     bx, by = border.point_at(chain, barrier.offset_m)
     return shapely.linestrings(np.column_stack([bx, by]))
+
+
+class LineLocator:
+    """Chainage and signed offset of many points at once, for lines of few segments.
+
+    The same answer as `BorderLine.locate` (nearest point on the line, sign from the segment
+    holding it), computed as one (points × segments) numpy projection instead of one GEOS call
+    per point: several times faster for the lines borders are drawn with (tens of vertices).
+    Lines of more than `max_segments` segments fall back to `BorderLine.locate`.
+    """
+
+    def __init__(self, border: BorderLine, max_segments: int = 64) -> None:
+        xy = border.xy
+        self.border = border
+        self.ax, self.ay = xy[:-1, 0], xy[:-1, 1]
+        self.dx, self.dy = np.diff(xy[:, 0]), np.diff(xy[:, 1])
+        self.len2 = self.dx**2 + self.dy**2
+        self.seg_len = np.sqrt(self.len2)
+        self.start_m = border.vertex_chainage_m[:-1]
+        self.side = 1.0 if border.inside_left else -1.0
+        self.fast = self.dx.size <= max_segments
+
+    def locate(self, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Chainage (m) and signed offset (m, + inside) of frame points (1-d arrays)."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if not self.fast:
+            return self.border.locate(x, y)
+        px = x[:, None] - self.ax[None, :]
+        py = y[:, None] - self.ay[None, :]
+        t = np.clip((px * self.dx + py * self.dy) / self.len2, 0.0, 1.0)
+        ex = px - t * self.dx
+        ey = py - t * self.dy
+        d2 = ex * ex + ey * ey
+        j = d2.argmin(axis=1)
+        rows = np.arange(x.size)
+        chain = self.start_m[j] + t[rows, j] * self.seg_len[j]
+        cross = self.dx[j] * py[rows, j] - self.dy[j] * px[rows, j]
+        sign = np.where(cross >= 0, 1.0, -1.0) * self.side
+        return chain, sign * np.sqrt(d2[rows, j])
