@@ -127,7 +127,10 @@ def _sweep_cone(
         while r_hi >= r_lo and not _owned(r_hi - n0, dm, rng2, strict):
             r_hi -= 1
         scale = level * inv_dm
-        # The half line just before this one, where each cell's own sight line is sampled too.
+        # The last half cell before each cell, which no ray sample covers: the cell's own sight
+        # line is also sampled on the half line just before this one, midway between two lines
+        # of cells, where the terrain is the mean of the two lines. There the sight line passes
+        # e = dy / (2 dm) cells from the cell's centre, towards the observer's axis.
         half = dm > 0.5
         prev = b[m - sgn] if half else line
         f_half = (dm - 0.5) * inv_dm
@@ -141,18 +144,20 @@ def _sweep_cone(
             w = u - i
             k = top + i * step
             seen = horizon[k] + (horizon[k + step] - horizon[k]) * w
-            rise = (line[r] + target_height - kc * d2 - z_eye) * inv_dm
-            if rise < seen:
+            z_target = line[r] + target_height - kc * d2
+            if (z_target - z_eye) * inv_dm < seen:
                 continue
             if half:
-                # The last half cell, which no ray sample covers: this cell's own line.
-                y = min(max(n0 + dy * f_half, 0.0), last - 1e-9)
-                iy = int(y)
-                fy = y - iy
-                z = 0.5 * (
-                    line[iy] + prev[iy] + (line[iy + 1] + prev[iy + 1] - line[iy] - prev[iy]) * fy
-                )
-                if (z - kc * d2 * f_half * f_half - z_eye) * inv_dm > rise * f_half:
+                e = 0.5 * dy * inv_dm
+                here = line[r] + prev[r]
+                if e >= 0.0:
+                    side = line[r - 1] + prev[r - 1] if r > 0 else here
+                    z = 0.5 * (here + (side - here) * e)
+                else:
+                    side = line[r + 1] + prev[r + 1] if r < last else here
+                    z = 0.5 * (here - (side - here) * e)
+                sight = z_eye + (z_target - z_eye) * f_half
+                if z - kc * d2 * f_half * f_half > sight:
                     continue
             out[m - o_major0, r - o_minor0] = 1
 
@@ -195,6 +200,89 @@ def _owned(dy: float, dm: float, rng2: float, strict: bool) -> bool:
 
 
 @nb.njit(cache=True)
+def _cone(
+    q: int,
+    dem: NDArray[np.floating],
+    row: float,
+    col: float,
+    z_eye: float,
+    target_height: float,
+    kc: float,
+    range_cells: float,
+    h_col: float,
+    h_row: float,
+    cos_half_fov: float,
+    rays_per_cell: float,
+    row0: int,
+    col0: int,
+    out: NDArray[np.uint8],
+) -> None:
+    """Cone q of a viewshed: 0 south, 1 north (rows are lines), 2 east, 3 west (columns)."""
+    nr, nc = dem.shape
+    # The terrain the rays can reach: the window and a margin, clipped to the DEM.
+    ra = max(row0 - _MARGIN, 0)
+    rb = min(row0 + out.shape[0] + _MARGIN, nr)
+    ca = max(col0 - _MARGIN, 0)
+    cb = min(col0 + out.shape[1] + _MARGIN, nc)
+    sub = dem[ra:rb, ca:cb]
+    r = row - ra
+    c = col - ca
+    sgn = 1 if q % 2 == 0 else -1
+    if q < 2:
+        # North and south own the cells steeper than the diagonals.
+        _sweep_cone(
+            sub,
+            r,
+            c,
+            sgn,
+            True,
+            z_eye,
+            target_height,
+            kc,
+            range_cells,
+            h_row,
+            h_col,
+            cos_half_fov,
+            rays_per_cell,
+            out,
+            row0 - ra,
+            col0 - ca,
+        )
+    else:
+        # East and west sweep transposed views (strided reads cost less than a transposed
+        # copy: a column's cache lines serve the next column) and own the diagonals.
+        _sweep_cone(
+            sub.T,
+            c,
+            r,
+            sgn,
+            False,
+            z_eye,
+            target_height,
+            kc,
+            range_cells,
+            h_col,
+            h_row,
+            cos_half_fov,
+            rays_per_cell,
+            out.T,
+            col0 - ca,
+            row0 - ra,
+        )
+
+
+@nb.njit(cache=True)
+def _mark_observer_cell(
+    row: float, col: float, row0: int, col0: int, out: NDArray[np.uint8]
+) -> None:
+    # The observer's own cell, when the observer stands on its centre, sees itself.
+    ri = math.floor(row)
+    ci = math.floor(col)
+    if ri == row and ci == col and 0 <= ri - row0 < out.shape[0] and 0 <= ci - col0 < out.shape[1]:
+        out[ri - row0, ci - col0] = 1
+
+
+@nb.njit(cache=True)
 def viewshed_window(
     dem: NDArray[np.floating],
     row: float,
@@ -215,100 +303,29 @@ def viewshed_window(
 
     `out` must be zeroed; cells out of range, outside the field of view or hidden stay 0.
     (h_col, h_row) is the unit heading in cell coordinates; `cos_half_fov` <= -1 means all round.
+    One thread: `viewsheds_parallel` spreads observers, not cones, over the cores (cones of
+    one window would share its cache lines).
     """
-    nr, nc = dem.shape
     z_eye = bilinear(dem, row, col) + eye_height
-    # The terrain the rays can reach: the window and a margin, clipped to the DEM.
-    ra = max(row0 - _MARGIN, 0)
-    rb = min(row0 + out.shape[0] + _MARGIN, nr)
-    ca = max(col0 - _MARGIN, 0)
-    cb = min(col0 + out.shape[1] + _MARGIN, nc)
-    sub = dem[ra:rb, ca:cb]
-    r = row - ra
-    c = col - ca
-    # North and south: lines are rows. They own the cells steeper than the diagonals; east
-    # and west own the diagonals.
-    _sweep_cone(
-        sub,
-        r,
-        c,
-        1,
-        True,
-        z_eye,
-        target_height,
-        kc,
-        range_cells,
-        h_row,
-        h_col,
-        cos_half_fov,
-        rays_per_cell,
-        out,
-        row0 - ra,
-        col0 - ca,
-    )
-    _sweep_cone(
-        sub,
-        r,
-        c,
-        -1,
-        True,
-        z_eye,
-        target_height,
-        kc,
-        range_cells,
-        h_row,
-        h_col,
-        cos_half_fov,
-        rays_per_cell,
-        out,
-        row0 - ra,
-        col0 - ca,
-    )
-    # East and west: the same sweep over transposed views (lines are columns; strided reads
-    # cost less than a transposed copy, since a column's cache lines serve the next column).
-    sub_t = sub.T
-    out_t = out.T
-    _sweep_cone(
-        sub_t,
-        c,
-        r,
-        1,
-        False,
-        z_eye,
-        target_height,
-        kc,
-        range_cells,
-        h_col,
-        h_row,
-        cos_half_fov,
-        rays_per_cell,
-        out_t,
-        col0 - ca,
-        row0 - ra,
-    )
-    _sweep_cone(
-        sub_t,
-        c,
-        r,
-        -1,
-        False,
-        z_eye,
-        target_height,
-        kc,
-        range_cells,
-        h_col,
-        h_row,
-        cos_half_fov,
-        rays_per_cell,
-        out_t,
-        col0 - ca,
-        row0 - ra,
-    )
-    # The observer's own cell, when the observer stands on its centre.
-    ri = math.floor(row)
-    ci = math.floor(col)
-    if ri == row and ci == col and 0 <= ri - row0 < out.shape[0] and 0 <= ci - col0 < out.shape[1]:
-        out[ri - row0, ci - col0] = 1
+    for q in range(4):
+        _cone(
+            q,
+            dem,
+            row,
+            col,
+            z_eye,
+            target_height,
+            kc,
+            range_cells,
+            h_col,
+            h_row,
+            cos_half_fov,
+            rays_per_cell,
+            row0,
+            col0,
+            out,
+        )
+    _mark_observer_cell(row, col, row0, col0, out)
 
 
 @nb.njit(cache=True)
