@@ -434,10 +434,13 @@ def astuple_detection(d: Detection) -> tuple[Any, ...]:
             d.target_class.value, d.confidence, d.group_size, d.received, d.late)  # fmt: skip
 
 
+_CLASS_OF = {c.value: c for c in TargetClass}
+
+
 def detection_from_tuple(row: tuple[Any, ...]) -> Detection:
     """The inverse of `astuple_detection`."""
     fields = list(row)
-    fields[10] = TargetClass(fields[10])
+    fields[10] = _CLASS_OF[fields[10]]
     return Detection(*fields)
 
 
