@@ -88,6 +88,21 @@ function lines(f: Feature): L.LatLngExpression[][] {
   return [];
 }
 
+/** The point halfway along a line (by length in degrees, scaled for latitude). */
+function midpoint(ll: L.LatLngTuple[]): L.LatLngTuple {
+  const k = Math.cos(((ll[0]?.[0] ?? 0) * Math.PI) / 180);
+  const seg = ll.slice(1).map((p, i) => Math.hypot(p[0] - ll[i]![0], (p[1] - ll[i]![1]) * k));
+  let half = seg.reduce((a, b) => a + b, 0) / 2;
+  for (let i = 0; i < seg.length; i++) {
+    if (half <= seg[i]! && seg[i]! > 0) {
+      const t = half / seg[i]!;
+      return [ll[i]![0] + (ll[i + 1]![0] - ll[i]![0]) * t, ll[i]![1] + (ll[i + 1]![1] - ll[i]![1]) * t];
+    }
+    half -= seg[i]!;
+  }
+  return ll[ll.length - 1]!;
+}
+
 function prop(f: Feature, k: string): string {
   const v = f.properties[k];
   return v === null || v === undefined ? "" : String(v);
@@ -125,8 +140,8 @@ export function buildBase(map: L.Map, doc: FeatureCollection, ticks: FeatureColl
       L.polyline(ll, { color: colour, weight: 14, opacity: 0.28, lineCap: "butt" })
         .bindTooltip(`${prop(f, "name")} — ${prop(f, "command")} (km ${prop(f, "from_km")}–${prop(f, "to_km")}); far side: ${prop(f, "far_side")}, channel ${prop(f, "channel")}`, { sticky: true })
         .addTo(sectors);
-      const mid = ll[Math.floor(ll.length / 2)]!;
-      const label = L.marker(mid, {
+      // The label sits at the middle of the sector's piece of line (by length).
+      const label = L.marker(midpoint(ll as L.LatLngTuple[]), {
         icon: L.divIcon({ className: "sector-label", html: "", iconSize: undefined }),
         interactive: false,
         keyboard: false,

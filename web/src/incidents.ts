@@ -15,6 +15,7 @@ export class IncidentQueue {
   private sectorFilter = "";
   private stateFilter = "open";
   selected: number | null = null;
+  private shownUpdated = "";
   private readonly detailLayer = L.layerGroup();
   private readonly canWork: boolean;
 
@@ -57,7 +58,8 @@ export class IncidentQueue {
     if (prev !== undefined && Date.parse(prev.updated) > Date.parse(p.updated)) return;
     this.incidents.set(p.id, { ...prev, ...p });
     this.render();
-    if (this.selected === p.id) void this.showDetail(p.id, false);
+    // Our own transition already shows this version; re-render only for someone else's change.
+    if (this.selected === p.id && p.updated !== this.shownUpdated) void this.showDetail(p.id, false);
   }
 
   openBySector(): Map<string, number> {
@@ -130,6 +132,7 @@ export class IncidentQueue {
       return;
     }
     if (this.selected !== id) return;
+    this.shownUpdated = d.updated;
     if (fly) this.map.flyTo([d.lat, d.lon], Math.max(this.map.getZoom(), 11), { duration: 0.6 });
     this.onSelectTrack(d.track_id);
     this.detailLayer.clearLayers();

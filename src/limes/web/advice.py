@@ -44,14 +44,13 @@ def straight_line_advice(
     if not units:
         return []
     starts = [positions.get(u.id) or scenario.position_lonlat(u.base) for u in units]
-    sx, sy = scenario.frame.to_xy(np.array([s[0] for s in starts]), np.array([s[1] for s in starts]))
+    lonlat = np.asarray(starts, dtype=float)
+    sx, sy = scenario.frame.to_xy(lonlat[:, 0], lonlat[:, 1])
     tx, ty = scenario.frame.to_xy(lon, lat)
     dist = np.hypot(np.asarray(sx) - tx, np.asarray(sy) - ty)
     out = []
     for u, start, d in zip(units, starts, dist, strict=True):
         kmh = u.speeds.air_kmh or u.speeds.off_road_kmh or u.speeds.road_kmh
         eta = None if not kmh else u.readiness.mean_s + float(d) / (kmh / 3.6)
-        out.append(
-            Advice(u.id, u.label or u.id, eta, float(d), [start, (lon, lat)], "distance")
-        )
+        out.append(Advice(u.id, u.label or u.id, eta, float(d), [start, (lon, lat)], "distance"))
     return sorted(out, key=lambda a: (a.eta_s is None, a.eta_s or 0.0, a.distance_m or 0.0))

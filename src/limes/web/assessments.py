@@ -62,7 +62,7 @@ def heat_image(tif: Path, max_px: int = 2048) -> Heat:
                 src.crs, "EPSG:3857", src.width, src.height, *src.bounds
             )
             scale = max(1.0, max(width, height) / max_px)
-            width, height = int(math.ceil(width / scale)), int(math.ceil(height / scale))
+            width, height = math.ceil(width / scale), math.ceil(height / scale)
             transform = transform * transform.scale(scale, scale)
             out = np.full((height, width), np.nan, dtype=np.float32)
             reproject(
@@ -146,7 +146,7 @@ class AssessmentStore:
         }
 
     def _place(self, per_km: list[dict[str, Any]], length_km: float) -> None:
-        """Give each km record the lon/lat of its middle on the line (when the scenario is known)."""
+        """Give each km record the lon/lat of its middle on the line."""
         sc = self.scenario
         if sc is None or not per_km:
             for k in per_km:

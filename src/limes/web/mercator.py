@@ -33,9 +33,7 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return x / n * 360.0 - 180.0, lat((y + 1) / n), (x + 1) / n * 360.0 - 180.0, lat(y / n)
 
 
-def tile_range(
-    z: int, bounds: tuple[float, float, float, float]
-) -> tuple[range, range]:
+def tile_range(z: int, bounds: tuple[float, float, float, float]) -> tuple[range, range]:
     """The tile columns and rows at zoom z that meet lon/lat bounds (west, south, east, north)."""
     west, south, east, north = bounds
     n = 2**z

@@ -128,10 +128,12 @@ def chainage(
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(float(lo), 6), round(float(la), 6)]},
+            "geometry": {"type": "Point", "coordinates": [round(lo, 6), round(la, 6)]},
             "properties": {"km": round(float(k), 3), "bearing_deg": round(float(b), 1)},
         }
-        for k, lo, la, b in zip(km, np.atleast_1d(lon), np.atleast_1d(lat), bearing, strict=True)
+        for k, lo, la, b in zip(
+            km, np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), bearing, strict=True
+        )
     ]
     return {"type": "FeatureCollection", "features": features}
 
@@ -254,7 +256,7 @@ def _assessment_name(web: WebContext, name: str) -> None:
         raise ApiError(404, "not_found", f"no assessment {name!r}")
 
 
-@router.get("/assessments/{name}", responses=responses(401, 403, 404, 500))
+@router.get("/assessments/{name}", responses=responses(401, 403, 404))
 async def assessment(name: Name, _: Reader, web: Web) -> JSONResponse:
     """One assessment for the planner view: runs with placed km, worst paths, weak stretches."""
     _assessment_name(web, name)
