@@ -100,6 +100,10 @@ def _sweep_cone(
     rng2 = range_cells * range_cells
     top = _ray_level(range_cells + 4.0, rays_per_cell)
     horizon = np.full(2 * top + 1, _NOTHING_SEEN)
+    # 1 + t^2 for every ray slope t: squared distance per squared major distance.
+    spread = np.empty(2 * top + 1)
+    for j in range(2 * top + 1):
+        spread[j] = 1.0 + ((j - top) / top) ** 2
     use_fov = cos_half_fov > -1.0
     level = 1
     m = math.floor(m0) + 1 if sgn > 0 else math.ceil(m0) - 1
@@ -180,15 +184,17 @@ def _sweep_cone(
             v = (line[last] - z_eye) * inv_dm - dm_drop * (1.0 + t * t)
             j = top + i * step
             horizon[j] = max(horizon[j], v)
-        inv_level = 1.0 / level
+        # y advances by dy_ray per ray; v is rise per major cell less the curvature drop.
+        dy_ray = dm / level
+        y = n0 + i_lo * dy_ray
+        z_rel = -z_eye * inv_dm
         for i in range(i_lo, i_hi + 1):
-            t = i * inv_level
-            y = n0 + t * dm
             iy = int(y)
             z = line[iy] + (line[iy + 1] - line[iy]) * (y - iy)
-            v = (z - z_eye) * inv_dm - dm_drop * (1.0 + t * t)
             j = top + i * step
+            v = z * inv_dm + z_rel - dm_drop * spread[j]
             horizon[j] = max(horizon[j], v)
+            y += dy_ray
         m += sgn
 
 
