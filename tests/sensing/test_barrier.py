@@ -97,3 +97,26 @@ def test_overlapping_barriers_add_their_delays() -> None:
     grid = Grid.north_up(-2000, 0, 2000, 10000, 100.0)
     f = barrier_field(grid, border, [make(), make(id="c")], Mode.FOOT)
     assert f.delay_mean_s.max() == 240.0
+
+
+@pytest.mark.parametrize("angle_deg", [45.0, 30.0, 63.4])
+def test_a_diagonal_barrier_stops_every_8_connected_crossing(angle_deg: float) -> None:
+    # A line at an angle to the grid: its cells form a staircase that an 8-connected step
+    # could slip through if any two of them touched only at a corner.
+    a = math.radians(angle_deg)
+    d = np.array([math.sin(a), math.cos(a)]) * 10000.0  # bearing from north
+    border = BorderLine(np.array([-d / 2, d / 2]), inside_left=True)
+    grid = Grid.north_up(-3000, -3000, 3000, 3000, 100.0)
+    wall = make(from_km=0.0, to_km=10.0, blocks_vehicles=True)
+    x, y = grid.cell_centres()
+    _, off = border.locate(x, y)
+    outside = off < -500
+    blocked = barrier_field(grid, border, [wall], Mode.VEHICLE).blocked
+    ho, hd = half_steps(np.where(blocked, np.inf, 0.1), 100.0)
+    dist, _ = shortest_paths(ho, hd, outside)
+    assert np.isinf(dist[off > 500]).all()
+    # On foot every way across pays the barrier's delay at least once.
+    foot = barrier_field(grid, border, [wall], Mode.FOOT)
+    ho, hd = half_steps(np.full(grid.shape, 0.1), 100.0, foot.delay_mean_s)
+    dist, _ = shortest_paths(ho, hd, outside)
+    assert (dist[off > 500] >= 120.0).all()

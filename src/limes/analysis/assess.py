@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from limes.analysis.crossings import KmCrossing, km_crossings
 from limes.analysis.easi import Easi, PathSteps, easi
-from limes.analysis.interruption import Motion, adversary_motion, interruption_cost, path_steps
+from limes.analysis.interruption import Motion, adversary_motion, cost_halves, path_steps
 from limes.analysis.monte_carlo import simulate
 from limes.analysis.response import (
     ResponseField,
@@ -29,7 +30,6 @@ from limes.analysis.response import (
     unit_groups,
 )
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
-from limes.analysis.shortest_path import trace
 from limes.analysis.tiles import Tile, make_tile, plan_spans
 from limes.geo.grid import Grid
 from limes.geo.terrain import Dem
@@ -51,8 +51,11 @@ class AssessError(ValueError):
 class AssessConfig:
     """Knobs of the analysis that are not facts about the border (documented defaults).
 
+    A crossing of a km may stray `lateral_m` of chainage beyond the km's ends (default: the
+    scenario's `strip.lateral_m` where the scenario format carries it, else `LATERAL_M`).
     Tiles report `tile_core_km` of chainage each and extend `tile_margin_km` beyond (default:
-    the strip's full depth, at least 5 km) so paths near a core's end are not cut. Output
+    the lateral freedom plus 2 km) so the adversary's time to goal near a core's end is not
+    cut. Output
     rasters use `output_cell_m` (default max(resolution, 200 m)), the units' travel
     `response_cell_m` (default max(resolution, 500 m): 500 m at 30 km/h is a minute, well
     inside the readiness spreads). A km is *held* when its P(interruption)
@@ -62,6 +65,7 @@ class AssessConfig:
     `mc_samples` crossings each.
     """
 
+    lateral_m: float | None = None
     tile_core_km: int = 30
     tile_margin_km: float | None = None
     output_cell_m: float | None = None
@@ -72,6 +76,23 @@ class AssessConfig:
     held_at: float = 0.8
     seen_at: float = 0.5
     timely_at: float = 0.5
+
+
+# How far (m of chainage) a crossing of one km may stray beyond its ends, unless the scenario
+# says: enough to walk round a tower's blind spot or a barrier's end nearby, not enough to turn
+# every km's figure into the weakest km's of its neighbourhood. See docs/assessment.md.
+LATERAL_M = 1000.0
+
+
+def lateral_freedom(scenario: Scenario, config: AssessConfig | None = None) -> float:
+    """Metres of chainage a crossing of one km may stray beyond it (config, scenario, default)."""
+    if config is not None and config.lateral_m is not None:
+        value = float(config.lateral_m)
+    else:
+        value = float(getattr(scenario.spec.strip, "lateral_m", None) or LATERAL_M)
+    if not (value >= 0 and math.isfinite(value)):
+        raise AssessError(f"lateral_m must be a non-negative number of metres, got {value}")
+    return value
 
 
 @dataclass
@@ -159,12 +180,13 @@ def assess(
     with clock.stage("terrain"):
         ground = terrain if terrain is not None else scenario.terrain()
 
+    lateral = lateral_freedom(scenario, cfg)
     with clock.stage("tiles"):
         core = max(1, int(cfg.tile_core_km)) * 1000.0
         margin = (
-            cfg.tile_margin_km * 1000.0
+            max(cfg.tile_margin_km * 1000.0, lateral)
             if cfg.tile_margin_km is not None
-            else max(5000.0, out_m + in_m)
+            else lateral + 2000.0
         )
         spans = plan_spans(scenario.border.length_m, core, margin)
         tiles: list[Tile] = []
@@ -224,12 +246,19 @@ def assess(
                 layers.add(f"ttg/{mode.value}", flat_out, motion.time_to_goal_s[core_cells])
                 for light in lights:
                     hz = hazards[t_i, cls, light]
-                    inter = interruption_cost(motion, hz, resp)
+                    found = km_crossings(
+                        tile,
+                        motion.start,
+                        motion.goal,
+                        cost_halves(motion, hz, resp),
+                        lateral,
+                        scenario.border.length_m,
+                    )
                     key = f"{mode.value}/{light.value}"
                     layers.add(f"hazard/{key}", flat_out, hz[core_cells])
-                    layers.add(f"p/{key}", flat_out, inter.p_interruption[core_cells])
+                    layers.add(f"p/{key}", flat_out, -np.expm1(-found.cost[core_cells]))
                     for cand in _per_km(
-                        scenario, tile, motion, hz, resp, inter.cost, inter.pred, core_cells, cfg
+                        scenario, tile, motion, hz, resp, found.per_km, core_cells, cfg
                     ):
                         cand.mode, cand.light = mode, light
                         per_run_km[mode, light].append(cand.km)
@@ -347,32 +376,22 @@ def _per_km(
     motion: Motion,
     hazard: FloatArray,
     resp: ResponseField,
-    cost: FloatArray,
-    pred: NDArray[np.int64],
+    found: Sequence[KmCrossing],
     core_cells: NDArray[np.bool_],
     cfg: AssessConfig,
 ) -> Iterable[_Candidate]:
-    """The weakest start in each km of the tile's core, its path, and its EASI check."""
+    """Each km's weakest crossing as a result: its path, its EASI check and its reason."""
     km_of = np.floor(tile.chainage_m / 1000.0).astype(np.int64)
-    starts = np.flatnonzero((motion.start & core_cells & np.isfinite(cost)).ravel())
     strip = np.flatnonzero(core_cells.ravel())
     seen = np.bincount(km_of.ravel()[strip], weights=(hazard.ravel()[strip] > 0), minlength=1)
     all_ = np.bincount(km_of.ravel()[strip], minlength=1)
-    if starts.size == 0:
-        return
-    kms = km_of.ravel()[starts]
-    costs = cost.ravel()[starts]
-    order = np.lexsort((costs, kms))
-    first = np.concatenate([[True], kms[order][1:] != kms[order][:-1]])
     x, y = tile.grid.cell_centres()
     w = tile.grid.width
-    for j in order[first]:
-        start = int(starts[j])
-        k = int(kms[j])
-        path = trace(pred, start)
+    for kc in found:
+        k, path = kc.km, kc.path
         steps, at_centre = path_steps(path, w, motion, hazard, resp.means, resp.sds)
         check = easi(steps)
-        p_field = float(-np.expm1(-costs[j]))
+        p_field = float(-np.expm1(-kc.cost))
         p_det = float(1.0 - np.prod(1.0 - steps.p_detect))
         reason = _reason(p_field, p_det, check, cfg)
         first_det = steps.p_detect * np.concatenate([[1.0], np.cumprod(1.0 - steps.p_detect)[:-1]])

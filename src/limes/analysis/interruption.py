@@ -81,6 +81,39 @@ def adversary_motion(
 
 
 @dataclass(frozen=True)
+class CostHalves:
+    """Half-step costs −ln(1 − P_D·P_timely) per cell (straight, diagonal) and time tie-breakers.
+
+    Diagonal steps are charged for the corner they pass (`shortest_paths(corners=True)`).
+    """
+
+    orth: FloatArray
+    diag: FloatArray
+    tie_orth: FloatArray
+    tie_diag: FloatArray
+    p_timely: FloatArray
+
+
+def cost_halves(motion: Motion, hazard: FloatArray, response: ResponseField) -> CostHalves:
+    """The timely-detection cost of half a step in each cell, with time as the tie-breaker."""
+    p_timely = response.p_timely(motion.time_to_goal_s)
+    halves = []
+    for half_t in (motion.half_orth_s, motion.half_diag_s):
+        with np.errstate(invalid="ignore"):
+            p_det = -np.expm1(-hazard * half_t)
+        p = np.minimum(np.nan_to_num(p_det * p_timely, nan=0.0), _P_MAX)
+        halves.append(np.where(np.isfinite(half_t), -np.log1p(-p), np.inf))
+    # Among equally weak ways on (typically: wholly unseen ones), the adversary takes the fastest.
+    return CostHalves(
+        halves[0],
+        halves[1],
+        np.nan_to_num(motion.half_orth_s, posinf=0.0),
+        np.nan_to_num(motion.half_diag_s, posinf=0.0),
+        p_timely,
+    )
+
+
+@dataclass(frozen=True)
 class Interruption:
     """The least interruption cost to goal from every cell, with the next step toward it."""
 
@@ -95,21 +128,16 @@ class Interruption:
 
 
 def interruption_cost(motion: Motion, hazard: FloatArray, response: ResponseField) -> Interruption:
-    """One backward Dijkstra over the timely-detection cost −ln(1 − P_D·P_timely)."""
-    p_timely = response.p_timely(motion.time_to_goal_s)
-    halves = []
-    for half_t in (motion.half_orth_s, motion.half_diag_s):
-        with np.errstate(invalid="ignore"):
-            p_det = -np.expm1(-hazard * half_t)
-        p = np.minimum(np.nan_to_num(p_det * p_timely, nan=0.0), _P_MAX)
-        halves.append(np.where(np.isfinite(half_t), -np.log1p(-p), np.inf))
-    # Among equally weak ways on (typically: wholly unseen ones), the adversary takes the fastest.
-    ties = (
-        np.nan_to_num(motion.half_orth_s, posinf=0.0),
-        np.nan_to_num(motion.half_diag_s, posinf=0.0),
+    """One backward Dijkstra over the timely-detection cost over the whole tile.
+
+    The assessment itself runs one per km over that km's lateral window
+    (`analysis.crossings`); this whole-tile pass is the adversary with no lateral limit.
+    """
+    h = cost_halves(motion, hazard, response)
+    cost, pred = shortest_paths(
+        h.orth, h.diag, motion.goal, ties=(h.tie_orth, h.tie_diag), corners=True
     )
-    cost, pred = shortest_paths(halves[0], halves[1], motion.goal, ties=ties)
-    return Interruption(cost, pred, p_timely)
+    return Interruption(cost, pred, h.p_timely)
 
 
 def path_steps(
@@ -124,25 +152,54 @@ def path_steps(
 
     A cell's time is the halves of the steps into and out of it, as the Dijkstra counts them,
     so a barrier cell crossed costs its whole delay and the first and last cells half of it.
+    A diagonal step is exposed to detection as the field charges it: at least as much as a
+    straight pass through the less exposed of the two cells sharing the corner it passes
+    (hazard × time of two straight half steps there), split between its two halves.
     `response_means` is (groups, rows, cols) over the tile.
     """
     p = np.asarray(path, dtype=np.int64)
     r, c = p // width, p % width
     diag = (np.diff(r) != 0) & (np.diff(c) != 0)
-    ho = motion.half_orth_s.ravel()[p]
+    h_all = hazard.ravel()
+    ho_all = motion.half_orth_s.ravel()
+    ho = ho_all[p]
     hd = motion.half_diag_s.ravel()[p]
     out_half = np.where(diag, hd[:-1], ho[:-1])  # leaving cell i toward i + 1
     in_half = np.where(diag, hd[1:], ho[1:])  # entering cell i + 1
     time = np.zeros(len(p))
     time[:-1] += out_half
     time[1:] += in_half
+    h = h_all[p]
+    out_x = h[:-1] * out_half
+    in_x = h[1:] * in_half
+    if diag.any():
+        corner_a = r[1:] * width + c[:-1]
+        corner_b = r[:-1] * width + c[1:]
+        # An impassable corner cell (infinite time) is no way round: the other one is.
+        squeeze = 2.0 * np.minimum(
+            _exposure(h_all[corner_a], ho_all[corner_a]),
+            _exposure(h_all[corner_b], ho_all[corner_b]),
+        )
+        squeeze = np.where(np.isfinite(squeeze), squeeze, 0.0)
+        wider = diag & (squeeze > out_x + in_x)
+        out_x = np.where(wider, squeeze / 2.0, out_x)
+        in_x = np.where(wider, squeeze / 2.0, in_x)
+    exposure = np.zeros(len(p))
+    exposure[:-1] += out_x
+    exposure[1:] += in_x
     halves = np.zeros(len(p))
     halves[:-1] += 1
     halves[1:] += 1
     frac = halves / 2.0
     delay_sd = np.sqrt(motion.delay_var_s2.ravel()[p]) * frac
-    p_detect = -np.expm1(-hazard.ravel()[p] * time)
+    p_detect = -np.expm1(-exposure)
     means = response_means.reshape(response_means.shape[0], hazard.size)[:, p]
     at_centre = np.concatenate([[0.0], np.cumsum(out_half + in_half)])
     steps = PathSteps(time, delay_sd, p_detect, means, np.asarray(response_sds, dtype=float))
     return steps, at_centre
+
+
+def _exposure(hazard: FloatArray, time_s: FloatArray) -> FloatArray:
+    """hazard × time, infinite where the time is (an impassable cell), even at zero hazard."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(time_s), hazard * time_s, np.inf)

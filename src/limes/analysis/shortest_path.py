@@ -8,6 +8,17 @@ scikit-image's `MCP_Geometric` (mean of the two node costs times the step length
 symmetric, so one run from the goal gives every cell's cost to the goal, and the predecessor
 of each cell is its next step toward it. Non-finite half costs are impassable.
 
+With `corners=True` a diagonal step may not slip for free between the two cells it brushes
+(the orthogonal neighbours o₁, o₂ that share the corner it passes): it costs at least what the
+orthogonal detour through the cheaper of them charges in that cell,
+
+    w(a → b) = max(half_diag[a] + half_diag[b], 2 · min(half_orth[o₁], half_orth[o₂])),
+
+so a one-cell-wide diagonal line of costly cells (a line of sight's speckle, a staircase of
+seen cells) costs as much to cross diagonally as straight, and two impassable cells touching
+at a corner close the step. Every weight stays a non-decreasing function of the cell costs, so
+raising any cell's cost never lowers any least cost (the analysis' monotonicity).
+
 The heap is an indexed binary heap with decrease-key: one slot per cell, no duplicates, so
 memory is three integer arrays the size of the grid whatever the graph.
 """
@@ -90,6 +101,7 @@ def _dijkstra(
     seeds: IndexArray,
     seed_cost: FloatArray,
     limit: float,
+    corners: bool,
     dist: FloatArray,
     tie: FloatArray,
     pred: IndexArray,
@@ -139,6 +151,11 @@ def _dijkstra(
             else:
                 w = half_diag[u] + half_diag[v]
                 wt = tie_diag[u] + tie_diag[v]
+                if corners:
+                    # The two cells sharing the corner this step passes: (rr, c) and (r, cc).
+                    squeeze = 2.0 * min(half_orth[rr * width + c], half_orth[r * width + cc])
+                    if squeeze > w:
+                        w = squeeze
             if not (w < np.inf):
                 continue
             nd = du + w
@@ -161,6 +178,8 @@ def shortest_paths(
     seed_cost: ArrayLike | None = None,
     limit: float = math.inf,
     ties: tuple[ArrayLike, ArrayLike] | None = None,
+    *,
+    corners: bool = False,
 ) -> tuple[FloatArray, IndexArray]:
     """Least cost from the nearest seed to every cell, and each cell's predecessor.
 
@@ -169,6 +188,7 @@ def shortest_paths(
     −1, as do cells beyond `limit` (the search stops there). Predecessors are flat indices.
     `ties` (half-step arrays like the costs) break ties between paths of equal cost: among
     them the one least in the tie-breaker wins (e.g. the faster of two unseen crossings).
+    `corners` charges diagonal steps for the corner they pass (module docstring).
     """
     ho = np.ascontiguousarray(half_orth, dtype=np.float64)
     hd = np.ascontiguousarray(half_diag, dtype=np.float64)
@@ -197,7 +217,20 @@ def shortest_paths(
     dist = np.full(ho.size, np.inf)
     tie = np.full(ho.size, np.inf)
     pred = np.full(ho.size, -1, dtype=np.int64)
-    _dijkstra(ho.ravel(), hd.ravel(), to, td, ho.shape[1], s, sc, float(limit), dist, tie, pred)
+    _dijkstra(
+        ho.ravel(),
+        hd.ravel(),
+        to,
+        td,
+        ho.shape[1],
+        s,
+        sc,
+        float(limit),
+        bool(corners),
+        dist,
+        tie,
+        pred,
+    )
     return dist.reshape(ho.shape), pred.reshape(ho.shape)
 
 

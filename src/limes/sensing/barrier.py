@@ -7,9 +7,9 @@ delays them by `delay[vehicle]` when given, else not at all (a vehicle drives ov
 Only what stands counts: a built barrier whole, one under construction over the first
 `progress_pct` of its interval (building proceeds from `from_km`), a planned one not at all.
 
-On a grid a barrier becomes the cells its line passes through, 4-connected, so that no
-8-connected path can slip between two of its cells diagonally. Where barriers share a cell their
-delays add (means and variances).
+On a grid a barrier becomes the cells its line passes through, 4-connected (a supercover of
+the line), so that no 8-connected path can slip between two of its cells diagonally. Where
+barriers share a cell their delays add (means and variances).
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ def polyline_cells(grid: Grid, xy: FloatArray) -> tuple[NDArray[np.intp], NDArra
     """Rows and columns of the cells a polyline passes through, 4-connected, on the grid only.
 
     The line is sampled at a third of a cell; where two successive samples fall in diagonal
-    neighbours the corner cell between them is added, so the cells form a 4-connected chain.
+    neighbours, the cell between them that the line enters (the column boundary crossed first
+    gives the cell beside, the row boundary the cell below or above) is added, so the cells
+    form a 4-connected chain (a supercover of the sampled line) and no 8-connected path can
+    cross it without entering one of them.
     """
     pts = np.asarray(xy, dtype=float)
     step = grid.cell_m / 3.0
@@ -93,8 +96,15 @@ def polyline_cells(grid: Grid, xy: FloatArray) -> tuple[NDArray[np.intp], NDArra
     ri = np.floor(r).astype(np.intp)
     ci = np.floor(c).astype(np.intp)
     diag = (ri[1:] != ri[:-1]) & (ci[1:] != ci[:-1])
-    rows = np.concatenate([ri, ri[:-1][diag]])
-    cols = np.concatenate([ci, ci[1:][diag]])
+    # Fraction of the way to the next sample at which the column and the row boundary are met.
+    dr, dc = r[1:][diag] - r[:-1][diag], c[1:][diag] - c[:-1][diag]
+    t_col = (np.maximum(ci[1:], ci[:-1])[diag] - c[:-1][diag]) / dc
+    t_row = (np.maximum(ri[1:], ri[:-1])[diag] - r[:-1][diag]) / dr
+    beside = t_col < t_row
+    mid_r = np.where(beside, ri[:-1][diag], ri[1:][diag])
+    mid_c = np.where(beside, ci[1:][diag], ci[:-1][diag])
+    rows = np.concatenate([ri, mid_r])
+    cols = np.concatenate([ci, mid_c])
     on = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
     flat = np.unique(rows[on] * grid.width + cols[on])
     return flat // grid.width, flat % grid.width
