@@ -34,6 +34,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> ServiceConfig:
     p.add_argument("--tick-lag", type=float, default=10.0)
     p.add_argument("--recover", type=float, default=3600.0, help="replay window, seconds")
     p.add_argument("--batch-wait", type=float, default=0.005)
+    p.add_argument("--reorder-window", type=float, default=1.0, help="tracker late-data window")
+    p.add_argument("--scan-window", type=float, default=0.5, help="tracker scan bins, seconds")
     p.add_argument("--log-json", action="store_true", help="one JSON object per log line")
     p.add_argument("--log-level", default="INFO")
     a = p.parse_args(argv)
@@ -42,6 +44,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> ServiceConfig:
         mqtt_client_id=a.mqtt_client_id, mqtt_topic_prefix=a.mqtt_topic_prefix,
         cot_port=a.cot_port, http=a.http, plan=a.plan, tick_s=a.tick or None,
         tick_lag_s=a.tick_lag, recover_s=a.recover, batch_wait_s=a.batch_wait,
+        reorder_window_s=a.reorder_window, scan_window_s=a.scan_window,
         log_json=a.log_json, log_level=a.log_level,
     )  # fmt: skip
 

@@ -122,6 +122,7 @@ class Committer:
         tick_s: float | None,
         tick_lag_s: float,
         retry_s: float,
+        track_store_s: float = 0.0,
     ) -> None:
         self.pipeline = pipeline
         self.writer = writer
@@ -133,6 +134,8 @@ class Committer:
         self.tick_s = tick_s
         self.tick_lag_s = tick_lag_s
         self.retry_s = retry_s
+        self.track_store_s = track_store_s
+        self._track_written: dict[str, tuple[float, str]] = {}
         self.stats = CommitterStats()
         self.latency = LatencyRecorder()
         self._stop = threading.Event()
@@ -220,7 +223,7 @@ class Committer:
                 result = self.writer.write(
                     detections=out.detections,
                     rejections=out.rejections,
-                    tracks=out.tracks,
+                    tracks=self._tracks_to_store(out.tracks, out.alerts, final),
                     alerts=out.alerts,
                 )
                 break
@@ -233,6 +236,33 @@ class Committer:
         self.stats.batches += 1
         self.stats.detections_stored += result.detections
         self.stats.alerts_stored += result.alerts
+
+    def _tracks_to_store(
+        self, states: list[TrackState], alerts: list[Alert], final: bool
+    ) -> list[TrackState]:
+        """The states worth a row: every change of status, a track's state when it alerts, and
+        otherwise at most one state per track every `track_store_s` (the track-state write is
+        the store's heaviest; the map needs no more)."""
+        if self.track_store_s <= 0 or final:
+            return states
+        now = time.monotonic()
+        alerting = {a.track_id for a in alerts}
+        latest: dict[str, TrackState] = {}
+        for s in states:
+            latest[s.track_id] = s
+        keep = []
+        written = self._track_written
+        for s in states:
+            last = written.get(s.track_id)
+            status = s.status.value
+            due = last is None or last[1] != status or now - last[0] >= self.track_store_s
+            if due or s.track_id in alerting or status == "deleted":
+                keep.append(s)
+                if status == "deleted":
+                    written.pop(s.track_id, None)
+                else:
+                    written[s.track_id] = (now, status)
+        return keep
 
     def _record_latency(self, out: Outputs, taken: dict[tuple[str, int], float]) -> None:
         if not out.alerts or not taken:

@@ -53,6 +53,11 @@ class ServiceConfig:
     - `tick_s` (1.0): how often quiet tracks are coasted and deleted (None: only on detections).
     - `tick_lag_s` (10.0): the tracker clock runs this far behind the wall clock, so reports
       still in transit (or redelivered after a restart shorter than this) are not late.
+    - `reorder_window_s` (1.0) / `scan_window_s` (0.5): the tracker's late-data window and
+      scan bins (`TrackerConfig`); the reorder window is a floor under detection-to-alert
+      latency, so a floor that must alert faster lowers both.
+    - `track_store_s` (1.0): a track's state is stored at most this often (every change of
+      status, and its state when it fires an alert, always); 0 stores every update.
     - `recover_s` (3600.0): on start, detections stored this far back from the newest are
       replayed through the tracker and rules to rebuild their state (see docs/operations.md).
     - `retry_s` (1.0): wait before retrying a store transaction that failed.
@@ -76,6 +81,9 @@ class ServiceConfig:
     queue_messages: int = 10_000
     tick_s: float | None = 1.0
     tick_lag_s: float = 10.0
+    reorder_window_s: float = 1.0
+    scan_window_s: float = 0.5
+    track_store_s: float = 1.0
     recover_s: float = 3600.0
     retry_s: float = 1.0
     log_json: bool = False
@@ -91,7 +99,8 @@ class ServiceConfig:
         for name in ("batch_messages", "queue_messages"):
             if getattr(self, name) < 1:
                 raise ServiceError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("batch_wait_s", "tick_lag_s", "recover_s", "retry_s"):
+        for name in ("batch_wait_s", "tick_lag_s", "recover_s", "retry_s", "reorder_window_s",
+                     "scan_window_s", "track_store_s"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ServiceError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.tick_s is not None and self.tick_s <= 0:

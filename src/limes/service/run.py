@@ -18,6 +18,7 @@ holds (docs/operations.md, "Restart safety").
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import signal
@@ -66,9 +67,10 @@ class Service:
         self.config = config
         base = tracker_config or TrackerConfig()
         # Track ids from the first detection's key: a replay names every track as before.
-        self.tracker_config = TrackerConfig(
-            **{**base.__dict__, "track_ids": "detection"}  # frozen dataclass: copy with one change
-        )
+        self.tracker_config = dataclasses.replace(
+            base, track_ids="detection", reorder_window_s=config.reorder_window_s,
+            scan_window_s=config.scan_window_s,
+        )  # fmt: skip
         self.dispatch_config = dispatch_config or DispatchConfig()
         self.scenario: Scenario | None = None
         self.db: Database | None = None
@@ -108,6 +110,7 @@ class Service:
             self.door.ack if self.door else _no_ack,
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s, retry_s=cfg.retry_s,
+            track_store_s=cfg.track_store_s,
         )  # fmt: skip
         self.committer.start()
         if self.door is not None:
