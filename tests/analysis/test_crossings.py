@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from analysis_support import FLAT, scenario, tower, unit
 
-from limes.analysis import AssessConfig, assess
+from limes.analysis import AssessConfig, AssessError, assess
+from limes.analysis.assess import LATERAL_M, lateral_freedom, tile_margin_m
 from limes.geo.terrain import Dem
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
@@ -158,3 +159,12 @@ def test_a_km_no_start_of_which_reaches_the_goal_is_held() -> None:
     km = a.runs[0].per_km
     assert len(km) == math.ceil(sc.length_km)
     assert all(k.p_interruption == 1.0 and k.reason.value == "held" for k in km)
+
+
+def test_lateral_freedom_defaults_to_a_km_and_is_checked() -> None:
+    sc = scenario()
+    assert lateral_freedom(sc) == LATERAL_M == 1000.0
+    assert lateral_freedom(sc, AssessConfig(lateral_m=0.0)) == 0.0
+    assert tile_margin_m(sc, AssessConfig(lateral_m=4000.0)) >= 4000.0
+    with pytest.raises(AssessError, match="lateral_m must be a non-negative"):
+        per_km(sc, None, 200.0, lateral_m=-1.0)

@@ -86,13 +86,27 @@ LATERAL_M = 1000.0
 
 def lateral_freedom(scenario: Scenario, config: AssessConfig | None = None) -> float:
     """Metres of chainage a crossing of one km may stray beyond it (config, scenario, default)."""
+    # The scenario format may carry `strip.lateral_m` (a fact about the threat on this border);
+    # the analysis' own knob, when given, overrides it for a what-if.
+    from_scenario = getattr(scenario.spec.strip, "lateral_m", None)
     if config is not None and config.lateral_m is not None:
         value = float(config.lateral_m)
+    elif from_scenario is not None:
+        value = float(from_scenario)
     else:
-        value = float(getattr(scenario.spec.strip, "lateral_m", None) or LATERAL_M)
+        value = LATERAL_M
     if not (value >= 0 and math.isfinite(value)):
         raise AssessError(f"lateral_m must be a non-negative number of metres, got {value}")
     return value
+
+
+def tile_margin_m(scenario: Scenario, config: AssessConfig | None = None) -> float:
+    """How far each tile extends beyond its core: at least the lateral freedom."""
+    lateral = lateral_freedom(scenario, config)
+    if config is not None and config.tile_margin_km is not None:
+        return max(config.tile_margin_km * 1000.0, lateral)
+    # 2 km of slack so the fastest way to the goal from a window's end is not cut by the tile's.
+    return lateral + 2000.0
 
 
 @dataclass
@@ -183,11 +197,7 @@ def assess(
     lateral = lateral_freedom(scenario, cfg)
     with clock.stage("tiles"):
         core = max(1, int(cfg.tile_core_km)) * 1000.0
-        margin = (
-            max(cfg.tile_margin_km * 1000.0, lateral)
-            if cfg.tile_margin_km is not None
-            else lateral + 2000.0
-        )
+        margin = tile_margin_m(scenario, cfg)
         spans = plan_spans(scenario.border.length_m, core, margin)
         tiles: list[Tile] = []
         elevations: list[NDArray[np.float32]] = []
