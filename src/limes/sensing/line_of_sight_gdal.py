@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
 from numpy.typing import NDArray
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -93,6 +94,45 @@ def gdal_available() -> bool:
         [SYSTEM_PYTHON, "-c", "from osgeo import gdal"], capture_output=True, check=False
     )
     return probe.returncode == 0
+
+
+def gdal_cli_available() -> bool:
+    """Whether Debian's `gdal_viewshed` command (gdal-bin) is on the PATH."""
+    return shutil.which("gdal_viewshed") is not None
+
+
+def gdal_viewsheds_cli(
+    dem_path: str | Path,
+    observers_xyz: list[tuple[float, float, float]],
+    target_height_m: float,
+    max_range_m: float,
+    curvature_coefficient: float,
+) -> list[GdalViewshed]:
+    """The same results through the `gdal_viewshed` command, one process per observer.
+
+    For checks where only gdal-bin is installed; its timings mean nothing (process start-up).
+    """
+    results: list[GdalViewshed] = []
+    with rasterio.open(dem_path) as src:
+        inverse = ~src.transform
+    with tempfile.TemporaryDirectory(prefix="limes-gdal-") as tmp:
+        for i, (x, y, oz) in enumerate(observers_xyz):
+            dst = str(Path(tmp) / f"v{i}.tif")
+            args = ["-ox", repr(x), "-oy", repr(y), "-oz", repr(oz), "-tz", repr(target_height_m)]
+            args += ["-md", repr(max_range_m), "-cc", repr(curvature_coefficient), "-ov", "1"]
+            proc = subprocess.run(
+                ["gdal_viewshed", *args, "-q", str(dem_path), dst],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"gdal_viewshed failed: {proc.stderr.strip()[-2000:]}")
+            with rasterio.open(dst) as ds:
+                values = ds.read(1).astype(np.uint8)
+                col_f, row_f = inverse @ (ds.transform.c, ds.transform.f)
+            results.append(GdalViewshed(round(row_f), round(col_f), values))
+    return results
 
 
 def gdal_viewsheds(
