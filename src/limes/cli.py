@@ -74,6 +74,7 @@ def root(
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can cause into a clean message and exit status 2."""
     from limes.scenario.errors import ScenarioError
+    from limes.service.config import ServiceError
     from limes.store.errors import StoreError
 
     try:
@@ -81,7 +82,7 @@ def user_errors() -> Iterator[None]:
     except ScenarioError as exc:
         err.print(exc.render(), markup=False)
         raise typer.Exit(USER_ERROR) from None
-    except StoreError as exc:
+    except (StoreError, ServiceError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(USER_ERROR) from None
     except ValueError as exc:
@@ -219,6 +220,60 @@ def assess(
             out_dir,
             compare,
             console=out,
+        )
+
+
+# --- limes serve -----------------------------------------------------------------------------
+
+
+def _off(value: str | None) -> str | None:
+    return None if value is None or value.lower() == "off" else value
+
+
+@app.command("serve")
+def serve(
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
+    ] = "iraq-syria",
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            envvar="LIMES_DATABASE_URL",
+            help="sqlite:///FILE (default sqlite:///limes.db) or postgresql://…",
+        ),
+    ] = None,
+    mqtt: Annotated[
+        str, typer.Option("--mqtt", help="MQTT broker HOST:PORT, or 'off'.")
+    ] = "127.0.0.1:1883",
+    cot_port: Annotated[
+        int | None, typer.Option("--cot-port", help="Cursor-on-Target TCP and UDP port.")
+    ] = None,
+    http: Annotated[
+        str, typer.Option("--http", help="API and map HOST:PORT, or 'off'.")
+    ] = "127.0.0.1:8080",
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="An assessment's summary.json: alert severity by km."),
+    ] = None,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
+) -> None:
+    """Run the live system — inputs, pipeline, store, API and map — until SIGTERM or Ctrl-C."""
+    from limes.service import ServiceConfig
+    from limes.service import serve as run_service
+    from limes.store.database import database_url_from_env
+
+    with user_errors():
+        run_service(
+            ServiceConfig(
+                scenario=scenario,
+                database_url=database or database_url_from_env(),
+                mqtt=_off(mqtt),
+                cot_port=cot_port,
+                http=_off(http),
+                plan=plan,
+                log_json=log_json,
+            )
         )
 
 
