@@ -80,7 +80,13 @@ def small_scenario(**changes: Any) -> Scenario:
 
 
 def calibration_scenario() -> Scenario:
-    """The small scenario with instant reports, so nothing but the plan's model is in play."""
+    """The small scenario with instant reports, so nothing but the plan's model is in play.
+
+    Its quick-reaction force is slower to move than the exercise scenario's, so that a timely
+    detection is a matter of chance and the plan's P spans weak, middling and strong km.
+    """
     model = deepcopy(SMALL["sensor_models"][0])
     model["latency"] = {"mean_s": 0.0, "sd_s": 0.0}
-    return small_scenario(sensor_models=[model])
+    unit = deepcopy(SMALL["units"][0])
+    unit["readiness"] = {"mean_s": 2700.0, "sd_s": 600.0}
+    return small_scenario(sensor_models=[model], units=[unit])

@@ -41,9 +41,9 @@ def checks(instant: Scenario) -> list[KmCheck]:
 def test_every_km_is_checked_and_the_km_differ(checks: list[KmCheck], instant: Scenario) -> None:
     assert len(checks) == int(instant.length_km) + 1
     observed = [c.observed for c in checks]
-    # Strong and weak km both: a flat answer would not test anything.
-    assert min(observed) < 0.1 and max(observed) > 0.95
-    assert any(0.3 < p < 0.9 for p in observed)
+    # Unseen km and several middling ones: a flat answer would not test anything.
+    assert min(observed) < 0.05
+    assert sum(0.1 < p < 0.9 for p in observed) >= 4
 
 
 def test_observed_rate_agrees_with_easi_at_the_path_points(checks: list[KmCheck]) -> None:
