@@ -85,18 +85,33 @@ def test_140_of_the_220_km_vulnerable_stretch_is_closed(iraq_syria: Scenario) ->
     )
 
 
-def test_towers_are_placed_unevenly_and_thermal_cameras_are_few(iraq_syria: Scenario) -> None:
+def test_towers_are_placed_unevenly_and_thermal_cameras_stand_on_the_closed_stretch(
+    iraq_syria: Scenario,
+) -> None:
     sc = iraq_syria
     kinds = [sc.model_of(s).kind for s in sc.spec.sensors]
     assert kinds.count(SensorKind.AEROSTAT) == 2
     towers = [s for s, k in zip(sc.spec.sensors, kinds, strict=True) if k is SensorKind.DAY_CAMERA]
-    assert 0 < kinds.count(SensorKind.THERMAL_CAMERA) <= len(towers) / 3
     xy = np.array([sc.position_xy(s.position) for s in towers])
     gaps = np.diff(np.sort(sc.locate(xy[:, 0], xy[:, 1])[0])) / 1000.0
     # Long empty stretches next to dense clusters: spacing varies as much as it averages.
     assert gaps.max() > 10 * gaps.min()
     assert gaps.std() > 0.8 * gaps.mean()
     assert {SensorKind.OBSERVATION_POST, SensorKind.GROUND_SENSOR} <= set(kinds)
+    # The closure programme's thermal cameras: most of them on the 140 km closed in the north,
+    # few on the rest of the vulnerable stretch, and one sector with none at all.
+    built = [b for b in sc.spec.barriers if b.status.value == "built" and b.to_km <= 220]
+    thermal_km = [
+        float(sc.locate(*sc.position_xy(s.position))[0]) / 1000.0
+        for s, k in zip(sc.spec.sensors, kinds, strict=True)
+        if k is SensorKind.THERMAL_CAMERA
+    ]
+    closed = [km for km in thermal_km if any(b.from_km <= km <= b.to_km for b in built)]
+    open_north = [km for km in thermal_km if km < 220 and km not in closed]
+    assert len(closed) >= 2 * (len(thermal_km) - len(closed))
+    assert len(closed) / 140.0 > 5 * len(open_north) / 80.0  # per km, many times denser
+    sectors = {sc.sector_at(min(km, sc.length_km)).name for km in thermal_km}
+    assert set(s.name for s in sc.spec.sectors) - sectors  # some sector has no thermal camera
 
 
 def test_sensor_models_model_the_night(iraq_syria: Scenario) -> None:
