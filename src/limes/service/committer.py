@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -208,7 +208,8 @@ class Committer:
             self.pipeline.flush()
         elif self.tick_s is not None and time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_s
-            self.pipeline.tick(datetime.now(UTC) - timedelta(seconds=self.tick_lag_s))
+            # The ingest clock: the wall clock, or the exercise clock of an exercise.
+            self.pipeline.tick(self.pipeline.context.now() - timedelta(seconds=self.tick_lag_s))
         out = self.outputs.take()
         if len(out):
             self._write(out, final)

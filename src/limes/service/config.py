@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from limes.sim.clock import ClockError, SimClock
 from limes.store.database import DEFAULT_DATABASE_URL
 
 
@@ -25,6 +29,30 @@ def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tupl
     if not 0 <= number <= 65535:
         raise ServiceError(f"{what}: port {number} is outside 0..65535")
     return host, number
+
+
+@dataclass
+class ExerciseClock(SimClock):
+    """The exercise clock shared by processes: the simulated present from a start and a speed.
+
+    Simulated time equals the wall clock at the instant `start` and runs `speed` times as fast
+    from there: now = start + (wall − start) × speed. Any process given the same start and
+    speed (`limes serve --exercise-start/--exercise-speed`, `limes simulate --start/--speed`)
+    reads the same present without talking to the other, to the accuracy of their wall clocks.
+    """
+
+    speed: float | None = 1.0
+    monotonic: Callable[[], float] = field(default=time.time, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.speed is None:
+            raise ClockError("an exercise clock needs a speed (1 = real time)")
+        super().__post_init__()
+        self.begin()
+
+    def begin(self) -> None:
+        """Simulated second 0 is the wall-clock instant `start`, whenever this is called."""
+        self._wall0 = self.start.timestamp()
 
 
 @dataclass(frozen=True)
@@ -63,6 +91,11 @@ class ServiceConfig:
     - `retry_s` (1.0): wait before retrying a store transaction that failed.
 
     Logs: `log_json` (False) writes one JSON object per line; `log_level` ("INFO").
+
+    Exercise clock: `clock_start` (None: the wall clock) and `clock_speed` (1.0) make every
+    clock of the service (ingest checks, the tracker's tick, change times) read the
+    `ExerciseClock` of that start and speed, so an accelerated exercise's reports are not from
+    the future. `tick_lag_s` stays wall seconds (it covers transit): × speed in simulated time.
     """
 
     scenario: str | Path
@@ -88,6 +121,8 @@ class ServiceConfig:
     retry_s: float = 1.0
     log_json: bool = False
     log_level: str = "INFO"
+    clock_start: datetime | None = None
+    clock_speed: float = 1.0
 
     def __post_init__(self) -> None:
         if self.mqtt is not None:
@@ -105,3 +140,14 @@ class ServiceConfig:
                 raise ServiceError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.tick_s is not None and self.tick_s <= 0:
             raise ServiceError(f"tick_s must be positive, got {self.tick_s}")
+        if self.clock_start is not None:
+            self.exercise_clock()  # checks the start's zone and the speed
+
+    def exercise_clock(self) -> ExerciseClock | None:
+        """The exercise clock this configuration asks for, or None for the wall clock."""
+        if self.clock_start is None:
+            return None
+        try:
+            return ExerciseClock(self.clock_start, self.clock_speed)
+        except ClockError as error:
+            raise ServiceError(f"exercise clock: {error}") from None

@@ -36,6 +36,8 @@ from limes.api.app import PREFIX, create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.ops.dispatch import DispatchConfig
+from limes.ops.ingest.context import utc_now
+from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
 from limes.ops.tracker import TrackerConfig
@@ -100,8 +102,15 @@ class Service:
         migrate(self.db)
         log.info("store ready", extra={"database": self.db.url})
         sc = self.scenario
-        self.pipeline = Pipeline(sc, self.tracker_config, plan)
-        self.writer = StoreWriter(self.db, sc.frame, on_commit=self.signal.notify)
+        # One clock for ingest checks, the tracker's tick and change times: the exercise
+        # clock when one is configured, else the wall clock.
+        clock = cfg.exercise_clock()
+        now = clock.now if clock is not None else utc_now
+        pace = cfg.clock_speed if clock is not None else 1.0
+        self.pipeline = Pipeline(
+            sc, self.tracker_config, plan, context=ingest_context(sc, clock=now)
+        )
+        self.writer = StoreWriter(self.db, sc.frame, clock=now, on_commit=self.signal.notify)
         self._outputs.subscribe(self.pipeline.bus)
         self.recovered = recover(self.pipeline, self.writer, self._outputs, cfg.recover_s)
         self.door = self._make_door()
@@ -109,7 +118,7 @@ class Service:
             self.pipeline, self.writer, self._inbox, self._outputs,
             self.door.ack if self.door else _no_ack,
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
-            tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s, retry_s=cfg.retry_s,
+            tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
         self.committer.start()
