@@ -222,7 +222,9 @@ def start_server(tmp: Path, assessments: list[Path] | None = None) -> Iterator[S
     mount_web(app, assessments=assessments or [])
     sock = free_port()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -272,9 +274,7 @@ class Outside:
 def open_page(browser: Any, server: Server, outside: Outside, **ctx: Any) -> Any:
     """A new page whose every request is checked: anything not to our server is aborted."""
     # The page's CSP forbids eval; Playwright's wait_for_function needs it, so tests bypass it.
-    context = browser.new_context(
-        viewport={"width": 1500, "height": 900}, bypass_csp=True, **ctx
-    )
+    context = browser.new_context(viewport={"width": 1500, "height": 900}, bypass_csp=True, **ctx)
 
     def route(r: Any) -> None:
         url = r.request.url

@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Outside, Server, login, open_page
 from pyproj import Geod
+
+from conftest import Outside, Server, login, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -66,9 +67,11 @@ def top_unit_by_hand(server: Server, lon: float, lat: float) -> str:
     sc = server.scenario
     best = min(
         sc.spec.units,
-        key=lambda u: u.readiness.mean_s
-        + geod.inv(*sc.position_lonlat(u.base), lon, lat)[2]
-        / ((u.speeds.off_road_kmh or u.speeds.road_kmh or math.inf) / 3.6),
+        key=lambda u: (
+            u.readiness.mean_s
+            + geod.inv(*sc.position_lonlat(u.base), lon, lat)[2]
+            / ((u.speeds.off_road_kmh or u.speeds.road_kmh or math.inf) / 3.6)
+        ),
     )
     return best.id
 
@@ -101,6 +104,9 @@ def test_operator_watches_a_crossing_works_the_incident_and_misses_no_alert(
         timeout=20_000,
     )
     feeder.join()
+    # Everything stored has reached the page (no re-render will race the clicks below).
+    newest = api_get(server, "/api/web/state")["cursor"]
+    page.wait_for_function(f"window.limes.app.stream.cursor >= {newest}", timeout=20_000)
 
     # The alert arrives over the stream, and its incident joins the queue.
     page.wait_for_selector("#alert-log .alert-row", timeout=20_000)
@@ -160,11 +166,8 @@ def test_operator_watches_a_crossing_works_the_incident_and_misses_no_alert(
         "west",
         "east",
     }
-    wait_until(
-        lambda: set(js(page, "[...document.querySelectorAll('#alert-log .alert-row')]"
-                             ".map(e => e.dataset.alert)")) == stored,  # fmt: skip
-        what="every alert in the page",
-    )
+    in_page = "[...document.querySelectorAll('#alert-log .alert-row')].map(e => e.dataset.alert)"
+    wait_until(lambda: set(js(page, in_page)) == stored, what="every alert in the page")
     rows = js(page, "[...document.querySelectorAll('#alert-log .alert-row')].length")
     assert rows == len(stored)
 

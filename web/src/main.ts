@@ -172,6 +172,7 @@ async function boot(api: Api, me: Me): Promise<void> {
   window.setInterval(() => refreshCounters(app), 2000);
   window.limes.ready = true;
   document.body.dataset["ready"] = "true";
+  document.body.dataset["readyMs"] = String(Math.round(performance.now()));
 }
 
 async function loadState(app: App): Promise<void> {
