@@ -7,7 +7,7 @@ exit with status 2; a traceback is a bug. Heavy modules are imported inside the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from rich.progress import TaskID
+
     from limes.scenario.summary import ScenarioSummary
+    from limes.sim.scorecard import Scorecard
 
 USER_ERROR = 2
 
@@ -257,6 +263,31 @@ def serve(
         typer.Option("--plan", help="An assessment's summary.json: alert severity by km."),
     ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
+    mqtt_client_id: Annotated[
+        str,
+        typer.Option(
+            "--mqtt-client-id", help="MQTT client id (two services on a broker: two ids)."
+        ),
+    ] = "limes-serve",
+    mqtt_topic_prefix: Annotated[
+        str,
+        typer.Option(
+            "--mqtt-topic-prefix", help="Detections arrive on PREFIX/<sensor>/detections."
+        ),
+    ] = "limes/v1/sensors",
+    exercise_start: Annotated[
+        str | None,
+        typer.Option(
+            "--exercise-start",
+            metavar="ISO|now",
+            help="Run on an exercise clock from this instant (UTC ISO 8601), shared with "
+            "`limes simulate --start` (see docs/exercise.md).",
+        ),
+    ] = None,
+    exercise_speed: Annotated[
+        float | None,
+        typer.Option("--exercise-speed", help="The exercise clock's speed (1 … 600)."),
+    ] = None,
 ) -> None:
     """Run the live system — inputs, pipeline, store, API and map — until SIGTERM or Ctrl-C."""
     from limes.service import ServiceConfig
@@ -264,17 +295,263 @@ def serve(
     from limes.store.database import database_url_from_env
 
     with user_errors():
+        if exercise_speed is not None and exercise_start is None:
+            raise ValueError("--exercise-speed needs --exercise-start")
+        start = _when(exercise_start, "--exercise-start") if exercise_start else None
         run_service(
             ServiceConfig(
                 scenario=scenario,
                 database_url=database or database_url_from_env(),
                 mqtt=_off(mqtt),
+                mqtt_client_id=mqtt_client_id,
+                mqtt_topic_prefix=mqtt_topic_prefix,
                 cot_port=cot_port,
                 http=_off(http),
                 plan=plan,
                 log_json=log_json,
+                clock_start=start,
+                clock_speed=exercise_speed or 1.0,
             )
         )
+
+
+# --- limes simulate, limes demo ---------------------------------------------------------------
+
+
+def _when(text: str, option: str) -> datetime:
+    """An aware UTC instant from ISO 8601 text (Z or an offset) or `now` (to the second)."""
+    from datetime import UTC, datetime
+
+    if text.strip().lower() == "now":
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{option}: {text!r} is not an ISO 8601 time (e.g. 2025-03-01T18:00Z)"
+        ) from None
+    if when.tzinfo is None:
+        raise ValueError(f"{option}: {text!r} has no timezone (add Z for UTC, or +03:00)")
+    return when.astimezone(UTC)
+
+
+@app.command("simulate")
+def simulate(
+    scenario: ScenarioArg,
+    hours: Annotated[float, typer.Option("--hours", help="Simulated hours, (0, 744].")] = 24.0,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed",
+            help="Simulated seconds per wall second, 1 … 600; omitted: as fast as possible "
+            "(not for a live system).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same reports.")] = 0,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            metavar="URL",
+            help="The live system's API. Alone: reports are POSTed there (--token: a sensor "
+            "token for every sensor). With --mqtt/--cot: alerts are read back from it for the "
+            "scorecard (--token: a viewer's or above).",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="LIMES_TOKEN", help="Token for --target.")
+    ] = None,
+    mqtt: Annotated[
+        str | None, typer.Option("--mqtt", metavar="HOST:PORT", help="Send over MQTT (QoS 1).")
+    ] = None,
+    topic_prefix: Annotated[
+        str, typer.Option("--topic-prefix", help="MQTT topics: PREFIX/<sensor>/detections.")
+    ] = "limes/v1/sensors",
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="MQTT client id (default: random).")
+    ] = None,
+    cot: Annotated[
+        str | None,
+        typer.Option("--cot", metavar="HOST:PORT", help="Send Cursor-on-Target events (TCP)."),
+    ] = None,
+    udp: Annotated[bool, typer.Option("--udp", help="With --cot: one UDP datagram each.")] = False,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process", help="Through the live JSON reader into a pipeline in this process."
+        ),
+    ] = False,
+    assessment: Annotated[
+        Path | None,
+        typer.Option(
+            "--assessment",
+            metavar="SUMMARY",
+            help="`limes assess`'s summary.json (or its folder): informed groups pick its weak "
+            "km; the scorecard shows its P.",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            metavar="ISO|now",
+            help="The exercise's start (UTC). Default: now for a live system (match its "
+            "--exercise-start), else 2025-03-01T18:00Z.",
+        ),
+    ] = None,
+    actors_per_day: Annotated[
+        float | None,
+        typer.Option("--actors-per-day", help="Groups arriving per day (default 24)."),
+    ] = None,
+    settle: Annotated[
+        float,
+        typer.Option("--settle", help="Wall seconds to wait before reading alerts back."),
+    ] = 15.0,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the scorecard, truth and detections.")
+    ] = Path("exercise"),
+) -> None:
+    """Exercise the live system: simulated crossings, sensors and units, sent through its real
+    inputs, scored against ground truth and the plan.
+
+    Writes scorecard.json, scorecard.html, truth.jsonl and detections.jsonl (docs/exercise.md).
+    """
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from limes.ops.plan_lookup import PlanLookup
+    from limes.scenario.load import load_scenario
+    from limes.sim.config import SimConfig
+    from limes.sim.demo import Door, plan_from_summary, run_exercise
+    from limes.sim.senders import SendError
+
+    with user_errors():
+        ways = (("--mqtt", mqtt), ("--cot", cot), ("--in-process", in_process))
+        chosen = [name for name, on in ways if on]
+        if len(chosen) > 1:
+            raise ValueError(f"give one way to send, not {' and '.join(chosen)}")
+        if in_process and target:
+            raise ValueError("--in-process runs its own pipeline: --target does not apply")
+        if token and not target:
+            raise ValueError("--token goes with --target")
+        if udp and not cot:
+            raise ValueError("--udp goes with --cot")
+        if mqtt:
+            door = Door("mqtt", mqtt, target, token, topic_prefix, client_id)
+        elif cot:
+            door = Door("cot-udp" if udp else "cot", cot, target, token)
+        elif in_process:
+            door = Door("in-process")
+        elif target:
+            door = Door("http", target, None, token)
+        else:
+            door = Door()
+        sc = load_scenario(scenario)
+        cfg = SimConfig()
+        if actors_per_day is not None:
+            cfg = replace(cfg, actors_per_day=actors_per_day)
+        when = _when(start, "--start") if start else None
+        if when is None and door.remote:
+            when = _when("now", "--start")
+        if when is not None:
+            err.print(f"exercise start {when.isoformat()}", markup=False)
+        plan = plan_from_summary(assessment, sc) if assessment else None
+        lookup = PlanLookup.load(assessment) if assessment and in_process else None
+        columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=max(total, 1))
+                bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+            try:
+                result = run_exercise(
+                    sc, hours, speed, seed, door, out_dir, plan, progress,
+                    config=cfg, start=when, plan=lookup, settle_s=settle,
+                )  # fmt: skip
+            except SendError as exc:
+                raise ValueError(str(exc)) from None
+        _print_scorecard(result.scorecard, result.files)
+
+
+@app.command("demo")
+def demo(
+    speed: Annotated[
+        float, typer.Option("--speed", help="Simulated seconds per wall second, 1 … 600.")
+    ] = 30.0,
+    seed: Annotated[int, typer.Option("--seed", help="The exercise's seed.")] = 1,
+    http: Annotated[
+        str, typer.Option("--http", help="API and map HOST:PORT (port 0: any free port).")
+    ] = "127.0.0.1:8080",
+    hours: Annotated[float, typer.Option("--hours", help="Simulated hours of exercise.")] = 24.0,
+    folder: Annotated[
+        Path,
+        typer.Option(
+            "--dir", help="The demo's folder: demo.db (replaced) and the exercise's files."
+        ),
+    ] = Path("limes-demo"),
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
+    ] = "iraq-syria",
+) -> None:
+    """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
+    a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
+    from limes.sim.demo import DemoConfig, run_demo
+
+    with user_errors():
+        summary = run_demo(
+            DemoConfig(
+                scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
+            ),
+            say=lambda line: out.print(line, markup=False),
+        )
+    state = "complete" if summary.complete else "stopped"
+    out.print(
+        f"demo stopped ({state} exercise): {summary.reports_sent} reports sent, "
+        f"{summary.alerts_stored} alerts stored; store kept in {folder / 'demo.db'}",
+        markup=False,
+    )
+
+
+def _print_scorecard(card: Scorecard, files: Mapping[str, Path]) -> None:
+    title = f"Exercise {card.scenario}, seed {card.seed}, {card.hours:g} h from {card.start}"
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    cols = ("sector", "tried", "seen", "alerted", "stopped", "P stop, 95 %", "plan P",
+            "d→a s")  # fmt: skip
+    for col in cols:
+        t.add_column(col, justify="left" if col == "sector" else "right")
+
+    def f(v: float | None, nd: int = 2) -> str:
+        return "-" if v is None else f"{v:.{nd}f}"
+
+    for row in [*card.sectors, card.totals]:
+        d2a = row.detection_to_alert_s
+        t.add_row(
+            row.name, str(row.attempted), str(row.detected),
+            "-" if row.alerted is None else str(row.alerted), str(row.interrupted),
+            f"{f(row.p_observed)} ({f(row.p_low)}–{f(row.p_high)})", f(row.plan_p_mean),
+            f(d2a.get("median"), 0) if d2a else "-",
+            style="bold" if row is card.totals else None,
+        )  # fmt: skip
+    out.print(t)
+    if card.alerts is None:
+        alerts = "alerts: not known (no live system's alerts)"
+    else:
+        per_day = f(card.false_alerts_per_day, 1)
+        alerts = f"alerts: {card.alerts}, {card.false_alerts} false ({per_day} a day)"
+    out.print(
+        f"reports: {card.reports} ({card.false_alarm_reports} false alarms); "
+        f"nuisance groups: {card.nuisance_groups}; {alerts}",
+        markup=False,
+    )
+    for note in card.notes:
+        out.print(f"note: {note}", markup=False)
+    if files:
+        folder = Path(next(iter(files.values()))).parent
+        out.print(f"wrote {', '.join(files)} to {folder}", markup=False)
 
 
 # --- limes users … --------------------------------------------------------------------------
