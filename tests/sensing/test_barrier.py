@@ -120,3 +120,38 @@ def test_a_diagonal_barrier_stops_every_8_connected_crossing(angle_deg: float) -
     ho, hd = half_steps(np.full(grid.shape, 0.1), 100.0, foot.delay_mean_s)
     dist, _ = shortest_paths(ho, hd, outside)
     assert (dist[off > 500] >= 120.0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-1500.0, 3500.0), st.floats(-1500.0, 3500.0)),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_barrier_cells_are_exactly_the_cells_the_line_crosses(
+    vertices: list[tuple[float, float]],
+) -> None:
+    # Independent answer: shapely's intersection of the line with every cell's square. A line
+    # exactly along a cell edge or through a corner may or may not count that cell, so ours
+    # must lie between the cells it enters (squares shrunk by a hair) and those it touches
+    # (grown by a hair). Vertices may lie far off the grid: long segments cross it whole.
+    import shapely
+
+    grid = Grid.north_up(0, 0, 2000, 2000, 50.0)
+    xy = np.array(vertices)
+    if np.hypot(*np.diff(xy, axis=0).T).min() < 1.0:
+        return
+    rows, cols = polyline_cells(grid, xy)
+    ours = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    r, c = np.mgrid[0 : grid.height, 0 : grid.width]
+    x0, y1 = grid.xy(r.ravel(), c.ravel())  # upper-left corners
+    line = shapely.LineString(xy)
+
+    def cells_meeting(eps: float) -> set[tuple[int, int]]:
+        boxes = shapely.box(x0 + eps, y1 - 50.0 + eps, x0 + 50.0 - eps, y1 - eps)
+        hit = shapely.intersects(boxes, line)
+        return set(zip(r.ravel()[hit].tolist(), c.ravel()[hit].tolist(), strict=True))
+
+    assert cells_meeting(1e-6) <= ours <= cells_meeting(-1e-6)

@@ -84,18 +84,29 @@ def polyline_cells(grid: Grid, xy: FloatArray) -> tuple[NDArray[np.intp], NDArra
     """
     pts = np.asarray(xy, dtype=float)
     step = grid.cell_m / 3.0
-    seg = np.diff(pts, axis=0)
+    # Only the segments whose box (in rows and columns) meets the grid's matter: a long barrier
+    # crosses many tiles, and a tile rasterises only its own stretch.
+    r_all, c_all = grid.rowcol(pts[:, 0], pts[:, 1])
+    r0, r1 = np.minimum(r_all[:-1], r_all[1:]), np.maximum(r_all[:-1], r_all[1:])
+    c0, c1 = np.minimum(c_all[:-1], c_all[1:]), np.maximum(c_all[:-1], c_all[1:])
+    seg_near = (r1 > -2) & (r0 < grid.height + 2) & (c1 > -2) & (c0 < grid.width + 2)
+    seg = np.diff(pts, axis=0)[seg_near]
+    start = pts[:-1][seg_near]
+    if seg.shape[0] == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
     lengths = np.hypot(seg[:, 0], seg[:, 1])
-    pieces = [pts[:1]]
-    for p0, d, length in zip(pts[:-1], seg, lengths, strict=True):
-        n = max(1, math.ceil(length / step))
-        t = np.arange(1, n + 1)[:, None] / n
-        pieces.append(p0 + t * d)
-    dense = np.concatenate(pieces)
+    # Every segment cut into n pieces of at most a third of a cell (its ends included), all
+    # segments at once; where the line leaves the grid and comes back, the two runs of points
+    # are not neighbours and nothing is inserted between them (below).
+    n = np.maximum(1, np.ceil(lengths / step).astype(np.intp))
+    owner = np.repeat(np.arange(n.size), n + 1)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)  # 0 … n
+    dense = start[owner] + (k / n[owner])[:, None] * seg[owner]
     r, c = grid.rowcol(dense[:, 0], dense[:, 1])
     ri = np.floor(r).astype(np.intp)
     ci = np.floor(c).astype(np.intp)
-    diag = (ri[1:] != ri[:-1]) & (ci[1:] != ci[:-1])
+    diag = (np.abs(ri[1:] - ri[:-1]) == 1) & (np.abs(ci[1:] - ci[:-1]) == 1)
     # Fraction of the way to the next sample at which the column and the row boundary are met.
     dr, dc = r[1:][diag] - r[:-1][diag], c[1:][diag] - c[:-1][diag]
     t_col = (np.maximum(ci[1:], ci[:-1])[diag] - c[:-1][diag]) / dc
