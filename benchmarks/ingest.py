@@ -29,6 +29,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import socket
 import threading
 import time
 import uuid
@@ -381,6 +382,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     seconds = args.seconds or (5.0 if args.quick else 30.0)
+    try:
+        socket.create_connection((HOST, PORT), timeout=2.0).close()
+    except OSError as exc:
+        raise SystemExit(
+            f"Mosquitto is not reachable on {HOST}:{PORT} ({exc}); start it with "
+            "`mosquitto -d -c /etc/mosquitto/mosquitto.conf`"
+        ) from None
     prefix = f"limes-bench/{uuid.uuid4().hex[:8]}/sensors"
     sc = bench_scenario()
     t = time.perf_counter()
