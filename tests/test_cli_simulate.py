@@ -93,7 +93,7 @@ def _closed_port() -> int:
         (["--hours", "-1"], "hours"),
         (["--hours", "1", "--seed", "-3"], "seed"),
         (["--hours", "1", "--speed", "5000", "--in-process"], "speed"),
-        (["--hours", "1", "--mqtt", "127.0.0.1:1883", "--cot", "127.0.0.1:8087"], "--mqtt and --cot"),
+        (["--hours", "1", "--mqtt", "127.0.0.1:1883", "--cot", "127.0.0.1:1"], "--mqtt and --cot"),
         (["--hours", "1", "--in-process", "--target", "http://127.0.0.1:1"], "--target"),
         (["--hours", "1", "--token", "x"], "--token goes with --target"),
         (["--hours", "1", "--udp"], "--udp"),
