@@ -1,23 +1,29 @@
 """The committer: MQTT messages in, tracked, everything they produced stored, then acknowledged.
 
-One thread owns the order of events. It takes a batch of parsed messages from the door's inbox,
-hands each message's detections to the pipeline on its own (one `submit` per message, so the
-tracker sees the same grouping as a replay of the store will: see `limes.service.recovery`),
-gathers what the pipeline published (detections, dead letters, track states, alerts, also
-those of the CoT and HTTP doors and the ticker), writes it all in one transaction and only then
-acknowledges the batch's messages. A failed transaction is retried; nothing is acknowledged
-before it is stored.
+Two threads, one after the other like a bucket chain:
+- the tracking thread owns the order of events. It takes a batch of parsed messages from the
+  door's inbox, hands each message's detections to the pipeline on its own (one `submit` per
+  message, so the tracker sees the same grouping as a replay of the store will: see
+  `limes.service.recovery`), gathers what the pipeline published (detections, dead letters,
+  track states, alerts, also those of the CoT and HTTP doors and the ticker) and passes it on,
+  with the messages it came from, as one unit;
+- the writing thread stores units in order and only then acknowledges their messages. When
+  units wait, it writes all of them in one transaction (a group commit): a busy floor gets
+  fewer, larger transactions, a quiet one a transaction per batch, with no timer to tune.
+  While it waits on the database the tracking thread works on the next batch.
+A failed transaction is retried; nothing is acknowledged before it is stored.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -107,7 +113,7 @@ class CommitterStats:
 
 
 class Committer:
-    """The thread that turns queued messages into stored, acknowledged results."""
+    """The threads that turn queued messages into stored, acknowledged results."""
 
     def __init__(
         self,
@@ -123,6 +129,9 @@ class Committer:
         tick_lag_s: float,
         retry_s: float,
         track_store_s: float = 0.0,
+        units_waiting: int = 64,
+        group_detections: int = 50_000,
+        read_memory: int = 1 << 18,
     ) -> None:
         self.pipeline = pipeline
         self.writer = writer
@@ -135,38 +144,52 @@ class Committer:
         self.tick_lag_s = tick_lag_s
         self.retry_s = retry_s
         self.track_store_s = track_store_s
+        self.group_detections = group_detections
         self._track_written: dict[str, tuple[float, str]] = {}
+        self._read_at: dict[tuple[str, int], float] = {}  # detection key -> when the door read it
+        self._read_memory = read_memory
         self.stats = CommitterStats()
         self.latency = LatencyRecorder()
         self._stop = threading.Event()
+        # Bounded: when the store falls behind, tracking waits, the inbox fills, the door stops
+        # reading and the broker holds the rest.
+        self._units: queue.Queue[_Unit | None] = queue.Queue(units_waiting)
         self._thread = threading.Thread(target=self._run, name="limes-committer", daemon=True)
+        self._writer_thread = threading.Thread(
+            target=self._write_forever, name="limes-store-writer", daemon=True
+        )
         self._next_tick = time.monotonic() + (tick_s or 0.0)
 
     def start(self) -> None:
+        self._writer_thread.start()
         self._thread.start()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Handle every queued message, flush the tracker, store, acknowledge; then return."""
         self._stop.set()
         self._thread.join(timeout)
-        if self._thread.is_alive():
+        self._writer_thread.join(timeout)
+        if self._thread.is_alive() or self._writer_thread.is_alive():
             log.error("committer did not finish within %.0f s", timeout)
 
-    # -- the loop ------------------------------------------------------------------------------
+    # -- the tracking thread -------------------------------------------------------------------
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._round(final=False)
-            except Exception:
-                log.exception("committer round failed")
-                time.sleep(self.retry_s)
         try:
-            while not self.inbox.empty():
-                self._round(final=False)
-            self._round(final=True)
-        except Exception:
-            log.exception("final commit failed; unacknowledged messages come back next run")
+            while not self._stop.is_set():
+                try:
+                    self._round(final=False)
+                except Exception:
+                    log.exception("committer round failed")
+                    time.sleep(self.retry_s)
+            try:
+                while not self.inbox.empty():
+                    self._round(final=False)
+                self._round(final=True)
+            except Exception:
+                log.exception("final round failed; unacknowledged messages come back next run")
+        finally:
+            self._units.put(None)  # the writer stops after what came before
 
     def _take(self) -> list[Message]:
         batch: list[Message] = []
@@ -190,14 +213,13 @@ class Committer:
         return batch
 
     def _round(self, *, final: bool) -> None:
+        """Track one batch of messages and hand what it produced to the writing thread."""
         batch = self._take() if not final else []
-        read = time.time()
-        taken: dict[tuple[str, int], float] = {}
         for m in batch:
             for r in m.outcome.rejections:
                 self.pipeline.reject(r)
             if m.outcome.detections:
-                taken.update(dict.fromkeys((d.key for d in m.outcome.detections), read))
+                self._remember(m)
                 try:
                     self.pipeline.submit(m.outcome.detections)
                 except Exception:
@@ -208,15 +230,71 @@ class Committer:
             self.pipeline.flush()
         elif self.tick_s is not None and time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_s
-            # The ingest clock: the wall clock, or the exercise clock of an exercise.
-            self.pipeline.tick(self.pipeline.context.now() - timedelta(seconds=self.tick_lag_s))
+            self.pipeline.tick(datetime.now(UTC) - timedelta(seconds=self.tick_lag_s))
         out = self.outputs.take()
+        if len(out) or batch or final:
+            read = self._alert_reads(out)
+            self._units.put(_Unit(out, [(m.mid, m.qos) for m in batch], read, final))
+
+    def _remember(self, message: Message) -> None:
+        # When each detection was read, for the latency of the alert it may fire; bounded by
+        # dropping the oldest half (dicts keep insertion order) when full.
+        memory = self._read_at
+        memory.update(dict.fromkeys((d.key for d in message.outcome.detections), message.read))
+        if len(memory) > self._read_memory:
+            self._read_at = dict(itertools.islice(memory.items(), len(memory) // 2, None))
+
+    def _alert_reads(self, out: Outputs) -> list[float]:
+        """When the message of each alert's last detection was read."""
+        if not out.alerts:
+            return []
+        last = {s.track_id: s.last_detection for s in out.tracks}
+        reads = (self._read_at.get(last.get(a.track_id) or ("", -1)) for a in out.alerts)
+        return [r for r in reads if r is not None]
+
+    # -- the writing thread --------------------------------------------------------------------
+
+    def _write_forever(self) -> None:
+        done = False
+        while not done:
+            unit = self._units.get()
+            if unit is None:
+                return
+            units = [unit]
+            size = len(unit.out.detections)
+            # Group commit: whatever else waits goes into the same transaction.
+            while size < self.group_detections:
+                try:
+                    more = self._units.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    done = True
+                    break
+                units.append(more)
+                size += len(more.out.detections)
+            try:
+                self._commit(units)
+            except Exception:
+                log.exception("final commit failed; unacknowledged messages come back next run")
+                return
+
+    def _commit(self, units: list[_Unit]) -> None:
+        out = Outputs()
+        for u in units:
+            out.detections += u.out.detections
+            out.rejections += u.out.rejections
+            out.tracks += u.out.tracks
+            out.alerts += u.out.alerts
+        final = units[-1].final
         if len(out):
             self._write(out, final)
-            self._record_latency(out, taken)
-        for m in batch:
-            self.ack(m.mid, m.qos)
-        self.stats.messages += len(batch)
+            done = time.time()
+            self.latency.add([done - r for u in units for r in u.alert_reads])
+        for u in units:
+            for mid, qos in u.acks:
+                self.ack(mid, qos)
+            self.stats.messages += len(u.acks)
 
     def _write(self, out: Outputs, final: bool) -> None:
         while True:
@@ -248,9 +326,6 @@ class Committer:
             return states
         now = time.monotonic()
         alerting = {a.track_id for a in alerts}
-        latest: dict[str, TrackState] = {}
-        for s in states:
-            latest[s.track_id] = s
         keep = []
         written = self._track_written
         for s in states:
@@ -265,14 +340,12 @@ class Committer:
                     written[s.track_id] = (now, status)
         return keep
 
-    def _record_latency(self, out: Outputs, taken: dict[tuple[str, int], float]) -> None:
-        if not out.alerts or not taken:
-            return
-        done = time.time()
-        last = {s.track_id: s.last_detection for s in out.tracks}
-        seconds = []
-        for a in out.alerts:
-            key = last.get(a.track_id)
-            if key is not None and key in taken:
-                seconds.append(done - taken[key])
-        self.latency.add(seconds)
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """What one tracking round produced, and the messages to acknowledge once it is stored."""
+
+    out: Outputs
+    acks: list[tuple[int, int]]
+    alert_reads: list[float]
+    final: bool

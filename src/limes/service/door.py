@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ class Message:
     outcome: IngestOutcome
     mid: int
     qos: int
+    read: float = 0.0  # wall clock (s) when the door read it: where alert latency starts
 
 
 class MqttDoor:
@@ -134,6 +136,7 @@ class MqttDoor:
         if self._closing.is_set():
             return  # not acknowledged: the broker keeps it for the next run
         self.messages += 1
+        read = time.time()
         try:
             outcome = parse_json_message(
                 bytes(message.payload),
@@ -146,4 +149,4 @@ class MqttDoor:
                           message.topic)  # fmt: skip
             return
         # A full inbox blocks this thread, so paho stops reading and the broker holds the rest.
-        self.inbox.put(Message(outcome, message.mid, message.qos))
+        self.inbox.put(Message(outcome, message.mid, message.qos, read))

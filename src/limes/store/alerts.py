@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,36 +14,49 @@ from limes.store.rows import upsert_insert
 from limes.store.tables import AlertRow
 
 
+def alert_params(alert: Alert) -> dict[str, Any]:
+    """An alert's column values."""
+    return {
+        "alert_id": alert.alert_id,
+        "rule": alert.rule.value,
+        "track_id": alert.track_id,
+        "time": alert.time,
+        "lon": alert.lon,
+        "lat": alert.lat,
+        "target_class": alert.target_class,
+        "group_size": alert.group_size,
+        "chainage_km": alert.chainage_km,
+        "offset_m": alert.offset_m,
+        "sector": alert.sector,
+        "command": alert.command,
+        "far_side": alert.far_side,
+        "channel": alert.channel,
+        "severity": alert.severity.value,
+        "eta_s": alert.eta_s,
+        "p_interruption": alert.p_interruption,
+        "barrier_id": alert.barrier_id,
+        "detail": alert.detail,
+    }
+
+
 def insert_alert(session: Session, alert: Alert) -> AlertRow | None:
     """Store an alert; None when its `alert_id` is already stored (a replay)."""
+    rows = insert_alerts(session, [alert])
+    return rows[0] if rows else None
+
+
+def insert_alerts(session: Session, alerts: Sequence[Alert]) -> list[AlertRow]:
+    """Store alerts in one statement; the rows newly stored, in the order given (an
+    `alert_id` already stored, or repeated in the batch, is stored once)."""
+    if not alerts:
+        return []
     statement = (
-        upsert_insert(session, AlertRow.__table__)
-        .values(
-            alert_id=alert.alert_id,
-            rule=alert.rule.value,
-            track_id=alert.track_id,
-            time=alert.time,
-            lon=alert.lon,
-            lat=alert.lat,
-            target_class=alert.target_class,
-            group_size=alert.group_size,
-            chainage_km=alert.chainage_km,
-            offset_m=alert.offset_m,
-            sector=alert.sector,
-            command=alert.command,
-            far_side=alert.far_side,
-            channel=alert.channel,
-            severity=alert.severity.value,
-            eta_s=alert.eta_s,
-            p_interruption=alert.p_interruption,
-            barrier_id=alert.barrier_id,
-            detail=alert.detail,
-        )
+        upsert_insert(session, AlertRow)
         .on_conflict_do_nothing(index_elements=["alert_id"])
-        .returning(AlertRow.id)
+        .returning(AlertRow)
     )
-    new_id = session.execute(statement).scalar()
-    return None if new_id is None else session.get(AlertRow, new_id)
+    stored = {r.alert_id: r for r in session.scalars(statement, [alert_params(a) for a in alerts])}
+    return [stored.pop(a.alert_id) for a in alerts if a.alert_id in stored]
 
 
 def list_alerts(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from limes.ops.detection import Detection
+from limes.store import bulk
 from limes.store.rows import upsert_insert
 from limes.store.tables import DetectionRow
 
@@ -64,29 +65,36 @@ _COLUMNS = (
 _STAGE = "_limes_detections_in"
 
 
+def detection_copy_text(detections: Sequence[Detection]) -> bytes:
+    """The batch as COPY text in `_COLUMNS` order, encoded column by column."""
+    ds = detections
+    return bulk.encode_rows(
+        [
+            bulk.text_column([d.sensor_id for d in ds]),
+            [str(d.seq) for d in ds],
+            bulk.time_column([d.time for d in ds]),
+            bulk.time_column([d.received for d in ds]),
+            *(bulk.float_column([getattr(d, name) for d in ds])
+              for name in ("lon", "lat", "x", "y", "var_xx", "var_xy", "var_yy")),
+            [d.target_class.value for d in ds],
+            bulk.float_column([d.confidence for d in ds]),
+            bulk.int_column([d.group_size for d in ds]),
+            bulk.bool_column([d.late for d in ds]),
+        ]
+    )  # fmt: skip
+
+
 def _copy_detections(session: Session, detections: Sequence[Detection]) -> int:
-    """PostgreSQL: COPY the batch into a session-temporary stage, then move it over with one
-    INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY itself cannot skip duplicates).
+    """PostgreSQL: one COPY of the batch (encoded once) into a session-temporary stage, then
+    one INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY itself cannot skip duplicates).
 
     COPY is PostgreSQL's bulk path: several times the rate of batched INSERTs, and the final
     statement's row count is exactly the rows that were new.
     """
     columns = ", ".join(_COLUMNS)
-    connection = session.connection()
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
-        f"SELECT {columns} FROM detections WITH NO DATA"
-    )
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        with cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
-            for d in detections:
-                copy.write_row(
-                    (d.sensor_id, d.seq, d.time, d.received, d.lon, d.lat, d.x, d.y, d.var_xx,
-                     d.var_xy, d.var_yy, d.target_class.value, d.confidence, d.group_size,
-                     d.late)
-                )  # fmt: skip
+    with bulk.driver_cursor(session) as cursor:
+        bulk.stage(cursor, _STAGE, f"SELECT {columns} FROM detections")
+        bulk.copy_text(cursor, _STAGE, _COLUMNS, detection_copy_text(detections))
         cursor.execute(
             f"INSERT INTO detections ({columns}) SELECT {columns} FROM {_STAGE} "
             "ON CONFLICT (sensor_id, seq) DO NOTHING"

@@ -108,6 +108,54 @@ def open_or_join(session: Session, alert: AlertRow, now: datetime) -> tuple[Inci
     return incident, created
 
 
+def open_or_join_many(
+    session: Session, alerts: Sequence[AlertRow], now: datetime
+) -> list[tuple[IncidentRow, bool, dict[str, Any]]]:
+    """`open_or_join` for many newly stored alerts, in order, in a constant number of
+    statements: per alert its incident, whether it was opened now, and the incident as it stood
+    right after that alert (JSON-ready, for the change log)."""
+    if not alerts:
+        return []
+    tracks = list(dict.fromkeys(a.track_id for a in alerts))
+    query = (
+        select(IncidentRow)
+        .where(IncidentRow.track_id.in_(tracks), IncidentRow.state != IncidentState.RESOLVED)
+        .with_for_update()
+    )
+    incidents = {i.track_id: i for i in session.scalars(query)}
+    openers: dict[int, IncidentRow] = {}  # id(alert) -> the incident it opens
+    for alert in alerts:
+        if alert.track_id not in incidents:
+            incident = incidents[alert.track_id] = IncidentRow(
+                track_id=alert.track_id, sector=alert.sector, state=IncidentState.NEW.value,
+                outcome=None, severity=alert.severity, opened=now, updated=now, resolved=None,
+                lon=alert.lon, lat=alert.lat, unit_id=None, alert_count=1,
+            )  # fmt: skip
+            openers[id(alert)] = incident
+    session.add_all(openers.values())
+    session.flush()  # one batched INSERT: the new incidents' ids
+    out = []
+    for alert in alerts:
+        incident = incidents[alert.track_id]
+        data = {"alert_id": alert.alert_id, "rule": alert.rule, "severity": alert.severity}
+        created = openers.get(id(alert)) is incident
+        if created:
+            _event(session, incident, time=now, actor=SYSTEM, action="open",
+                   to_state=IncidentState.NEW.value, data=data)  # fmt: skip
+        else:
+            incident.severity = raise_severity(
+                Severity(incident.severity), Severity(alert.severity)
+            )
+            incident.alert_count += 1
+            incident.lon, incident.lat = alert.lon, alert.lat
+            incident.sector = alert.sector  # the track may have moved into the next sector
+            incident.updated = now
+            _event(session, incident, time=now, actor=SYSTEM, action="alert", data=data)
+        alert.incident_id = incident.id
+        out.append((incident, created, row_dict(incident)))
+    return out
+
+
 def get_incident(session: Session, incident_id: int, *, lock: bool = False) -> IncidentRow:
     """One incident, or `NotFound`."""
     query = select(IncidentRow).where(IncidentRow.id == incident_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from limes.geo.frame import Frame
 from limes.ops.tracker.state import TrackState
+from limes.store import bulk
+from limes.store.changes import CHANGE_LOCK_KEY, record_changes
 from limes.store.rows import json_value, upsert_insert
 from limes.store.tables import TrackHistoryRow, TrackRow
 
@@ -92,6 +95,95 @@ def upsert_tracks(
         for p in params
         if (p["track_id"], _utc(p["time"])) in fresh
     ]
+
+
+_STAGE = "_limes_tracks_in"
+#: Stage columns: the row's scalars, the position error for the history, and the change-log
+#: payload, whose JSON also carries the covariance, class probabilities and sensors columns.
+_STAGE_SCALARS = (
+    "track_id", "time", "lon", "lat", "x", "y", "vx", "vy", "target_class", "group_size",
+    "status", "hits", "misses",
+)  # fmt: skip
+_STAGE_COLUMNS = ("ord", *_STAGE_SCALARS, "position_sd_m", "payload")
+_JSON_COLUMNS = ("covariance", "class_probabilities", "sensors")
+_TRACK_COLUMNS = (*_STAGE_SCALARS, *_JSON_COLUMNS)
+
+
+def store_tracks(
+    session: Session, states: Sequence[TrackState], frame: Frame, time: datetime
+) -> int:
+    """Store track states and append a "track" change for each new one (stamped `time`).
+
+    The same as `upsert_tracks` followed by `record_changes` of what it returns, and in the
+    same order; on PostgreSQL it is one COPY and three statements whatever the batch size
+    (each payload JSON-encoded once, in Python, and the JSON columns taken from it). Takes the
+    change log's order lock, so call it after the writes that need no lock.
+    """
+    if not states:
+        return 0
+    if session.get_bind().dialect.name != "postgresql":
+        return record_changes(
+            session, [("track", p) for p in upsert_tracks(session, states, frame)], time
+        )
+    return _copy_tracks(session, states, frame, time)
+
+
+def _copy_tracks(
+    session: Session, states: Sequence[TrackState], frame: Frame, time: datetime
+) -> int:
+    params = track_params(states, frame)
+    dumps = json.dumps
+    text = bulk.encode_rows(
+        [
+            [str(i) for i in range(len(params))],
+            bulk.text_column([p["track_id"] for p in params]),
+            bulk.time_column([p["time"] for p in params]),
+            *(bulk.float_column([p[k] for p in params])
+              for k in ("lon", "lat", "x", "y", "vx", "vy")),
+            [p["target_class"] for p in params],
+            bulk.int_column([p["group_size"] for p in params]),
+            [p["status"] for p in params],
+            [str(p["hits"]) for p in params],
+            [str(p["misses"]) for p in params],
+            bulk.float_column([s.position_sd for s in states]),
+            bulk.text_column(
+                [dumps({**p, "time": json_value(p["time"])}, allow_nan=False) for p in params]
+            ),
+        ]
+    )  # fmt: skip
+    scalars = ", ".join(_STAGE_SCALARS)
+    history = ", ".join(_HISTORY_KEYS)
+    columns = ", ".join(_TRACK_COLUMNS)
+    json_columns = ", ".join(f"payload->'{c}'" for c in _JSON_COLUMNS)
+    update = ", ".join(f"{c} = excluded.{c}" for c in _TRACK_COLUMNS if c != "track_id")
+    with bulk.driver_cursor(session) as cursor:
+        bulk.stage(
+            cursor, _STAGE,
+            f"SELECT 0::int AS ord, {scalars}, 0.0::float8 AS position_sd_m, "
+            "NULL::jsonb AS payload FROM tracks",
+        )  # fmt: skip
+        bulk.copy_text(cursor, _STAGE, _STAGE_COLUMNS, text)
+        # The latest state per track (the later one of equal times) moves the current row on.
+        cursor.execute(
+            f"INSERT INTO tracks ({columns}) "
+            f"SELECT DISTINCT ON (track_id) {scalars}, {json_columns} FROM {_STAGE} "
+            "ORDER BY track_id, time DESC, ord DESC "
+            f"ON CONFLICT (track_id) DO UPDATE SET {update} WHERE tracks.time < excluded.time"
+        )
+        # Change ids must commit in order: the lock first, then ids in the batch's order.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGE_LOCK_KEY,))
+        cursor.execute(
+            f"WITH fresh AS (INSERT INTO track_history ({history}, position_sd_m) "
+            f"SELECT {history}, position_sd_m FROM {_STAGE} ORDER BY ord "
+            "ON CONFLICT (track_id, time) DO NOTHING RETURNING track_id, time) "
+            "INSERT INTO changes (time, kind, payload) "
+            f"SELECT %s, 'track', s.payload FROM {_STAGE} s "
+            "JOIN fresh f ON f.track_id = s.track_id AND f.time = s.time ORDER BY s.ord",
+            (time,),
+        )
+        fresh = int(cursor.rowcount)
+        cursor.execute(f"TRUNCATE {_STAGE}")
+    return fresh
 
 
 def _utc(value: datetime) -> datetime:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from limes.geo.frame import Frame
 from limes.ops.alert import Alert
 from limes.ops.bus import Bus, Subscription, Topic
@@ -28,15 +30,16 @@ from limes.ops.detection import Detection
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.tracker.state import TrackState
-from limes.store.alerts import insert_alert
+from limes.store.alert_batch import store_alerts_postgres
+from limes.store.alerts import insert_alerts
 from limes.store.changes import record_changes
 from limes.store.database import Database
 from limes.store.dead_letters import insert_dead_letters
 from limes.store.detections import insert_detections
-from limes.store.incidents import open_or_join
+from limes.store.incidents import open_or_join_many
 from limes.store.rows import row_dict
 from limes.store.sectors import refresh_impact
-from limes.store.tracks import upsert_tracks
+from limes.store.tracks import store_tracks
 
 log = logging.getLogger(__name__)
 
@@ -117,30 +120,45 @@ class StoreWriter:
         with self.db.session() as session:
             result.detections = insert_detections(session, detections)
             result.dead_letters = insert_dead_letters(session, rejections)
-            for payload in upsert_tracks(session, tracks, self.frame):
-                changes.append(("track", payload))
-            result.tracks = len(changes)
             sectors: set[str] = set()
-            for alert in alerts:
-                row = insert_alert(session, alert)
-                if row is None:
-                    continue  # already stored: its incident was handled then
-                incident, opened = open_or_join(session, row, now)
-                session.flush()
+            # Alerts already stored (a replay) are skipped: their incident was handled then.
+            for alert_row, incident, opened in self._store_alerts(session, alerts, now):
                 result.alerts += 1
                 result.incidents_opened += opened
-                changes.append(("alert", row_dict(row)))
-                changes.append(("incident", row_dict(incident)))
-                sectors.add(incident.sector)
+                changes.append(("alert", alert_row))
+                changes.append(("incident", incident))
+                sectors.add(incident["sector"])
             for sector in sorted(sectors):
                 level = refresh_impact(session, sector, self.impact_rule, now)
                 if level is not None:
                     changes.append(("sector", level))
-            result.changes = record_changes(session, changes, now)
+            # Last, as they take the change log's order lock (held to commit): track changes
+            # first, then the others, as a reader of the log expects them.
+            result.tracks = store_tracks(session, tracks, self.frame, now)
+            result.changes = result.tracks + record_changes(session, changes, now)
         self.stats.add(result)
         if result.changes and self.on_commit is not None:
             self.on_commit(result.changes)
         return result
+
+    @staticmethod
+    def _store_alerts(
+        session: Session, alerts: Sequence[Alert], now: datetime
+    ) -> list[tuple[dict[str, Any], dict[str, Any], bool]]:
+        """(alert row, incident after it, opened) per newly stored alert, JSON-ready."""
+        if not alerts:
+            return []
+        if session.get_bind().dialect.name == "postgresql":
+            return store_alerts_postgres(session, alerts, now)
+        rows = insert_alerts(session, alerts)
+        out = [
+            (row_dict(row), incident, opened)
+            for row, (_, opened, incident) in zip(
+                rows, open_or_join_many(session, rows, now), strict=True
+            )
+        ]
+        session.flush()
+        return out
 
     # --- bus and door adapters ----------------------------------------------------------------
 
