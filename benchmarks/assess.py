@@ -4,7 +4,9 @@ our Dijkstra against scikit-image's MCP_Geometric on the same cost grids.
     .venv/bin/python benchmarks/assess.py [--quick]
 
 Full: 100 m and 50 m, foot at night. --quick: 200 m only (under a minute). Compilation of the
-numba kernels happens in a warm-up run first and is not counted. The last line is one JSON
+numba kernels happens in a warm-up run first and is not counted. Then what the assessment says:
+mean P(interruption) per sector for foot crossings by night and by day, and over the closed and
+the open part of the vulnerable north, at the finest resolution run. The last line is one JSON
 object with every figure.
 """
 
@@ -18,6 +20,7 @@ import time
 import numpy as np
 
 from limes.analysis import AssessConfig, assess
+from limes.analysis.assess import lateral_freedom, tile_margin_m
 from limes.analysis.interruption import adversary_motion
 from limes.analysis.shortest_path import half_steps, shortest_paths
 from limes.analysis.tiles import make_tile, plan_spans
@@ -37,7 +40,7 @@ def anchor(sc, resolution: float, cfg: AssessConfig) -> dict[str, float]:  # typ
     except ImportError:
         return {}
     strip = sc.spec.strip
-    margin = max(5000.0, strip.outside_m + strip.inside_m)
+    margin = tile_margin_m(sc, cfg)
     ours = mcp = 0.0
     cells = 0
     worst = 0.0
@@ -82,6 +85,48 @@ def anchor(sc, resolution: float, cfg: AssessConfig) -> dict[str, float]:  # typ
     }
 
 
+def verdict(sc, resolution: float) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Mean P per sector, foot, night and day; closed vs open part of the vulnerable north."""
+    a = assess(
+        sc,
+        modes=(Mode.FOOT,),
+        lights=(Light.NIGHT, Light.DAY),
+        resolution_m=resolution,
+        config=AssessConfig(worst_paths=0),
+    )
+    (north,) = [s for s in sc.spec.stretches if s.name == "vulnerable north"]
+    km = np.arange(int(north.from_km), int(north.to_km))
+    shut = np.zeros(km.size, dtype=bool)
+    for b in sc.spec.barriers:
+        if b.status.value == "built":
+            shut |= (km + 0.5 >= b.from_km) & (km + 0.5 <= b.to_km)
+    out: dict[str, object] = {"resolution_m": resolution}
+    print(f"\nfoot crossings at {resolution:.0f} m: mean P(interruption)")
+    print(f"  {'sector':<18} {'night':>6} {'day':>6}")
+    means = {
+        r.light.value: {
+            s.name: float(np.mean([k.p_interruption for k in r.per_km if k.sector == s.name]))
+            for s in sc.spec.sectors
+        }
+        for r in a.runs
+    }
+    for s in sc.spec.sectors:
+        print(f"  {s.name:<18} {means['night'][s.name]:6.2f} {means['day'][s.name]:6.2f}")
+    for r in a.runs:
+        p = {int(k.chainage_km): k.p_interruption for k in r.per_km}
+        v = np.array([p[int(k)] for k in km])
+        out[r.light.value] = {
+            "sectors": {k: round(v_, 3) for k, v_ in means[r.light.value].items()},
+            "closed": round(float(v[shut].mean()), 3),
+            "open": round(float(v[~shut].mean()), 3),
+        }
+        print(
+            f"  vulnerable north, {r.light.value}: closed {shut.sum()} km {v[shut].mean():.2f}, "
+            f"open {(~shut).sum()} km {v[~shut].mean():.2f}"
+        )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="200 m only, under a minute")
@@ -97,7 +142,7 @@ def main() -> None:
     warm_s = time.perf_counter() - t0
     print(
         f"iraq-syria: {sc.length_km:.0f} km; terrain built in {terrain_s:.1f} s; "
-        f"warm-up (compilation) {warm_s:.1f} s"
+        f"warm-up (compilation) {warm_s:.1f} s; lateral freedom {lateral_freedom(sc, cfg):.0f} m"
     )
     out: dict[str, object] = {
         "scenario": sc.name,
@@ -130,6 +175,7 @@ def main() -> None:
             "peak_rss_mb": round(peak_mb()),
             "anchor": anc,
         }
+    out["verdict"] = verdict(sc, resolutions[-1] if args.quick else 100.0)
     print(json.dumps(out))
 
 
