@@ -44,6 +44,20 @@ def wait_until(cond: Any, timeout: float = 20.0, what: str = "") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def act(page: Any, selector: str, done: Any, what: str, tries: int = 3) -> None:
+    """Click an action until the server shows its effect: the queue re-renders live, and a
+    click can land while the panel is being replaced."""
+    for _ in range(tries):
+        page.locator(selector).first.click()
+        try:
+            wait_until(done, timeout=5.0, what=what)
+            return
+        except AssertionError:
+            continue
+    toasts = page.evaluate("[...document.querySelectorAll('.toast')].map(t => t.textContent)")
+    raise AssertionError(f"{what}: not done after {tries} clicks; messages: {toasts}")
+
+
 def feed_walk(server: Server, sensor: str, chainage_m: float, *, seconds: int = 150,
               chunk: int = 15, pause_s: float = 0.15, seed: int = 1) -> None:  # fmt: skip
     """A walk that ended just now, sent in time order a chunk at a time (the track moves)."""
@@ -119,29 +133,35 @@ def test_operator_watches_a_crossing_works_the_incident_and_misses_no_alert(
     page.wait_for_timeout(1000)  # relief tiles of the new zoom
     shot(page, "watch.png")
 
-    page.click("#incident-detail .act-ack")
-    wait_until(
+    act(
+        page,
+        "#incident-detail .act-ack",
         lambda: api_get(server, f"/api/incidents/{incident['id']}")["state"] == "acknowledged",
-        what="acknowledged",
+        "acknowledged",
     )
+    # The panel shows the new state (its own re-render is done) before the next action.
+    page.wait_for_selector("#incident-detail h3:has-text('acknowledged')")
     page.wait_for_selector("#incident-detail .act-assign")
     page.click("#incident-detail .act-assign")
     page.wait_for_selector("#advice .act-send")
     top = page.locator("#advice .act-send").first.get_attribute("data-unit")
     assert top == top_unit_by_hand(server, incident["lon"], incident["lat"])
     shot(page, "incident.png")
-    page.locator("#advice .act-send").first.click()
-    wait_until(
+    act(
+        page,
+        "#advice .act-send",
         lambda: api_get(server, f"/api/incidents/{incident['id']}")["unit_id"] == top,
-        what="assigned",
+        "assigned",
     )
+    page.wait_for_selector("#incident-detail h3:has-text('assigned')")
     page.wait_for_selector("#incident-detail .act-resolve")
     page.select_option("#incident-detail .resolve-outcome", "intercepted")
     page.fill("#incident-detail .resolve-note", "group of two stopped at the trench")
-    page.click("#incident-detail .act-resolve")
-    wait_until(
+    act(
+        page,
+        "#incident-detail .act-resolve",
         lambda: api_get(server, f"/api/incidents/{incident['id']}")["state"] == "resolved",
-        what="resolved",
+        "resolved",
     )
     done = api_get(server, f"/api/incidents/{incident['id']}")
     assert done["outcome"] == "intercepted"

@@ -123,8 +123,17 @@ async function boot(api: Api, me: Me): Promise<void> {
   coverage.group.addTo(map);
   const alertLayer = L.layerGroup().addTo(map);
 
+  // The tracks live on their own canvas; this empty group is their switch in the layer control.
+  const trackSwitch = L.layerGroup().addTo(map);
+  const switchTracks = (on: boolean) => (ev: L.LayersControlEvent) => {
+    if (ev.layer !== trackSwitch) return;
+    tracks.visible = on;
+    tracks.invalidate();
+  };
+  map.on("overlayadd", switchTracks(true));
+  map.on("overlayremove", switchTracks(false));
   L.control
-    .layers({}, { ...base.overlays, Units: units.group, "Live tracks": L.layerGroup(), Alerts: alertLayer }, { collapsed: true, position: "topright" })
+    .layers({}, { ...base.overlays, Units: units.group, "Live tracks": trackSwitch, Alerts: alertLayer }, { collapsed: true, position: "topright" })
     .addTo(map);
 
   const queue = new IncidentQueue(api, map, me, sectorNames, (id) => {
