@@ -9,7 +9,10 @@ generated from these models; `write_detection_schema()` rewrites it after a mode
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import re
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -228,9 +231,15 @@ def parse_json_message(
 
     outcome = IngestOutcome()
     reports: list[RawReport] = []
+    plain = _Plain(expected_sensor, allowed_sensors)
     for index, raw in enumerate(items):
         item = index if is_batch else None
         path = f"detections[{index}]." if is_batch else ""
+        if is_batch:
+            fast = plain.report(raw, index, path)
+            if fast is not None:
+                reports.append(fast)  # its payload is encoded only if it is rejected
+                continue
         payload = pydantic_core.to_json(raw) if is_batch else data
         claimed = raw.get("sensor_id") if isinstance(raw, dict) else None
         claimed = claimed if isinstance(claimed, str) else None
@@ -261,9 +270,82 @@ def parse_json_message(
             )
             continue
         reports.append(_report(model, payload, item, path))
-    outcome.extend(normalise_batch(reports, ctx, source=source, received=now))
+    checked = normalise_batch(reports, ctx, source=source, received=now)
+    outcome.detections.extend(checked.detections)
+    outcome.rejections.extend(
+        dataclasses.replace(r, payload=pydantic_core.to_json(items[r.item]))
+        if not r.payload and r.item is not None
+        else r
+        for r in checked.rejections
+    )
     outcome.rejections.sort(key=lambda r: -1 if r.item is None else r.item)
     return outcome
+
+
+_PLAIN_KEYS = frozenset(
+    {"sensor_id", "seq", "time", "lon", "lat", "position_sd_m", "class", "confidence",
+     "group_size"}
+)  # fmt: skip
+_SENSOR_ID = re.compile(SENSOR_ID_PATTERN)
+_NAMES = {"target_class": "class"}
+
+
+class _Plain:
+    """The common item read without the model: a lon/lat report whose every field has the
+    model's type and lies within its bounds, and whose sensor the caller may speak for.
+
+    It accepts a subset of what `DetectionIn` accepts and yields the same `RawReport`, so an
+    item it does not take goes through the model, which names what is wrong with it exactly.
+    """
+
+    def __init__(
+        self, expected_sensor: str | None, allowed_sensors: Collection[str] | None
+    ) -> None:
+        self.expected = expected_sensor
+        self.allowed = allowed_sensors
+        self.sensors: dict[str, bool] = {}  # sensor id -> well-formed and allowed here
+
+    def _sensor_ok(self, sensor_id: str) -> bool:
+        ok = self.sensors.get(sensor_id)
+        if ok is None:
+            ok = self.sensors[sensor_id] = (
+                _SENSOR_ID.fullmatch(sensor_id) is not None
+                and (self.expected is None or sensor_id == self.expected)
+                and (self.allowed is None or sensor_id in self.allowed)
+            )
+        return ok
+
+    def report(self, raw: object, item: int, path: str) -> RawReport | None:
+        if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
+            return None
+        g = raw.get
+        sensor_id, seq, time, lon, lat = g("sensor_id"), g("seq"), g("time"), g("lon"), g("lat")
+        sd, cls, confidence, group = (
+            g("position_sd_m"),
+            g("class"),
+            g("confidence"),
+            g("group_size"),
+        )
+        if not (
+            type(sensor_id) is str and self._sensor_ok(sensor_id)
+            and type(seq) is int and 0 <= seq <= MAX_SEQ
+            and type(time) is str and len(time) <= 64
+            and type(lon) in _REAL and -180 <= lon <= 180
+            and type(lat) in _REAL and -90 <= lat <= 90
+            and (sd is None or (type(sd) in _REAL and 0 < sd < math.inf))
+            and (cls is None or (type(cls) is str and len(cls) <= 32))
+            and (confidence is None or (type(confidence) in _REAL and 0 <= confidence <= 1))
+            and (group is None or (type(group) is int and group >= 1))
+        ):  # fmt: skip
+            return None
+        return RawReport(
+            sensor_id, seq, time, float(lon), float(lat), None if sd is None else float(sd),
+            target_class=cls, confidence=None if confidence is None else float(confidence),
+            group_size=group, payload=b"", item=item, path=path, names=_NAMES,
+        )  # fmt: skip
+
+
+_REAL = (float, int)
 
 
 def _kind(value: object) -> str:

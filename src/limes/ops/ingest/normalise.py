@@ -80,6 +80,14 @@ class RawReport:
     names: Mapping[str, str] = field(default_factory=dict)
 
 
+#: Exact spellings looked up before the trimmed, lower-cased parse (the usual case, cheaply).
+_CLASS_OF: Mapping[str, TargetClass] = {
+    **CLASS_ALIASES,
+    **{name.upper(): c for name, c in CLASS_ALIASES.items()},
+    **{name.capitalize(): c for name, c in CLASS_ALIASES.items()},
+}
+
+
 class ReportError(Exception):
     """A report fails one check: the reason and a detail naming the field and its value."""
 
@@ -180,7 +188,14 @@ def parse_target_class(value: object, name: str = "class") -> TargetClass:
     )
 
 
-def _check_scalars(report: RawReport, ctx: IngestContext, now: datetime) -> _Checked:
+def _check_scalars(
+    report: RawReport,
+    ctx: IngestContext,
+    now: datetime,
+    times: dict[str, tuple[datetime, float]] | None = None,
+) -> _Checked:
+    """The scalar checks of one report; `times` caches parsed time strings and their age
+    within a batch (a sensor's scan shares one time)."""
     limits = ctx.limits
     sensor = ctx.sensors.get(report.sensor_id)
     if sensor is None:
@@ -194,8 +209,15 @@ def _check_scalars(report: RawReport, ctx: IngestContext, now: datetime) -> _Che
             RejectReason.BAD_SEQUENCE,
             f"{_name(report, 'seq')}: must be an integer in [0, 2**63-1] (value {shorten(seq)})",
         )
-    time = parse_time(report.time, _name(report, "time"))
-    age = (now - time).total_seconds()
+    raw_time = report.time
+    known = times.get(raw_time) if times is not None and type(raw_time) is str else None
+    if known is None:
+        time = parse_time(raw_time, _name(report, "time"))
+        age = (now - time).total_seconds()
+        if times is not None and type(raw_time) is str:
+            times[raw_time] = (time, age)
+    else:
+        time, age = known
     if -age > limits.future_skew_s:
         raise ReportError(
             RejectReason.FUTURE_TIME,
@@ -209,7 +231,10 @@ def _check_scalars(report: RawReport, ctx: IngestContext, now: datetime) -> _Che
             f"limit (value {time.isoformat()})",
         )
     late = age > limits.late_after_s or (report.stale is not None and report.stale < now)
-    target_class = parse_target_class(report.target_class, _name(report, "target_class"))
+    raw_class = report.target_class
+    target_class = _CLASS_OF.get(raw_class) if type(raw_class) is str else None
+    if target_class is None:
+        target_class = parse_target_class(raw_class, _name(report, "target_class"))
     confidence = 1.0
     if report.confidence is not None:
         confidence = _number(report, "confidence", report.confidence, RejectReason.BAD_CONFIDENCE)
@@ -361,9 +386,10 @@ def normalise_batch(
             )
         )
 
+    times: dict[str, tuple[datetime, float]] = {}
     for report in reports:
         try:
-            checked.append(_check_scalars(report, ctx, now))
+            checked.append(_check_scalars(report, ctx, now, times))
         except ReportError as error:
             reject(report, error)
     if not checked:
@@ -402,70 +428,63 @@ def normalise_batch(
     finite = np.isfinite(x) & np.isfinite(y) & np.isfinite(major_sd)
 
     limits = ctx.limits
-    for i, c in enumerate(checked):
+    reach = np.array([np.nan if c.sensor.range_m is None else c.sensor.range_m for c in checked])
+    with np.errstate(invalid="ignore"):
+        beyond = distance > reach + limits.range_tolerance_sd * sd_along  # NaN reach: never
+        good = finite & inside & (major_sd <= limits.max_position_sd_m) & ~beyond
+    bad = np.flatnonzero(~good).tolist()
+    for i in bad:  # the reasons in the order they are checked
+        c = checked[i]
         r = c.report
         where = f"{_name(r, 'lon')}/{_name(r, 'lat')}"
         if not finite[i]:
-            reject(
-                r,
-                ReportError(
-                    RejectReason.BAD_COORDINATES,
-                    f"{where}: cannot be placed in the scenario frame "
-                    f"(value {lon[i]:g}, {lat[i]:g})",
-                ),
+            error = ReportError(
+                RejectReason.BAD_COORDINATES,
+                f"{where}: cannot be placed in the scenario frame (value {lon[i]:g}, {lat[i]:g})",
             )
-            continue
-        if not inside[i]:
-            reject(
-                r,
-                ReportError(
-                    RejectReason.OUT_OF_AREA,
-                    f"{where}: outside the scenario's area of interest "
-                    f"(value {lon[i]:.6f}, {lat[i]:.6f})",
-                ),
+        elif not inside[i]:
+            error = ReportError(
+                RejectReason.OUT_OF_AREA,
+                f"{where}: outside the scenario's area of interest "
+                f"(value {lon[i]:.6f}, {lat[i]:.6f})",
             )
-            continue
-        if major_sd[i] > limits.max_position_sd_m:
-            reject(
-                r,
-                ReportError(
-                    RejectReason.BAD_UNCERTAINTY,
-                    f"{r.path}position: one-sigma error {major_sd[i]:.0f} m is over "
-                    f"the {limits.max_position_sd_m:g} m limit",
-                ),
+        elif major_sd[i] > limits.max_position_sd_m:
+            error = ReportError(
+                RejectReason.BAD_UNCERTAINTY,
+                f"{r.path}position: one-sigma error {major_sd[i]:.0f} m is over "
+                f"the {limits.max_position_sd_m:g} m limit",
             )
-            continue
-        reach = c.sensor.range_m
-        if reach is not None and distance[i] > reach + limits.range_tolerance_sd * sd_along[i]:
-            reject(
-                r,
-                ReportError(
-                    RejectReason.OUT_OF_RANGE,
-                    f"{where}: {distance[i]:.0f} m from sensor "
-                    f"{c.sensor.sensor_id!r}, "
-                    f"beyond its {reach:g} m range",
-                ),
+        else:
+            error = ReportError(
+                RejectReason.OUT_OF_RANGE,
+                f"{where}: {distance[i]:.0f} m from sensor {c.sensor.sensor_id!r}, "
+                f"beyond its {c.sensor.range_m:g} m range",
             )
-            continue
-        outcome.detections.append(
-            Detection(
-                sensor_id=c.sensor.sensor_id,
-                seq=c.seq,
-                time=c.time,
-                lon=float(lon[i]),
-                lat=float(lat[i]),
-                x=float(x[i]),
-                y=float(y[i]),
-                var_xx=float(var_xx[i]),
-                var_xy=float(var_xy[i]),
-                var_yy=float(var_yy[i]),
-                target_class=c.target_class,
-                confidence=c.confidence,
-                group_size=c.group_size,
-                received=now,
-                late=c.late,
-            )
+        reject(r, error)
+    # Plain Python floats, converted once per column rather than once per value.
+    columns = (lon, lat, x, y, var_xx, var_xy, var_yy)
+    lon_, lat_, x_, y_, vxx, vxy, vyy = (v.tolist() for v in columns)
+    keep = range(n) if not bad else np.flatnonzero(good).tolist()
+    outcome.detections.extend(
+        Detection(
+            checked[i].sensor.sensor_id,
+            checked[i].seq,
+            checked[i].time,
+            lon_[i],
+            lat_[i],
+            x_[i],
+            y_[i],
+            vxx[i],
+            vxy[i],
+            vyy[i],
+            checked[i].target_class,
+            checked[i].confidence,
+            checked[i].group_size,
+            now,
+            checked[i].late,
         )
+        for i in keep
+    )
     return outcome
 
 
