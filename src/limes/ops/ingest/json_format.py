@@ -318,14 +318,16 @@ class _Plain:
     def report(self, raw: object, item: int, path: str) -> RawReport | None:
         if type(raw) is not dict or not raw.keys() <= _PLAIN_KEYS:
             return None
-        g = raw.get
-        sensor_id, seq, time, lon, lat = g("sensor_id"), g("seq"), g("time"), g("lon"), g("lat")
-        sd, cls, confidence, group = (
-            g("position_sd_m"),
-            g("class"),
-            g("confidence"),
-            g("group_size"),
-        )
+        fields: dict[str, Any] = raw
+        sensor_id: Any = fields.get("sensor_id")
+        seq: Any = fields.get("seq")
+        time: Any = fields.get("time")
+        lon: Any = fields.get("lon")
+        lat: Any = fields.get("lat")
+        sd: Any = fields.get("position_sd_m")
+        cls: Any = fields.get("class")
+        confidence: Any = fields.get("confidence")
+        group: Any = fields.get("group_size")
         if not (
             type(sensor_id) is str and self._sensor_ok(sensor_id)
             and type(seq) is int and 0 <= seq <= MAX_SEQ

@@ -438,29 +438,29 @@ def normalise_batch(
         r = c.report
         where = f"{_name(r, 'lon')}/{_name(r, 'lat')}"
         if not finite[i]:
-            error = ReportError(
+            problem = ReportError(
                 RejectReason.BAD_COORDINATES,
                 f"{where}: cannot be placed in the scenario frame (value {lon[i]:g}, {lat[i]:g})",
             )
         elif not inside[i]:
-            error = ReportError(
+            problem = ReportError(
                 RejectReason.OUT_OF_AREA,
                 f"{where}: outside the scenario's area of interest "
                 f"(value {lon[i]:.6f}, {lat[i]:.6f})",
             )
         elif major_sd[i] > limits.max_position_sd_m:
-            error = ReportError(
+            problem = ReportError(
                 RejectReason.BAD_UNCERTAINTY,
                 f"{r.path}position: one-sigma error {major_sd[i]:.0f} m is over "
                 f"the {limits.max_position_sd_m:g} m limit",
             )
         else:
-            error = ReportError(
+            problem = ReportError(
                 RejectReason.OUT_OF_RANGE,
                 f"{where}: {distance[i]:.0f} m from sensor {c.sensor.sensor_id!r}, "
                 f"beyond its {c.sensor.range_m:g} m range",
             )
-        reject(r, error)
+        reject(r, problem)
     # Plain Python floats, converted once per column rather than once per value.
     columns = (lon, lat, x, y, var_xx, var_xy, var_yy)
     lon_, lat_, x_, y_, vxx, vxy, vyy = (v.tolist() for v in columns)
