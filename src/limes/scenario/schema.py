@@ -193,6 +193,11 @@ class Strip(Model):
     max_sensor_distance_m: Positive = Field(
         default=40000.0, description="sensors farther than this from the line are an error"
     )
+    lateral_m: NonNeg = Field(
+        default=1000.0,
+        description="how far along the line (m of chainage) a crossing of one km may stray "
+        "beyond its ends in the assessment",
+    )
 
 
 class FrameSpec(Model):
