@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from pyproj import CRS
 
 from limes.geo.frame import Frame
@@ -51,9 +52,14 @@ from limes.ops.metrics import PipelineMetrics
 from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
 from limes.ops.rules import RuleEngine
 from limes.ops.tracker import PartitionedTracker, TrackerConfig, TrackState, TrackStatus
+from limes.ops.tracker.batch import DetectionBatch
+from limes.ops.tracker.state import STATUS_BY_CODE
+from limes.ops.tracker.track_batch import TrackBatch
 from limes.scenario.model import Scenario
 
 log = logging.getLogger(__name__)
+
+DELETED_CODE = STATUS_BY_CODE.index(TrackStatus.DELETED)
 
 
 @dataclass(frozen=True)
@@ -108,11 +114,13 @@ class Pipeline:
         self.dedup = dedup if dedup is not None else Deduplicator()
         self.metrics = metrics if metrics is not None else PipelineMetrics()
         self.dead_letters = dead_letters
-        self.tracker = PartitionedTracker(self._sector_of, tracker_config)
         self.rules = RuleEngine(scenario, plan, severity)
-        self.wall_clock = wall_clock
         self._sector_names = [s.name for s in scenario.spec.sectors]
-        self._sector_cache: dict[tuple[float, float], str] = {}
+        self._sector_array = np.array(self._sector_names, dtype=object)
+        self.tracker = PartitionedTracker(
+            self._sector_of, tracker_config, partitions_of=self._sectors_of
+        )
+        self.wall_clock = wall_clock
         self._taken: dict[tuple[str, int], float] = {}  # detection key → when submitted
         self._latency_memory = latency_memory
         self._alive: set[str] = set()
@@ -143,14 +151,10 @@ class Pipeline:
             try:
                 self._remember(fresh, taken)
                 self.bus.publish_batch(Topic.DETECTIONS, fresh)
-                self._route(fresh)
-                states = self.tracker.update(fresh)
-                return self._after_tracking(states)
+                return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
                 raise
-            finally:
-                self._sector_cache.clear()
 
     def reject(self, rejection: Rejection) -> None:
         """Count a report a door refused, publish it and keep it as a dead letter."""
@@ -188,12 +192,14 @@ class Pipeline:
         """Move the tracker's clock to `now` (default: the ingest clock): release waiting
         detections, coast and delete quiet tracks, and evaluate the rules on what changed."""
         with self._lock:
-            return self._after_tracking(self.tracker.advance(now or self.context.now()))
+            return self._after_tracking(
+                self.tracker.advance_batch((now or self.context.now()).timestamp())
+            )
 
     def flush(self) -> list[Alert]:
         """Process every detection still waiting in the tracker's reorder buffers."""
         with self._lock:
-            return self._after_tracking(self.tracker.flush())
+            return self._after_tracking(self.tracker.flush_batch())
 
     def tracks(self) -> list[TrackState]:
         """The live tracks of every sector, each at its last update."""
@@ -202,28 +208,32 @@ class Pipeline:
 
     # -- the stages after the tracker ----------------------------------------------------------
 
-    def _after_tracking(self, states: list[TrackState]) -> list[Alert]:
+    def _after_tracking(self, states: TrackBatch) -> list[Alert]:
         untracked = self.tracker.take_rejected()
         if untracked:
             for r in untracked:
                 self.metrics.untracked.inc(reason=r.reason)
             self.bus.publish_batch(Topic.UNTRACKED, untracked)
-        if not states:
+        if not len(states):
             return []
-        for s in states:
-            if s.status is TrackStatus.DELETED:
-                self._alive.discard(s.track_id)
-            else:
-                self._alive.add(s.track_id)
+        gone = states.status == DELETED_CODE
+        ids = states.ids
+        if gone.any():
+            self._alive.update(ids[i] for i in np.flatnonzero(~gone).tolist())
+            self._alive.difference_update(ids[i] for i in np.flatnonzero(gone).tolist())
+        else:
+            self._alive.update(ids)
         self.metrics.tracks_alive.set(len(self._alive))
+        # The batch is a lazy Sequence[TrackState]: records are built only if a subscriber
+        # reads them; the rules read its columns.
         self.bus.publish_batch(Topic.TRACKS, states)
         alerts = self.rules.evaluate(states)
         if alerts:
             self._emit(alerts, states)
         return alerts
 
-    def _emit(self, alerts: list[Alert], states: list[TrackState]) -> None:
-        last = {s.track_id: s.last_detection for s in states}
+    def _emit(self, alerts: list[Alert], states: TrackBatch) -> None:
+        last = dict(zip(states.ids, states.last_key, strict=True))
         emitted = self.wall_clock()
         taken = [self._taken.get(last.get(a.track_id) or ("", -1), np.nan) for a in alerts]
         self.metrics.latency.observe_many(emitted - np.asarray(taken, dtype=float))
@@ -242,21 +252,13 @@ class Pipeline:
 
     # -- partitions ----------------------------------------------------------------------------
 
-    def _route(self, detections: list[Detection]) -> None:
-        # Locate the whole batch at once; the tracker then asks per detection.
-        x = np.fromiter((d.x for d in detections), float, len(detections))
-        y = np.fromiter((d.y for d in detections), float, len(detections))
+    def _sectors_of(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.object_]:
+        # The sector of many frame points at once: one locate, one lookup.
         chain, _ = self.rules.locator.locate(x, y)
-        index = self.scenario.sector_index(chain).tolist()
-        names = self._sector_names
-        self._sector_cache = {
-            (xi, yi): names[i] for xi, yi, i in zip(x.tolist(), y.tolist(), index, strict=True)
-        }
+        found: NDArray[np.object_] = self._sector_array[self.scenario.sector_index(chain)]
+        return found
 
     def _sector_of(self, x: float, y: float) -> str:
-        found = self._sector_cache.get((x, y))
-        if found is not None:
-            return found
         chain, _ = self.scenario.locate(x, y)
         return self._sector_names[int(self.scenario.sector_index(chain))]
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,15 +44,18 @@ from limes.ops.rules.geometry import (
     predict_crossings,
 )
 from limes.ops.rules.memory import RULE_BIT, TrackMemory
-from limes.ops.tracker.state import TrackState, TrackStatus
+from limes.ops.tracker.state import STATUS_BY_CODE, TrackState, TrackStatus
+from limes.ops.tracker.track_batch import LABELS, TrackBatch
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Rules
 
 #: Namespace of alert ids: uuid5 of "<rule>:<track id>" in it.
 ALERT_NAMESPACE = uuid.UUID("6c0b2f53-3f0e-5d7a-9a49-6c696d657331")
 
-CONFIRMED = TrackStatus.CONFIRMED
-TENTATIVE = TrackStatus.TENTATIVE
+CONFIRMED = STATUS_BY_CODE.index(TrackStatus.CONFIRMED)
+TENTATIVE = STATUS_BY_CODE.index(TrackStatus.TENTATIVE)
+DELETED = STATUS_BY_CODE.index(TrackStatus.DELETED)
+VEHICLE = LABELS.index(TargetClass.VEHICLE)
 
 
 def alert_id(rule: Rule, track_id: str) -> str:
@@ -100,11 +104,24 @@ class RuleEngine:
         """Tracks the engine holds memory for."""
         return len(self._memory)
 
-    def evaluate(self, states: Sequence[TrackState]) -> list[Alert]:
-        """Alerts fired by these track states (in the order the tracker gave them)."""
+    def evaluate(self, states: Sequence[TrackState] | TrackBatch) -> list[Alert]:
+        """Alerts fired by these track states (in the order the tracker gave them).
+
+        A `TrackBatch` (what the tracker produces) is read column by column; other sequences
+        of `TrackState` are put in columns first.
+        """
+        batch = TrackBatch.from_states(states)
+        n = len(batch)
+        if n == 0:
+            return []
+        rows = self._memory.rows(batch.ids)
+        rank = _occurrence(rows)
+        if rank is None:  # the usual case: each track once
+            return self._round(batch, rows)
         out: list[Alert] = []
-        for batch in _rounds(states):
-            out += self._round(batch)
+        for r in range(int(rank.max()) + 1):
+            part = batch.take(np.flatnonzero(rank == r))
+            out += self._round(part, self._memory.rows(part.ids))
         return out
 
     def forget(self, track_id: str) -> None:
@@ -113,17 +130,15 @@ class RuleEngine:
 
     # -- one round: each track at most once -------------------------------------------------
 
-    def _round(self, states: Sequence[TrackState]) -> list[Alert]:
-        n = len(states)
+    def _round(self, states: TrackBatch, rows: NDArray[np.intp]) -> list[Alert]:
         th = self.thresholds
-        confirmed = np.fromiter((s.status is CONFIRMED for s in states), bool, n)
-        tentative = np.fromiter((s.status is TENTATIVE for s in states), bool, n)
+        confirmed = states.status == CONFIRMED
+        tentative = states.status == TENTATIVE
         measured = confirmed | tentative
-        kin = np.array([(s.time.timestamp(), s.x, s.y, s.vx, s.vy) for s in states], float)
-        t, x, y, vx, vy = kin.T
+        t = states.t
+        x, y, vx, vy = states.x[:, 0], states.x[:, 1], states.x[:, 2], states.x[:, 3]
         chain, off = self.locator.locate(x, y)
         memory = self._memory
-        rows = memory.rows([s.track_id for s in states])
         col = {name: values[rows] for name, values in memory.cols.items()}
         fired = memory.fired[rows]
 
@@ -178,9 +193,7 @@ class RuleEngine:
         )  # fmt: skip
 
         # Vehicle at a barrier that blocks vehicles.
-        cand = np.flatnonzero(armed(Rule.VEHICLE_AT_BARRIER))
-        is_vehicle = [states[i].target_class is TargetClass.VEHICLE for i in cand.tolist()]
-        cand = cand[np.asarray(is_vehicle, dtype=bool)]
+        cand = np.flatnonzero(armed(Rule.VEHICLE_AT_BARRIER) & (states.label == VEHICLE))
         v_idx, v_dist = self._blocking.nearest(x[cand], y[cand], th.barrier_proximity_m)
         veh = v_idx >= 0
         fires.append(
@@ -203,16 +216,15 @@ class RuleEngine:
         for name, values in now.items():
             memory.cols[name][keep] = values[measured]
         memory.fired[rows] = fired
-        for s in states:
-            if s.status is TrackStatus.DELETED:
-                memory.forget(s.track_id)
+        for i in np.flatnonzero(states.status == DELETED).tolist():
+            memory.forget(states.ids[i])
         return alerts
 
     # -- alerts -------------------------------------------------------------------------------
 
     def _alerts(
         self,
-        states: Sequence[TrackState],
+        states: TrackBatch,
         fires: list[_Fire],
         x: NDArray[np.float64],
         y: NDArray[np.float64],
@@ -224,37 +236,46 @@ class RuleEngine:
         idx = np.array([i for _, _, i in chosen], dtype=np.intp)
         chain_m = np.array([f.chainage_m[k] for f, k, _ in chosen])
         lon, lat = self.scenario.frame.to_lonlat(x[idx], y[idx])
-        sectors = self.scenario.sector_index(chain_m)
-        classes = [states[i].target_class for i in idx.tolist()]
+        sectors = self.scenario.sector_index(chain_m).tolist()
+        classes = [LABELS[c] for c in states.label[idx].tolist()]
         p = (
             self.plan.p_at(chain_m / 1000.0, [MODE_OF_CLASS[c] for c in classes])
             if self.plan is not None
             else np.full(idx.size, np.nan)
         )
+        group = states.group[idx].tolist()
+        times = states.t[idx].tolist()
+        stamp: dict[float, datetime] = {}
+        spec_sectors = self.scenario.spec.sectors
         out = []
         for j, (fire, k, i) in enumerate(chosen):
-            s = states[i]
-            sector = self.scenario.spec.sectors[int(sectors[j])]
+            track_id = states.ids[i]
+            cls = classes[j]
+            sector = spec_sectors[sectors[j]]
             pj = float(p[j]) if np.isfinite(p[j]) else None
             eta = float(fire.eta_s[k]) if fire.eta_s is not None else None
             barrier = self._barrier_of(fire, k) if fire.barrier is not None else None
+            when = stamp.get(times[j])
+            if when is None:
+                when = stamp[times[j]] = datetime.fromtimestamp(times[j], UTC)
+            g = group[j]
             out.append(
                 Alert(
-                    alert_id=alert_id(fire.rule, s.track_id),
+                    alert_id=alert_id(fire.rule, track_id),
                     rule=fire.rule,
-                    track_id=s.track_id,
-                    time=s.time,
+                    track_id=track_id,
+                    time=when,
                     lon=float(lon[j]),
                     lat=float(lat[j]),
-                    target_class=s.target_class.value,
-                    group_size=s.group_size,
+                    target_class=cls.value,
+                    group_size=None if g != g else max(1, round(g)),
                     chainage_km=float(chain_m[j]) / 1000.0,
                     offset_m=float(off[i]),
                     sector=sector.name,
                     command=sector.command,
                     far_side=sector.far_side,
                     channel=self.scenario.channel_of(sector),
-                    severity=self.policy.severity(fire.rule, s.target_class, pj),
+                    severity=self.policy.severity(fire.rule, cls, pj),
                     eta_s=eta,
                     p_interruption=pj,
                     barrier_id=barrier,
@@ -284,14 +305,20 @@ class RuleEngine:
         return f"vehicle {fire.measure[k]:.0f} m from vehicle-blocking barrier {barrier}"
 
 
-def _rounds(states: Sequence[TrackState]) -> list[list[TrackState]]:
-    """Split states so each round holds a track at most once, keeping each track's order."""
-    seen: dict[str, int] = {}
-    rounds: list[list[TrackState]] = []
-    for s in states:
-        r = seen.get(s.track_id, 0)
-        seen[s.track_id] = r + 1
-        if r == len(rounds):
-            rounds.append([])
-        rounds[r].append(s)
-    return rounds
+def _occurrence(rows: NDArray[np.intp]) -> NDArray[np.intp] | None:
+    """How many earlier entries share each entry's row (None when every row is distinct).
+
+    Rounds are cut on it, so each round holds a track at most once, in the tracker's order.
+    """
+    if rows.size < 2:
+        return None
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    repeat = sorted_rows[1:] == sorted_rows[:-1]
+    if not repeat.any():
+        return None
+    start = np.r_[0, np.flatnonzero(~repeat) + 1]  # first position of each run
+    run_start = np.repeat(start, np.diff(np.r_[start, rows.size]))
+    rank = np.empty(rows.size, dtype=np.intp)
+    rank[order] = np.arange(rows.size) - run_start
+    return rank

@@ -42,7 +42,8 @@ class TrackMemory:
         get = self._row.get
         out = np.fromiter((get(t, -1) for t in track_ids), np.intp, len(track_ids))
         for i in np.flatnonzero(out < 0).tolist():
-            out[i] = self._new(track_ids[i])
+            found = get(track_ids[i], -1)  # a new id may repeat within one call
+            out[i] = found if found >= 0 else self._new(track_ids[i])
         return out
 
     def forget(self, track_id: str) -> None:

@@ -78,3 +78,23 @@ class TrackDeleter:
         missed = table.missed_run[slots] >= allowed
         out: NDArray[np.bool_] = (age > limit) | (pos_var > self.max_var) | missed
         return out
+
+    def stale(self, table: TrackTable, now: float, q: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Live slots to delete at `now` with no scan in between: too old, or grown too uncertain.
+
+        `q` is each slot's process noise. The predicted position variance is written out for
+        the nearly-constant-velocity model (as `motion.predict` computes it, term by term),
+        over the table's columns in place, so the quiet moments of a partition cost a few
+        array operations, not a prediction of every track.
+        """
+        p = table.p
+        dt = np.maximum(now - table.t, 0.0)
+        q3 = q * dt * dt * dt / 3.0
+        var_x = p[:, 0, 0] + dt * (p[:, 0, 2] + p[:, 2, 0]) + dt * dt * p[:, 2, 2] + q3
+        var_y = p[:, 1, 1] + dt * (p[:, 1, 3] + p[:, 3, 1]) + dt * dt * p[:, 3, 3] + q3
+        age = now - table.t
+        limit = np.where(table.status == TENTATIVE, self.tentative_age, self.max_age)
+        young = table.hits < self.established_hits
+        missed = table.missed_run >= np.where(young, self.young_max_missed, self.max_missed)
+        doomed = (age > limit) | (var_x + var_y > self.max_var) | missed
+        return np.flatnonzero(doomed & table.alive)

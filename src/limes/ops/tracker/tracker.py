@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
-from limes.ops.detection import Detection, TargetClass
+from limes.ops.detection import Detection
 from limes.ops.tracker import kalman, motion
 from limes.ops.tracker.association import GlobalNearestNeighbour
 from limes.ops.tracker.batch import DetectionBatch
 from limes.ops.tracker.classification import ClassFuser
-from limes.ops.tracker.config import HIDDEN_CLASSES, TrackerConfig
+from limes.ops.tracker.config import TrackerConfig
 from limes.ops.tracker.gating import MahalanobisGate
 from limes.ops.tracker.initiator import SinglePointInitiator
 from limes.ops.tracker.lifecycle import MofNConfirmer, TrackDeleter
 from limes.ops.tracker.scans import ReorderBuffer, Scan
-from limes.ops.tracker.state import STATUS_BY_CODE, Rejection, TrackState
+from limes.ops.tracker.state import Rejection, TrackState
 from limes.ops.tracker.table import TENTATIVE, TrackTable
+from limes.ops.tracker.track_batch import UNKNOWN_LABEL, TrackBatch
 
 _EMPTY = np.empty(0, dtype=np.intp)
 #: Longest track id kept as written; a longer key-derived id is shortened to a digest.
@@ -81,7 +82,18 @@ class Tracker:
 
     def update(self, detections: Iterable[Detection]) -> list[TrackState]:
         """Take new detections; returns the states of tracks changed by the scans released."""
-        batch = DetectionBatch.of(list(detections))
+        return self.update_batch(DetectionBatch.of(list(detections))).states()
+
+    def advance(self, now: datetime) -> list[TrackState]:
+        """Move the clock to `now`: release what the window allows, delete stale tracks."""
+        return self.advance_batch(now.timestamp()).states()
+
+    def flush(self) -> list[TrackState]:
+        """Process everything still waiting in the reorder buffer (end of a file or run)."""
+        return self.flush_batch().states()
+
+    def update_batch(self, batch: DetectionBatch) -> TrackBatch:
+        """`update` for detections already in columns; the changed tracks as columns."""
         if len(batch):
             bad = ~batch.valid()
             self._reject(batch, bad, "invalid position or covariance")
@@ -90,27 +102,31 @@ class Tracker:
             self._reject(good, late, "too late: older than the last processed scan")
         return self._run(self.buffer.release())
 
-    def advance(self, now: datetime) -> list[TrackState]:
-        """Move the clock to `now`: release what the window allows, delete stale tracks."""
-        t = now.timestamp()
+    def advance_batch(self, t: float) -> TrackBatch:
+        """`advance` to `t` (POSIX seconds); the changed tracks as columns."""
         out = self._run(self.buffer.release(t - self.config.reorder_window_s))
-        slots = self._table.active()
-        if slots.size:
-            _, p = self.predictor.predict(self._table, slots, t)
-            out += self._delete(slots, self.deleter.doomed(self._table, slots, p, t), t)
-        return out
+        table = self._table
+        if not table.alive.any():
+            return out
+        # Only age and predicted uncertainty can doom a track between scans: check them on
+        # the table in place (no prediction of every track), predict only the doomed.
+        doomed_slots = self.deleter.stale(table, t, table.class_p @ self.predictor.q)
+        if doomed_slots.size == 0:
+            return out
+        deleted = self._delete(doomed_slots, np.ones(doomed_slots.size, dtype=bool), t)
+        return TrackBatch.concat([out, deleted])
 
-    def flush(self) -> list[TrackState]:
-        """Process everything still waiting in the reorder buffer (end of a file or run)."""
+    def flush_batch(self) -> TrackBatch:
+        """`flush`; the changed tracks as columns."""
         return self._run(self.buffer.release(np.inf))
 
     def tracks(self, at: datetime | None = None) -> list[TrackState]:
         """All live tracks, each at its last update or, with `at`, predicted to that time."""
         slots = self._table.active()
         if at is None:
-            return self._states(slots, self._table.x[slots], self._table.p[slots], None)
+            return self._states(slots, self._table.x[slots], self._table.p[slots], None).states()
         x, p = self.predictor.predict(self._table, slots, at.timestamp())
-        return self._states(slots, x, p, at.timestamp())
+        return self._states(slots, x, p, at.timestamp()).states()
 
     def take_rejected(self) -> list[Rejection]:
         """Detections rejected since the last call (too late, or invalid), oldest first."""
@@ -124,7 +140,7 @@ class Tracker:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def _scan(self, scan: Scan) -> list[TrackState]:
+    def _scan(self, scan: Scan) -> TrackBatch:
         t, dets, table = scan.time, scan.batch, self._table
         sensor = table.sensor_index(scan.sensor_id)
         slots = table.active()
@@ -142,9 +158,11 @@ class Tracker:
         born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(dets, unused))
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
-        out = self._states(slots[report], x[report], p[report], t)
-        out += self._states(born, table.x[born], table.p[born], t)
-        return out + self._delete(slots, doomed, t, x, p)
+        return TrackBatch.concat([
+            self._states(slots[report], x[report], p[report], t),
+            self._states(born, table.x[born], table.p[born], t),
+            self._delete(slots, doomed, t, x, p),
+        ])  # fmt: skip
 
     def _associate(
         self,
@@ -198,11 +216,10 @@ class Tracker:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _run(self, scans: list[Scan]) -> list[TrackState]:
-        out: list[TrackState] = []
-        for scan in scans:
-            out += self._scan(scan)
-        return out
+    def _run(self, scans: list[Scan]) -> TrackBatch:
+        if len(scans) == 1:
+            return self._scan(scans[0])
+        return TrackBatch.concat([self._scan(scan) for scan in scans])
 
     def _reject(self, batch: DetectionBatch, mask: NDArray[np.bool_], reason: str) -> None:
         if not mask.any():
@@ -225,9 +242,9 @@ class Tracker:
         t: float,
         x: NDArray[np.float64] | None = None,
         p: NDArray[np.float64] | None = None,
-    ) -> list[TrackState]:
+    ) -> TrackBatch:
         if not doomed.any():
-            return []
+            return TrackBatch.empty()
         gone = slots[doomed]
         if x is None or p is None:
             x, p = self.predictor.predict(self._table, gone, t)
@@ -242,56 +259,29 @@ class Tracker:
         x: NDArray[np.float64],
         p: NDArray[np.float64],
         t: float | None,
-    ) -> list[TrackState]:
+    ) -> TrackBatch:
         if slots.size == 0:
-            return []
-        if self.config.report_tentative is False:
-            keep = self._table.status[slots] != TENTATIVE
-            slots, x, p = slots[keep], x[keep], p[keep]
+            return TrackBatch.empty()
         table = self._table
+        if self.config.report_tentative is False:
+            keep = table.status[slots] != TENTATIVE
+            slots, x, p = slots[keep], x[keep], p[keep]
         probs = table.class_p[slots]
         best = probs.argmax(axis=1)
         sure = probs[np.arange(slots.size), best] >= self.config.class_decision_threshold
-        times = np.full(slots.size, t) if t is not None else table.t[slots]
-        p_name, v_name, a_name = (c.value for c in HIDDEN_CLASSES)
-        classes = [*HIDDEN_CLASSES, TargetClass.UNKNOWN]
-        label = np.where(sure, best, len(HIDDEN_CLASSES)).tolist()
-        stamp: dict[float, datetime] = {}
+        rows = slots.tolist()
         ids, sensors, keys = table.ids, table.sensors_of, table.last_key
-        out = []
-        for slot, xs, cov, pr, cls, tt, g, st, hits, misses in zip(
-            slots.tolist(),
-            x.tolist(),
-            p.reshape(-1, 16).tolist(),
-            probs.tolist(),
-            label,
-            times.tolist(),
-            table.group[slots].tolist(),
-            table.status[slots].tolist(),
-            table.hits[slots].tolist(),
-            table.misses[slots].tolist(),
-            strict=True,
-        ):
-            when = stamp.get(tt)
-            if when is None:
-                when = stamp[tt] = datetime.fromtimestamp(tt, UTC)
-            out.append(
-                TrackState(
-                    ids[slot],
-                    when,
-                    xs[0],
-                    xs[1],
-                    xs[2],
-                    xs[3],
-                    tuple(cov),
-                    classes[cls],
-                    {p_name: pr[0], v_name: pr[1], a_name: pr[2]},
-                    None if g != g else max(1, round(g)),
-                    STATUS_BY_CODE[st],
-                    hits,
-                    misses,
-                    sensors[slot],
-                    keys[slot],
-                )
-            )
-        return out
+        return TrackBatch(
+            [ids[s] for s in rows],
+            np.full(slots.size, t) if t is not None else table.t[slots],
+            x,
+            p,
+            probs,
+            np.where(sure, best, UNKNOWN_LABEL),
+            table.group[slots],
+            table.status[slots],
+            table.hits[slots],
+            table.misses[slots],
+            [sensors[s] for s in rows],
+            [keys[s] for s in rows],
+        )
