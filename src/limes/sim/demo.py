@@ -32,7 +32,7 @@ import numpy as np
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Run, Weakness
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
-from limes.sim.clock import SimClock
+from limes.sim.clock import MAX_SPEED, SimClock
 from limes.sim.config import SimConfig
 from limes.sim.emission import Emission
 from limes.sim.outputs import write_outputs
@@ -409,12 +409,15 @@ class DemoConfig:
     """What `limes demo` runs (docs/exercise.md, "limes demo").
 
     `speed` (30): simulated seconds per wall second. `hours` (24): simulated length of the
-    exercise. `actors_per_day` (480): twenty times the exercise default, so that on a border
-    of hundreds of km something happens every minute. `run_in_s` (3600): the exercise starts
-    this long (simulated) before the shared present; those reports arrive at once when the
-    demo opens, so the map has tracks and alerts from its first minute. `folder`: the demo's
-    own folder, holding `demo.db` (replaced at each start) and the exercise's files when the
-    run completes. `http` ("127.0.0.1:8080"; port 0: any free port): the API and map.
+    exercise. `actors_per_day` (960): forty times the exercise default, so that on a border of
+    hundreds of km something happens every few minutes even at night. `run_in_s` (7200): the
+    exercise starts this long (simulated) before the shared present, so groups are already
+    near the line: their reports arrive at once when the demo opens, and the map has tracks and
+    alerts from its first minute. `make_s` (60): wall seconds allowed for making the run; the
+    service's tick trails the present by the run-in plus this, so the run-in's reports are
+    not too late for the tracker. `folder`: the demo's own folder, holding `demo.db` (replaced
+    at each start) and the exercise's files when the run completes. `http`
+    ("127.0.0.1:8080"; port 0: any free port): the API and map.
     """
 
     scenario: str = "iraq-syria"
@@ -423,13 +426,16 @@ class DemoConfig:
     hours: float = 24.0
     http: str = "127.0.0.1:8080"
     folder: Path = Path("limes-demo")
-    actors_per_day: float = 480.0
-    run_in_s: float = 3600.0
+    actors_per_day: float = 960.0
+    run_in_s: float = 7200.0
+    make_s: float = 60.0
     status_s: float = 30.0
     operator: str = "demo-operator"
     log_level: str = "WARNING"
 
     def __post_init__(self) -> None:
+        if not 1.0 <= self.speed <= MAX_SPEED:
+            raise SimulationError(f"speed must be within ×1 … ×{MAX_SPEED:g}, got {self.speed}")
         if not 0.0 <= self.run_in_s < self.hours * 3600.0:
             raise SimulationError(
                 f"the run-in ({self.run_in_s:g} s) must be shorter than the exercise "
@@ -482,6 +488,7 @@ def run_demo(
     service_cfg = ServiceConfig(
         scenario=cfg.scenario, database_url=database_url, mqtt=None, http=cfg.http,
         clock_start=present, clock_speed=cfg.speed, log_level=cfg.log_level,
+        tick_lag_s=cfg.run_in_s / cfg.speed + cfg.make_s,
     )  # fmt: skip
     # The exercise's own second 0 lies `run_in_s` before the present; its clock is the
     # service's (same present, same speed), so both read the same simulated time.
