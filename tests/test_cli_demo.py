@@ -57,6 +57,7 @@ def test_demo_prints_map_and_token_raises_an_alert_and_stops_cleanly(tmp_path: P
                 token = line.removeprefix("token: ").strip()
         assert address == f"http://127.0.0.1:{port}"
         first = None
+        shown = time.monotonic()
         with httpx.Client(base_url=address, headers={"Authorization": f"Bearer {token}"}) as api:
             assert api.get("/").status_code == 200  # the map is served
             deadline = time.monotonic() + 60
@@ -66,6 +67,7 @@ def test_demo_prints_map_and_token_raises_an_alert_and_stops_cleanly(tmp_path: P
                 items = api.get("/api/alerts", params={"limit": 1}).json()["items"]
                 first = items[0] if items else None
                 time.sleep(0.5)
+            waited = time.monotonic() - shown
             incident = api.get(f"/api/incidents/{first['incident_id']}")
             assert incident.status_code == 200
         proc.send_signal(signal.SIGTERM)
@@ -82,3 +84,4 @@ def test_demo_prints_map_and_token_raises_an_alert_and_stops_cleanly(tmp_path: P
     assert "Traceback" not in output
     assert "demo stopped" in output
     assert (tmp_path / "demo" / "demo.db").exists()
+    print(f"\nfirst alert served {waited:.1f} s after the token was printed")
