@@ -245,6 +245,9 @@ def main() -> None:
     ap.add_argument("--targets", type=int, default=2000)
     ap.add_argument("--hz", type=float, default=5.0)
     ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument(
+        "--serve-args", default="", help="more `limes serve` options, e.g. --no-tune-gc"
+    )
     a = ap.parse_args()
     seconds = 12.0 if a.quick else a.seconds
     work = Path(tempfile.mkdtemp(prefix="limes-bench-"))
@@ -269,7 +272,7 @@ def main() -> None:
         [sys.executable, "-m", "limes.service", "--scenario", str(sc_path), "--database", url,
          "--mqtt", f"127.0.0.1:{port}", "--mqtt-client-id", "bench-serve", "--http",
          f"127.0.0.1:{http_port}", "--reorder-window", "0.05", "--scan-window", "0.05",
-         "--tick", "0.5", "--tick-lag", "2", "--log-json"],
+         "--tick", "0.5", "--tick-lag", "2", "--log-json", *a.serve_args.split()],
         stdout=subprocess.DEVNULL, stderr=log.open("wb"),
     )  # fmt: skip
     figures: dict[str, Any] = {}
@@ -350,6 +353,8 @@ def main() -> None:
             "alerts_stored": stats.get("alerts_stored"),
             "alert_latency_p50_s": stats.get("alert_latency_p50_s"),
             "alert_latency_p99_s": stats.get("alert_latency_p99_s"),
+            "gc_pause_total_s": stats.get("gc_pause_total_s"),
+            "gc_pause_max_s": stats.get("gc_pause_max_s"),
             "api_tracks_s": quantiles(reads["tracks"]),
             "api_alerts_s": quantiles(reads["alerts"]),
         })  # fmt: skip

@@ -37,6 +37,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> ServiceConfig:
     p.add_argument("--reorder-window", type=float, default=1.0, help="tracker late-data window")
     p.add_argument("--scan-window", type=float, default=0.5, help="tracker scan bins, seconds")
     p.add_argument("--log-json", action="store_true", help="one JSON object per log line")
+    p.add_argument("--no-tune-gc", action="store_true", help="leave the garbage collector as is")
     p.add_argument("--log-level", default="INFO")
     a = p.parse_args(argv)
     return ServiceConfig(
@@ -45,7 +46,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> ServiceConfig:
         cot_port=a.cot_port, http=a.http, plan=a.plan, tick_s=a.tick or None,
         tick_lag_s=a.tick_lag, recover_s=a.recover, batch_wait_s=a.batch_wait,
         reorder_window_s=a.reorder_window, scan_window_s=a.scan_window,
-        log_json=a.log_json, log_level=a.log_level,
+        log_json=a.log_json, log_level=a.log_level, tune_gc=not a.no_tune_gc,
     )  # fmt: skip
 
 

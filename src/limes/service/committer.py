@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -230,7 +230,8 @@ class Committer:
             self.pipeline.flush()
         elif self.tick_s is not None and time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_s
-            self.pipeline.tick(datetime.now(UTC) - timedelta(seconds=self.tick_lag_s))
+            # The ingest clock: the wall clock, or the exercise clock of an exercise.
+            self.pipeline.tick(self.pipeline.context.now() - timedelta(seconds=self.tick_lag_s))
         out = self.outputs.take()
         if len(out) or batch or final:
             read = self._alert_reads(out)
@@ -240,7 +241,8 @@ class Committer:
         # When each detection was read, for the latency of the alert it may fire; bounded by
         # dropping the oldest half (dicts keep insertion order) when full.
         memory = self._read_at
-        memory.update(dict.fromkeys((d.key for d in message.outcome.detections), message.read))
+        keys = [(d.sensor_id, d.seq) for d in message.outcome.detections]  # `Detection.key`
+        memory.update(dict.fromkeys(keys, message.read))
         if len(memory) > self._read_memory:
             self._read_at = dict(itertools.islice(memory.items(), len(memory) // 2, None))
 

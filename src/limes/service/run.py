@@ -47,6 +47,7 @@ from limes.service.committer import Committer, Outputs
 from limes.service.config import ServiceConfig, ServiceError, parse_address
 from limes.service.dispatch_routes import dispatch_router
 from limes.service.door import Message, MqttDoor
+from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
 from limes.store.database import Database, connect
@@ -87,6 +88,7 @@ class Service:
         self._server_thread: threading.Thread | None = None
         self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
         self._outputs = Outputs()
+        self.gc_pauses = GcPauses()
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -121,6 +123,9 @@ class Service:
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
+        if cfg.tune_gc:
+            tune_gc()
+        self.gc_pauses.start()
         self.committer.start()
         if self.door is not None:
             self.door.start()
@@ -209,6 +214,7 @@ class Service:
             out.update(vars(c.stats))
             out["alerts_timed"] = c.latency.count
             out.update({f"alert_latency_{k}_s": v for k, v in c.latency.quantiles().items()})
+        out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
         return out
@@ -239,6 +245,7 @@ class Service:
             self.committer.stop()
         if self.door is not None:
             self.door.stop()
+        self.gc_pauses.stop()
         log.info("limes serve stopped", extra=self.figures())
         if self.db is not None:
             self.db.dispose()

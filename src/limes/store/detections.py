@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -85,16 +86,27 @@ def detection_copy_text(detections: Sequence[Detection]) -> bytes:
 
 
 def _copy_detections(session: Session, detections: Sequence[Detection]) -> int:
-    """PostgreSQL: one COPY of the batch (encoded once) into a session-temporary stage, then
-    one INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY itself cannot skip duplicates).
+    """PostgreSQL: one COPY of the batch (encoded once) straight into the table, inside a
+    savepoint; if a (sensor_id, seq) is already stored (a redelivery after a restart: rare),
+    the savepoint is rolled back and the batch goes through a session-temporary stage and one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING instead (COPY itself cannot skip duplicates).
 
-    COPY is PostgreSQL's bulk path: several times the rate of batched INSERTs, and the final
-    statement's row count is exactly the rows that were new.
+    COPY is PostgreSQL's bulk path: several times the rate of batched INSERTs; the common case
+    pays for it once, and both paths count exactly the rows that were new.
     """
+    text = detection_copy_text(detections)
     columns = ", ".join(_COLUMNS)
     with bulk.driver_cursor(session) as cursor:
+        cursor.execute("SAVEPOINT limes_detections")
+        try:
+            bulk.copy_text(cursor, "detections", _COLUMNS, text)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT limes_detections")
+        else:
+            cursor.execute("RELEASE SAVEPOINT limes_detections")
+            return len(detections)
         bulk.stage(cursor, _STAGE, f"SELECT {columns} FROM detections")
-        bulk.copy_text(cursor, _STAGE, _COLUMNS, detection_copy_text(detections))
+        bulk.copy_text(cursor, _STAGE, _COLUMNS, text)
         cursor.execute(
             f"INSERT INTO detections ({columns}) SELECT {columns} FROM {_STAGE} "
             "ON CONFLICT (sensor_id, seq) DO NOTHING"
