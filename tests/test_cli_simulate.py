@@ -137,3 +137,47 @@ def test_an_assessment_of_another_scenario_is_refused(border: Path, tmp_path: Pa
                              "--out", str(tmp_path / "x"))  # fmt: skip
     assert code == 2
     assert "iraq-syria" in output and "Traceback" not in output
+
+
+def test_an_assessment_from_limes_assess_steers_informed_groups_and_shows_its_p(
+    border: Path, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan"
+    done = runner.invoke(app, ["assess", str(border), "--mode", "all", "--light", "night",
+                               "--resolution", "100", "--out", str(plan)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    code, output = _simulate(
+        str(border), "--hours", "2", "--seed", "4", "--actors-per-day", "150",
+        "--assessment", str(plan / "summary.json"), "--in-process", "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert code == 0, output
+    card = json.loads((tmp_path / "x" / "scorecard.json").read_text())
+    summary = json.loads((plan / "summary.json").read_text())
+    p_of = {(r["mode"], r["light"], int(k["chainage_km"])): k["p_interruption"]
+            for r in summary["runs"] for k in r["per_km"]}  # fmt: skip
+    assert card["plan"] is True
+    shown = [c for c in card["crossings"] if c["plan_p"] is not None]
+    assert shown
+    for c in shown:  # each crossing carries its km's P from summary.json
+        assert c["plan_p"] == pytest.approx(
+            p_of[(c["mode"], c["light"], c["chainage_km"])], abs=1e-4
+        )
+    # Informed groups walk the plan's kept paths (geometry from worst_paths.geojson).
+    truth = [json.loads(line) for line in (tmp_path / "x" / "truth.jsonl").open()]
+    routes = [t["route"] for t in truth if t["kind"] == "crossing"]
+    assert "plan" in routes
+
+
+def test_paced_poster_merges_batches_within_its_interval_and_passes_on_every_report() -> None:
+    from limes.sim.demo import PacedPoster
+    from limes.sim.senders import MemorySender
+
+    inner = MemorySender()
+    poster = PacedPoster(inner, every_s=0.2)
+    poster.open()
+    items = list(range(50))
+    for i in items:  # 50 batches in about 0.1 s: at most two posts (one now, one held)
+        poster.send([i])  # type: ignore[list-item]
+    poster.close()
+    assert [e for b in inner.batches for e in b] == items
+    assert len(inner.batches) <= 2

@@ -174,7 +174,7 @@ class Door:
         assert self.address is not None
         if self.kind == "http":
             assert self.token is not None
-            return HttpSender(self.address, self.token)
+            return PacedPoster(HttpSender(self.address, self.token))
         host, port = parse_address(self.address, f"--{self.kind.removesuffix('-udp')}")
         if self.kind == "mqtt":
             return MqttSender(host, port, client_id=self.client_id, topic_prefix=self.topic_prefix)
@@ -282,30 +282,25 @@ def run_exercise(
         scenario, hours, speed, seed, sender, out_dir, assessment, progress,
         config=cfg, clock=clock,
     )  # fmt: skip
-    later: list[AlertLike] = []
+    notes: list[str] = []
+    alerts: list[AlertLike] | None = None
     if isinstance(sender, PipelineSender):
-        later = list(sender.flushed)
+        # Every alert of the pipeline is known here, none included.
+        alerts = [*result.alerts, *sender.flushed]
         if sender.rejected:
-            result.scorecard.notes.append(
-                f"{sender.rejected} reports refused by the live JSON reader (see dead letters)"
-            )
+            notes.append(f"{sender.rejected} reports refused by the live JSON reader")
     if door.api is not None and door.token is not None:
         if progress is not None:
             progress("settle", 0, 1)
         time.sleep(settle_s)
         until = cfg.start + timedelta(seconds=hours * 3600.0 + cfg.alert_match_s)
         try:
-            live = read_alerts(door.api, door.token, cfg.start, until)
+            alerts = list(read_alerts(door.api, door.token, cfg.start, until))
         except ReadBackError as exc:
-            result.scorecard.notes.append(f"alerts not read back: {exc}")
-        else:
-            return rescore(result, scenario, live, assessment, out_dir)
-    if isinstance(sender, PipelineSender):
-        # Every alert of the pipeline is known here, none included.
-        return rescore(result, scenario, [*result.alerts, *later], assessment, out_dir)
-    if out_dir is not None and result.scorecard.notes:
-        return rescore(result, scenario, None, assessment, out_dir)
-    return result
+            notes.append(f"alerts not read back: {exc}")
+    if alerts is None and not notes:
+        return result
+    return rescore(result, scenario, alerts, assessment, out_dir, notes)
 
 
 def rescore(
@@ -314,14 +309,14 @@ def rescore(
     alerts: Sequence[AlertLike] | None,
     assessment: Assessment | None = None,
     out_dir: str | Path | None = None,
+    notes: Sequence[str] = (),
 ) -> SimulationResult:
-    """The result scored again with these alerts (the notes kept); its files rewritten."""
-    old = result.scorecard
+    """The result scored again with these alerts and extra notes; its files rewritten."""
     card = score(
         scenario, result.actors, result.emissions, result.dispatches, result.hours,
         result.seed, result.config, assessment, alerts,
     )  # fmt: skip
-    card.notes.extend(n for n in old.notes if n not in card.notes)
+    card.notes.extend(notes)
     out = replace(result, scorecard=card, alerts=list(alerts or []))
     if out_dir is not None:
         cfg = result.config
@@ -330,6 +325,67 @@ def rescore(
             result.hours * 3600.0, cfg.truth_step_s,
         )  # fmt: skip
     return out
+
+
+class PacedPoster:
+    """Hands batches to a sender at most once every `every_s` wall seconds, merging what comes
+    in between (sent by a timer at the latest `every_s` after the last), so an accelerated run
+    stays within a door's request rate: the API's ingest allows 20 requests a second per sensor
+    token by default, and a run at ×600 makes 600 one-second batches a wall second."""
+
+    def __init__(self, inner: Sender, every_s: float = 0.1) -> None:
+        self.inner = inner
+        self.every_s = every_s
+        self._held: list[Emission] = []
+        self._last = -math.inf
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._error: BaseException | None = None
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def send(self, batch: Sequence[Emission]) -> None:
+        self._raise_error()
+        with self._lock:
+            self._held.extend(batch)
+            due = self._last + self.every_s - time.monotonic()
+            if due <= 0:
+                self._pass_on()
+            elif self._timer is None:
+                self._timer = threading.Timer(due, self._on_timer)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self) -> None:
+        timer = self._timer
+        if timer is not None:
+            timer.cancel()
+        try:
+            with self._lock:
+                self._pass_on()
+        finally:
+            self.inner.close()
+        self._raise_error()
+
+    def _pass_on(self) -> None:
+        held, self._held = self._held, []
+        self._last = time.monotonic()
+        if held:
+            self.inner.send(held)
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            try:
+                self._pass_on()
+            except BaseException as exc:  # raised in the sending thread at its next call
+                self._error = exc
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 # --- the plan from `limes assess`'s files ---------------------------------------------------------
