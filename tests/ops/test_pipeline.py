@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from copy import deepcopy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -179,6 +180,27 @@ def test_tracks_and_detections_are_published(sc: Scenario) -> None:
     run(pipeline, walk)
     assert dets == walk
     assert {s.status for s in tracks} >= {TrackStatus.TENTATIVE, TrackStatus.CONFIRMED}
+
+
+def test_each_track_lives_in_the_sector_holding_its_detections(sc: Scenario) -> None:
+    # Walkers every 500 m along the whole line, one batch per second: the batch is routed by
+    # one vectorised lookup; the reference is the scenario's own locate, point by point.
+    starts = np.arange(500.0, 18_000.0, 500.0)
+    walks = [
+        walker(sc, "tower-w", T0, c, seed=k, end_offset_m=-250.0) for k, c in enumerate(starts)
+    ]
+    dets = [replace(d, seq=n) for n, d in enumerate(d for w in walks for d in w)]
+    pipeline = Pipeline(sc)
+    tracks: list[Any] = []
+    pipeline.bus.subscribe(Topic.TRACKS, tracks.extend)
+    run(pipeline, dets)
+    assert len({s.track_id for s in tracks}) >= starts.size
+    names = [s.name for s in sc.spec.sectors]
+    for s in tracks:
+        chain, _ = sc.locate(s.x, s.y)
+        # A track right at the boundary may drift over it; its detections decided its sector.
+        if abs(float(chain) - 9000.0) > 50.0:
+            assert s.track_id.split("-")[0] == names[int(sc.sector_index(chain))]
 
 
 def test_bad_messages_are_counted_by_reason_and_the_next_good_one_is_processed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 from limes.ops.alert import Alert, Rule, Severity
 from limes.ops.detection import TargetClass
 from limes.ops.plan_lookup import PlanError, PlanLookup, SeverityPolicy
-from limes.ops.rules import RuleEngine, alert_id, predict_crossings
+from limes.ops.rules import ALERT_NAMESPACE, RuleEngine, alert_id, predict_crossings
 from limes.ops.rules.geometry import LineLocator
 from limes.ops.tracker import TrackState, TrackStatus
+from limes.ops.tracker.track_batch import TrackBatch
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
 
@@ -569,3 +571,48 @@ def test_fast_locator_agrees_with_the_border_line(
     # Wherever the chainages differ, ours is a nearest point of the line too.
     fx, fy = sc.border.point_at(chain, 0.0)
     np.testing.assert_allclose(np.hypot(x - fx, y - fy), np.abs(ref_off), rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(list(Rule)), st.text(min_size=0, max_size=80))
+def test_alert_id_is_the_uuid5_of_rule_and_track(rule: Rule, track_id: str) -> None:
+    assert alert_id(rule, track_id) == str(uuid.uuid5(ALERT_NAMESPACE, f"{rule.value}:{track_id}"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.floats(1000.0, 17_000.0),
+            st.floats(-400.0, 400.0),
+            st.floats(-3.0, 3.0),
+            st.floats(-3.0, 3.0),
+            st.sampled_from([TrackStatus.TENTATIVE, TrackStatus.CONFIRMED, TrackStatus.DELETED]),
+            st.sampled_from([TargetClass.PERSON, TargetClass.VEHICLE, TargetClass.UNKNOWN]),
+        ),
+        max_size=30,
+    ),
+)
+def test_one_batch_fires_what_the_same_states_fire_one_by_one(
+    steps: list[tuple[str, float, float, float, float, TrackStatus, TargetClass]],
+) -> None:
+    # Reference: each state on its own (a round of one). Repeated tracks in the batch are cut
+    # into rounds, so the whole batch, as records or as columns, must fire the same alerts.
+    sc = RULES_SCENARIO
+    states = [
+        frame_state(sc, tid, 20.0 * i, ch, off, va, vi, cls=cls, status=status)
+        for i, (tid, ch, off, va, vi, status, cls) in enumerate(steps)
+    ]
+    one_by_one: list[Alert] = []
+    engine = RuleEngine(sc)
+    for s in states:
+        one_by_one += engine.evaluate([s])
+    as_records = RuleEngine(sc).evaluate(states)
+    as_columns = RuleEngine(sc).evaluate(TrackBatch.from_states(states))
+
+    def key(a: Alert) -> tuple[str, str, float]:
+        return (a.track_id, a.rule.value, a.time.timestamp())
+
+    assert sorted(as_records, key=key) == sorted(one_by_one, key=key)
+    assert as_columns == as_records

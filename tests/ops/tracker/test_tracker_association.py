@@ -1,14 +1,16 @@
-"""Global nearest neighbour against brute force on small clusters."""
+"""Global nearest neighbour against brute force on small clusters and scipy on larger ones."""
 
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
-from limes.ops.tracker.association import assign
+from limes.ops.tracker.association import assign, assign_pairs
 
 MISS = 10.0
 
@@ -68,3 +70,36 @@ def test_independent_clusters_are_solved_separately_and_combined() -> None:
     pairs = dict(zip(rows.tolist(), cols.tolist(), strict=True))
     # Cluster {0, 1} × {0, 1}: 0→1 (2) + 1→0 (1.5) = 3.5 beats 0→0 (1) + 1→1 (9).
     assert pairs == {0: 1, 1: 0, 2: 3}
+
+
+@st.composite
+def sparse_gated_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """A few dozen tracks and detections, each pair gated with some probability."""
+    n_t = draw(st.integers(1, 30))
+    n_d = draw(st.integers(1, 30))
+    seed = draw(st.integers(0, 2**32 - 1))
+    density = draw(st.floats(0.02, 0.6))
+    rng = np.random.default_rng(seed)
+    allowed = rng.random((n_t, n_d)) < density
+    r, c = np.nonzero(allowed)
+    return r, c, rng.uniform(0.0, MISS - 1e-6, r.size), n_t, n_d
+
+
+@settings(max_examples=150, deadline=None)
+@given(problem=sparse_gated_pairs())
+def test_clustered_assignment_costs_what_scipy_solves_on_the_whole_matrix(
+    problem: tuple[np.ndarray, np.ndarray, np.ndarray, int, int],
+) -> None:
+    r, c, cost, n_t, n_d = problem
+    rows, cols = assign_pairs(r, c, cost, n_t, n_d, MISS)
+    dense = np.full((n_t, n_d), np.inf)
+    dense[r, c] = cost
+    assert len(set(rows.tolist())) == rows.size and len(set(cols.tolist())) == cols.size
+    assert np.all(np.isfinite(dense[rows, cols]))
+    # Reference: one scipy solve over the whole matrix with a private miss column per track.
+    miss = np.full((n_t, n_t), np.inf)
+    np.fill_diagonal(miss, MISS)
+    ref_r, ref_c = linear_sum_assignment(np.hstack([np.where(np.isinf(dense), 1e9, dense), miss]))
+    real = ref_c < n_d
+    ref_total = dense[ref_r[real], ref_c[real]].sum() + MISS * (n_t - real.sum())
+    assert _total(dense, rows, cols) == pytest.approx(ref_total, rel=1e-9, abs=1e-9)

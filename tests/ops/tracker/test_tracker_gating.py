@@ -50,3 +50,27 @@ def test_true_detections_fall_in_the_gate_at_the_gate_probability() -> None:
     costs = gate.costs(np.zeros((1, 4)), p, z, np.tile([20.0, -3.0, 12.0], (len(z), 1)))
     inside = np.isfinite(costs).mean()
     assert inside == pytest.approx(pg, abs=4 * np.sqrt(pg * (1 - pg) / len(z)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_t=st.integers(0, 40), n_d=st.integers(0, 60))
+def test_gated_pairs_are_exactly_the_dense_matrix_entries_under_the_threshold(
+    seed: int, n_t: int, n_d: int
+) -> None:
+    # Tracks and detections crowded on a few metres, so many pairs sit near the gate's edge.
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.uniform(0, 60, (n_t, 2)), rng.normal(size=(n_t, 2))])
+    a = rng.normal(size=(n_t, 4, 4)) * 2
+    p = a @ a.transpose(0, 2, 1) + np.eye(4)
+    z = rng.uniform(0, 60, (n_d, 2))
+    b = rng.normal(size=(n_d, 2, 2)) * 2
+    r_full = b @ b.transpose(0, 2, 1) + 0.5 * np.eye(2)
+    r = np.column_stack([r_full[:, 0, 0], r_full[:, 0, 1], r_full[:, 1, 1]])
+    gate = MahalanobisGate(TrackerConfig().gate_threshold)
+    rows, cols, d2 = gate.pairs(x, p, z, r)
+    dense = mahalanobis_squared(x, p, z, r).reshape(n_t, n_d)
+    want = set(zip(*np.nonzero(dense < gate.threshold), strict=True))
+    got = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), d2.tolist(), strict=True))
+    assert set(got) == {(int(i), int(j)) for i, j in want}
+    for (i, j), value in got.items():
+        assert value == pytest.approx(dense[i, j], rel=1e-9)
