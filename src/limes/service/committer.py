@@ -78,23 +78,40 @@ class Outputs:
 
 
 class LatencyRecorder:
-    """Seconds from reading the message of an alert's last detection to the alert's commit."""
+    """Seconds from reading the message of an alert's last detection to the alert's commit,
+    with when each was committed (the last `keep`)."""
 
     def __init__(self, keep: int = 1 << 16) -> None:
         self._values = np.full(keep, np.nan)
+        self._at = np.full(keep, np.nan)
         self._n = 0
         self._lock = threading.Lock()
 
-    def add(self, seconds: Sequence[float]) -> None:
+    def add(self, seconds: Sequence[float], at: float | None = None) -> None:
+        when = time.time() if at is None else at
         with self._lock:
             for s in seconds:
                 self._values[self._n % self._values.size] = s
+                self._at[self._n % self._values.size] = when
                 self._n += 1
 
-    def quantiles(self, qs: Sequence[float] = (0.5, 0.99)) -> dict[str, float | None]:
+    def quantiles(
+        self, qs: Sequence[float] = (0.5, 0.99), *, after: float | None = None
+    ) -> dict[str, float | None]:
+        """Quantiles of the kept values (`after`: only those committed at or after it)."""
         with self._lock:
-            v = self._values[~np.isnan(self._values)]
+            keep = ~np.isnan(self._values)
+            if after is not None:
+                keep &= self._at >= after
+            v = self._values[keep]
         return {f"p{round(q * 100)}": (float(np.quantile(v, q)) if v.size else None) for q in qs}
+
+    @property
+    def first(self) -> float | None:
+        """When the first kept value was committed."""
+        with self._lock:
+            at = self._at[~np.isnan(self._at)]
+        return float(at.min()) if at.size else None
 
     @property
     def count(self) -> int:
@@ -110,6 +127,13 @@ class CommitterStats:
     detections_stored: int = 0
     alerts_stored: int = 0
     failures: int = 0
+    # Where the time goes (seconds, summed): messages waiting in the inbox (per message),
+    # tracking rounds, units waiting for the writer (per unit) and store transactions.
+    inbox_wait_s: float = 0.0
+    tracking_s: float = 0.0
+    unit_wait_s: float = 0.0
+    writing_s: float = 0.0
+    alert_reads_to_cut_s: float = 0.0  # per alert: from its message's read to its unit's cut
 
 
 class Committer:
@@ -215,6 +239,8 @@ class Committer:
     def _round(self, *, final: bool) -> None:
         """Track one batch of messages and hand what it produced to the writing thread."""
         batch = self._take() if not final else []
+        began = time.time()
+        self.stats.inbox_wait_s += sum(began - m.read for m in batch if m.read)
         for m in batch:
             for r in m.outcome.rejections:
                 self.pipeline.reject(r)
@@ -235,7 +261,9 @@ class Committer:
         out = self.outputs.take()
         if len(out) or batch or final:
             read = self._alert_reads(out)
-            self._units.put(_Unit(out, [(m.mid, m.qos) for m in batch], read, final))
+            cut = time.time()
+            self.stats.tracking_s += cut - began
+            self._units.put(_Unit(out, [(m.mid, m.qos) for m in batch], read, final, cut))
 
     def _remember(self, message: Message) -> None:
         # When each detection was read, for the latency of the alert it may fire; bounded by
@@ -289,10 +317,14 @@ class Committer:
             out.tracks += u.out.tracks
             out.alerts += u.out.alerts
         final = units[-1].final
+        began = time.time()
+        self.stats.unit_wait_s += sum(began - u.cut for u in units)
         if len(out):
             self._write(out, final)
             done = time.time()
-            self.latency.add([done - r for u in units for r in u.alert_reads])
+            self.stats.writing_s += done - began
+            self.latency.add([done - r for u in units for r in u.alert_reads], done)
+            self.stats.alert_reads_to_cut_s += sum(u.cut - r for u in units for r in u.alert_reads)
         for u in units:
             for mid, qos in u.acks:
                 self.ack(mid, qos)
@@ -351,3 +383,4 @@ class _Unit:
     acks: list[tuple[int, int]]
     alert_reads: list[float]
     final: bool
+    cut: float  # wall clock (s) when tracking handed it over

@@ -94,6 +94,9 @@ class ServiceConfig:
     - `recover_s` (3600.0): on start, detections stored this far back from the newest are
       replayed through the tracker and rules to rebuild their state (see docs/operations.md).
     - `retry_s` (1.0): wait before retrying a store transaction that failed.
+    - `alert_warmup_s` (5.0): the alert-latency figures are also given without the alerts
+      committed this long after the first one (the start-up burst when a floor is switched on
+      with its targets already in view).
     - `tune_gc` (True): after start-up, freeze the objects it built out of the garbage
       collector's reach and collect the young generation less often (see
       `limes.service.gc_pauses`): fewer, shorter pauses on a busy floor.
@@ -127,6 +130,7 @@ class ServiceConfig:
     track_store_s: float = 1.0
     recover_s: float = 3600.0
     retry_s: float = 1.0
+    alert_warmup_s: float = 5.0
     tune_gc: bool = True
     log_json: bool = False
     log_level: str = "INFO"

@@ -214,6 +214,12 @@ class Service:
             out.update(vars(c.stats))
             out["alerts_timed"] = c.latency.count
             out.update({f"alert_latency_{k}_s": v for k, v in c.latency.quantiles().items()})
+            # Without the first seconds of alerting: a floor switched on with every target
+            # already in view confirms them all in one scan, a burst no later minute sees.
+            first = c.latency.first
+            if first is not None:
+                later = c.latency.quantiles(after=first + self.config.alert_warmup_s)
+                out.update({f"alert_latency_later_{k}_s": v for k, v in later.items()})
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
