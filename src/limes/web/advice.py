@@ -1,9 +1,7 @@
 """Which unit to send to an incident, ranked, for the map's assign dialog.
 
-`limes serve` may pass the live dispatch advice as an `AdviceSource`; without one, the map ranks
-the available units by a straight-line estimate from the scenario's own numbers: mean readiness
-plus the distance from the unit's last reported position (else its base) at its off-road speed
-(air speed for units that fly). The answer says which of the two it is.
+By default the map shows the live dispatch advice of `limes.ops.dispatch` (one source of truth
+with `/api/incidents/{id}/advice`); a caller of `mount_web` may pass another `AdviceSource`.
 """
 
 from __future__ import annotations
@@ -11,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from limes.ops.dispatch import DispatchConfig, advise
 from limes.scenario.model import Scenario
+from limes.store.database import Database
 
 
 @dataclass(frozen=True)
@@ -25,32 +23,28 @@ class Advice:
     eta_s: float | None
     distance_m: float | None
     route: list[tuple[float, float]] | None  # lon/lat
-    source: str  # "advice" (the dispatch advice) or "distance" (straight-line estimate)
+    source: str  # "advice" for the dispatch advice, else the name of the AdviceSource
 
 
 #: (incident lon, lat, {unit id: (lon, lat) last reported}) -> ranked advice, best first.
 AdviceSource = Callable[[float, float, dict[str, tuple[float, float]]], Sequence[Advice]]
 
 
-def straight_line_advice(
-    scenario: Scenario,
-    lon: float,
-    lat: float,
-    positions: dict[str, tuple[float, float]],
-    busy: set[str],
-) -> list[Advice]:
-    """Available, not dispatched units ranked by readiness + straight-line travel time."""
-    units = [u for u in scenario.spec.units if u.available and u.id not in busy]
-    if not units:
-        return []
-    starts = [positions.get(u.id) or scenario.position_lonlat(u.base) for u in units]
-    lonlat = np.asarray(starts, dtype=float)
-    sx, sy = scenario.frame.to_xy(lonlat[:, 0], lonlat[:, 1])
-    tx, ty = scenario.frame.to_xy(lon, lat)
-    dist = np.hypot(np.asarray(sx) - tx, np.asarray(sy) - ty)
-    out = []
-    for u, start, d in zip(units, starts, dist, strict=True):
-        kmh = u.speeds.air_kmh or u.speeds.off_road_kmh or u.speeds.road_kmh
-        eta = None if not kmh else u.readiness.mean_s + float(d) / (kmh / 3.6)
-        out.append(Advice(u.id, u.label or u.id, eta, float(d), [start, (lon, lat)], "distance"))
-    return sorted(out, key=lambda a: (a.eta_s is None, a.eta_s or 0.0, a.distance_m or 0.0))
+def dispatch_advice(scenario: Scenario, db: Database, incident_id: int) -> list[Advice]:
+    """The live dispatch advice for an incident (`limes.ops.dispatch`), ranked, for the map."""
+    # Imported here: the service assembles the app and mounts the map, not the other way round.
+    from limes.service.dispatch_routes import incident_target, situations
+
+    target, _ = incident_target(db, scenario, incident_id, DispatchConfig().lead_s)
+    labels = {u.id: u.label or u.id for u in scenario.spec.units}
+    return [
+        Advice(
+            a.unit_id,
+            labels.get(a.unit_id, a.unit_id),
+            a.total_s,
+            a.distance_m,
+            list(a.route) or None,
+            "advice",
+        )
+        for a in advise(scenario, target, situations(db))
+    ]

@@ -44,8 +44,8 @@ def mount_web(
     """Add the map to an app built by `limes.api.app.create_app`.
 
     `assessments`: folders written by `limes assess` for the planner view (a sequence names
-    each by its folder). `advice`: the live dispatch advice, if the server runs one (else the
-    map ranks units by a straight-line estimate). `warm`: shade the terrain in the background
+    each by its folder). `advice`: another ranking of units than the dispatch advice of
+    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain in the background
     now, so the first tiles come at once. Returns the map's context (also `app.state.web`).
     """
     services: Services = app.state.services

@@ -19,10 +19,10 @@ from limes.scenario.schema import Light, TargetClassName
 from limes.store.changes import change_bounds
 from limes.store.incidents import get_incident
 from limes.store.rows import json_value
-from limes.store.tables import AlertRow, DispatchRow, TrackHistoryRow
+from limes.store.tables import AlertRow, TrackHistoryRow
 from limes.store.units import unit_states
 from limes.store.users import Principal
-from limes.web.advice import straight_line_advice
+from limes.web.advice import dispatch_advice
 from limes.web.assessments import AssessmentError
 from limes.web.context import WebContext
 
@@ -214,24 +214,24 @@ def replay(
 def advice(
     incident_id: Annotated[int, Path(ge=1, le=2**62)], _: Reader, svc: Svc, web: Web
 ) -> list[dict[str, Any]]:
-    """Units to send to an incident, best first, with their estimated time and route."""
+    """Units to send to an incident, best first, with their estimated time and route.
+
+    The same dispatch advice as `/api/incidents/{id}/advice` (roads, off-road, air; toward the
+    track's predicted position), in the shape the map's assign dialog draws.
+    """
     sc = svc.scenario
     if sc is None:
         raise ApiError(404, "not_found", "no scenario is loaded")
-    with svc.db.reader() as session:
-        row = get_incident(session, incident_id)
-        lon, lat = row.lon, row.lat
-        states = unit_states(session)
-        busy = set(
-            session.scalars(select(DispatchRow.unit_id).where(DispatchRow.ended.is_(None))).all()
-        )
-    positions = {
-        k: (s.lon, s.lat) for k, s in states.items() if s.lon is not None and s.lat is not None
-    }
     if web.advice is not None:
-        ranked = list(web.advice(lon, lat, positions))
+        with svc.db.reader() as session:
+            row = get_incident(session, incident_id)
+            states = unit_states(session)
+        positions = {
+            k: (s.lon, s.lat) for k, s in states.items() if s.lon is not None and s.lat is not None
+        }
+        ranked = list(web.advice(row.lon, row.lat, positions))
     else:
-        ranked = straight_line_advice(sc, lon, lat, positions, busy)
+        ranked = dispatch_advice(sc, svc.db, incident_id)
     return [
         {
             "unit_id": a.unit_id,
