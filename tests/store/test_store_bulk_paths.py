@@ -16,14 +16,12 @@ import pytest
 from sqlalchemy import select
 from store_records import FRAME, NOW, alert, detection, track
 
-from conftest import open_database
 from limes.ops.alert import Rule, Severity
-from limes.store.database import Database
+from limes.store.database import Database, connect
+from limes.store.migrate import migrate
 from limes.store.tables import AlertRow, ChangeRow, DetectionRow, IncidentEventRow, IncidentRow
 from limes.store.tracks import current_tracks, track_history
 from limes.store.writer import StoreWriter
-
-pytestmark = pytest.mark.postgres
 
 
 def _writes() -> list[dict[str, Any]]:
@@ -65,14 +63,22 @@ def _stored(db: Database) -> dict[str, Any]:
         }  # fmt: skip
 
 
-def test_postgres_bulk_writes_store_what_the_sqlite_reference_stores(tmp_path: Path) -> None:
+def test_postgres_bulk_writes_store_what_the_sqlite_reference_stores(
+    db: Database, tmp_path: Path
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite is the reference")
+    reference = connect(f"sqlite:///{tmp_path / 'reference.db'}")
+    migrate(reference)
     results = []
     counts = []
-    for kind in ("sqlite", "postgres"):
-        for db in open_database(kind, tmp_path):
-            w = StoreWriter(db, FRAME, clock=lambda: NOW)
+    try:
+        for store in (reference, db):
+            w = StoreWriter(store, FRAME, clock=lambda: NOW)
             counts.append([w.write(**batch) for batch in _writes()])
-            results.append(_stored(db))
+            results.append(_stored(store))
+    finally:
+        reference.dispose()
     sqlite, postgres = results
     assert counts[0] == counts[1]
     for part in sqlite:
