@@ -3,9 +3,9 @@
 On a busy floor a store transaction carries tens of alerts; one ORM round trip per alert,
 incident and event would cost more than every detection of the batch. On PostgreSQL this module
 does the same as `insert_alerts` + `open_or_join_many` (the reference, which SQLite keeps using)
-with array parameters (`unnest`): one statement each to insert the alerts, lock the open
-incidents of their tracks, open the missing incidents, add the events, link the alerts and
-update the joined incidents, whatever the number of alerts.
+in a fixed number of statements whatever the number of alerts: the alerts through a COPY stage,
+one statement each to lock the open incidents of their tracks, open the missing incidents
+(array parameters), link the alerts and update the joined incidents, and the events by COPY.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ def _unnest(types: dict[str, str]) -> str:
     return f"SELECT * FROM unnest({arrays}) AS u({', '.join(types)})"
 
 
+_STAGE = "_limes_alerts_in"
+# In the order given, so ids grow as the alerts came (the first of a repeated id is kept).
 _INSERT_ALERTS = (
-    f"INSERT INTO alerts ({', '.join(_ALERT_TYPES)}) {_unnest(_ALERT_TYPES)} "
+    f"INSERT INTO alerts ({', '.join(_ALERT_TYPES)}) "
+    f"SELECT {', '.join(_ALERT_TYPES)} FROM {_STAGE} ORDER BY ord "
     "ON CONFLICT (alert_id) DO NOTHING RETURNING id, alert_id"
 )
 _LOCK_OPEN = (
@@ -59,15 +62,7 @@ _OPEN_NEW = (
     f"INSERT INTO incidents ({', '.join(_NEW_INCIDENT_TYPES)}) {_unnest(_NEW_INCIDENT_TYPES)} "
     "RETURNING id, track_id"
 )
-_EVENT_TYPES = {
-    "incident_id": "int8", "time": "timestamptz", "actor": "text", "action": "text",
-    "to_state": "text", "note": "text", "data": "text",
-}  # fmt: skip
-_ADD_EVENTS = (
-    "INSERT INTO incident_events (incident_id, time, actor, action, to_state, note, data) "
-    "SELECT incident_id, time, actor, action, to_state, note, data::jsonb "
-    f"FROM ({_unnest(_EVENT_TYPES)}) AS e"
-)
+_EVENT_COLUMNS = ("incident_id", "time", "actor", "action", "to_state", "note", "data")
 _LINK_ALERTS = (
     "UPDATE alerts SET incident_id = u.incident FROM unnest(%s::int8[], %s::int8[]) "
     "AS u(id, incident) WHERE alerts.id = u.id"
@@ -98,8 +93,13 @@ def store_alerts_postgres(
         return []
     params = [alert_params(a) for a in alerts]
     with bulk.driver_cursor(session) as cursor:
-        cursor.execute(_INSERT_ALERTS, [[p[c] for p in params] for c in _ALERT_TYPES])
+        columns = ", ".join(_ALERT_TYPES)
+        bulk.stage(cursor, _STAGE, f"SELECT 0::int AS ord, {columns} FROM alerts")
+        staged = ((k, *(p[c] for c in _ALERT_TYPES)) for k, p in enumerate(params))
+        bulk.copy_text(cursor, _STAGE, ("ord", *_ALERT_TYPES), bulk.encode_tuples(staged))
+        cursor.execute(_INSERT_ALERTS)
         ids = {alert_id: i for i, alert_id in cursor.fetchall()}
+        cursor.execute(f"TRUNCATE {_STAGE}")
         new = []
         for p in params:
             i = ids.pop(p["alert_id"], None)  # a repeat in the batch is stored once
@@ -148,7 +148,7 @@ def store_alerts_postgres(
                 events.append((incident["id"], now, SYSTEM, "alert", None, "", data))
             a["incident_id"] = incident["id"]
             out.append((_json_row(a), _json_row(incident), opened))
-        cursor.execute(_ADD_EVENTS, [list(column) for column in zip(*events, strict=True)])
+        bulk.copy_text(cursor, "incident_events", _EVENT_COLUMNS, bulk.encode_tuples(events))
         cursor.execute(_LINK_ALERTS, ([a["id"] for a in new], [a["incident_id"] for a in new]))
         if joined:
             rows = list(joined.values())

@@ -66,6 +66,29 @@ def time_column(values: Iterable[datetime | None]) -> list[str]:
     return out
 
 
+def field(value: object) -> str:
+    """One value of any column type as a COPY text field (for rows of mixed columns)."""
+    if value is None:
+        return NULL
+    kind = type(value)
+    if kind is float:
+        return repr(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given where UTC is required")
+        return value.isoformat()
+    return escape(str(value))  # str and its subclasses (enums) as their text
+
+
+def encode_tuples(rows: Iterable[Sequence[object]]) -> bytes:
+    """COPY text for rows given as tuples of plain values."""
+    return "".join("\t".join(map(field, row)) + "\n" for row in rows).encode()
+
+
 def encode_rows(columns: Sequence[Sequence[str]]) -> bytes:
     """COPY text for rows given as equally long columns of encoded fields."""
     if not columns or not columns[0]:

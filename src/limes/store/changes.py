@@ -9,13 +9,15 @@ database's single write lock does the same.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from limes.store import bulk
 from limes.store.tables import ChangeRow
 
 #: The advisory lock key that orders change ids on PostgreSQL ("limes" in ASCII).
@@ -27,12 +29,18 @@ def record_changes(
 ) -> int:
     """Append (kind, payload) changes; call last in a transaction (the order lock is held to
     commit). Returns how many were recorded."""
-    rows = [{"time": time or datetime.now(UTC), "kind": k, "payload": p} for k, p in changes]
+    when = time or datetime.now(UTC)
+    rows = list(changes)
     if not rows:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
-    session.execute(insert(ChangeRow), rows)
+        # One COPY, each payload JSON-encoded once; ids follow the rows' order.
+        data = bulk.encode_tuples((when, kind, json.dumps(p, allow_nan=False)) for kind, p in rows)
+        with bulk.driver_cursor(session) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGE_LOCK_KEY,))
+            bulk.copy_text(cursor, "changes", ("time", "kind", "payload"), data)
+        return len(rows)
+    session.execute(insert(ChangeRow), [{"time": when, "kind": k, "payload": p} for k, p in rows])
     return len(rows)
 
 
