@@ -77,10 +77,12 @@ class ServiceConfig:
     - `plan` (None): an assessment's summary.json, for alert severity from P(interruption).
 
     Processing:
-    - `batch_messages` (1000): most MQTT messages handled per store transaction (the broker's
-      in-flight window usually caps it lower: Mosquitto's default is 20).
-    - `batch_wait_s` (0.005): how long the committer waits for more messages before it
-      commits what it has; the price in latency of larger transactions.
+    - `batch_messages` (1000): most MQTT messages tracked per round of the committer (the
+      broker's in-flight window usually caps it lower: Mosquitto's default is 20).
+    - `batch_wait_s` (0.005): how long a round waits for more messages before it hands what
+      they produced to the store writer. Transactions need no timer: whatever rounds wait
+      while one commits go into the next transaction together (`limes.service.committer`),
+      so a busy floor gets larger transactions and a quiet one low latency.
     - `queue_messages` (10000): messages read but not yet handled; when full the MQTT thread
       waits, and the broker holds the rest.
     - `tick_s` (1.0): how often quiet tracks are coasted and deleted (None: only on detections).
