@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -285,3 +285,20 @@ class Tracker:
             [sensors[s] for s in rows],
             [keys[s] for s in rows],
         )
+
+
+def warm_up() -> None:
+    """Load (or compile) the tracker's numba kernels now, not on the first live scan.
+
+    Tracks two close targets and a far one for two scans (prediction, gating, a shared
+    cluster for the assignment, the Kalman update), then lets them go stale.
+    """
+    tracker = Tracker(TrackerConfig(reorder_window_s=0.0))
+    t0 = datetime(2000, 1, 1, tzinfo=UTC)
+    for step in range(2):
+        when = t0 + timedelta(seconds=step)
+        tracker.update(
+            Detection("warm-up", 3 * step + k, when, 0.0, 0.0, x, float(step), 4.0, 0.0, 4.0)
+            for k, x in enumerate((0.0, 3.0, 1000.0))
+        )
+    tracker.advance(t0 + timedelta(hours=1))
