@@ -239,6 +239,29 @@ def count(url: str) -> int:
         return int(conn.execute("SELECT count(*) FROM detections").fetchone()[0])  # type: ignore[index]
 
 
+def backends(url: str, dbname: str) -> list[int]:
+    """Process ids of the PostgreSQL backends serving `dbname` (this one's excluded)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def quantiles(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"p50": None, "p99": None}
@@ -321,6 +344,7 @@ def main() -> None:
                 stop_reads.wait(0.2)
 
         samples: list[tuple[float, int]] = []
+        cpu0 = cpu_seconds(serve.pid), cpu_seconds(*backends(url, dbname))
         pub.start()
         threading.Thread(target=reader, daemon=True).start()
         t_end = time.monotonic() + seconds + 30
@@ -329,6 +353,7 @@ def main() -> None:
             if not pub.is_alive() and samples[-1][1] >= counter.value:
                 break
             time.sleep(0.25)
+        cpu1 = cpu_seconds(serve.pid), cpu_seconds(*backends(url, dbname))
         stop_reads.set()
         pub.join()
         sent = int(counter.value)
@@ -362,6 +387,8 @@ def main() -> None:
             "alert_latency_p99_s": stats.get("alert_latency_p99_s"),
             "alert_latency_later_p50_s": stats.get("alert_latency_later_p50_s"),
             "alert_latency_later_p99_s": stats.get("alert_latency_later_p99_s"),
+            "serve_cpu_us_per_detection": (cpu1[0] - cpu0[0]) / max(stored, 1) * 1e6,
+            "postgres_cpu_us_per_detection": (cpu1[1] - cpu0[1]) / max(stored, 1) * 1e6,
             "gc_pause_total_s": stats.get("gc_pause_total_s"),
             "gc_pause_max_s": stats.get("gc_pause_max_s"),
             "api_tracks_s": quantiles(reads["tracks"]),
@@ -377,6 +404,9 @@ def main() -> None:
             f"p99 {stats.get('alert_latency_later_p99_s')} s"
         )
         print(f"  GET /api/tracks {figures['api_tracks_s']}, /api/alerts {figures['api_alerts_s']}")
+        print(f"  CPU per detection stored: limes serve "
+              f"{figures['serve_cpu_us_per_detection']:.0f} us, its PostgreSQL backends "
+              f"{figures['postgres_cpu_us_per_detection']:.0f} us")  # fmt: skip
         figures["anchor_mqtt_per_s"] = mqtt_anchor(str(sc_path), port, a.targets, a.hz,
                                                    min(seconds, 8.0))  # fmt: skip
         figures["anchor_copy_per_s"] = copy_anchor(url, 100_000 if not a.quick else 40_000)
