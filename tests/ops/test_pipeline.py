@@ -169,6 +169,19 @@ def test_metrics_follow_the_run_and_parse(sc: Scenario) -> None:
     assert pipeline.tracks() == []
 
 
+def test_latency_memory_stays_bounded_and_still_times_every_alert(sc: Scenario) -> None:
+    ticks = iter(np.arange(0.0, 1e6, 0.25))  # each reading of the clock a quarter second on
+    pipeline = Pipeline(sc, latency_memory=8, wall_clock=lambda: float(next(ticks)))
+    alerts = run(pipeline, walker(sc, "tower-w", T0, 4000.0))
+    assert len(alerts) == 3
+    assert len(pipeline._taken) + len(pipeline._taken_before) <= 8
+    latency = pipeline.metrics.latency
+    assert latency.count == len(alerts)
+    # Batches are a second apart and the reorder window is 1 s, so a detection is tracked in
+    # the submit after the one that took it: two clock readings (0.5 s) later.
+    assert latency.sum == pytest.approx(0.5 * len(alerts))
+
+
 def test_tracks_and_detections_are_published(sc: Scenario) -> None:
     bus = LocalBus()
     tracks: list[Any] = []
