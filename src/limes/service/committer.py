@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -169,7 +170,7 @@ class Committer:
         self.retry_s = retry_s
         self.track_store_s = track_store_s
         self.group_detections = group_detections
-        self._track_written: dict[str, tuple[float, str]] = {}
+        self._track_written: dict[str, tuple[int, str]] = {}  # track -> (period, status)
         self._read_at: dict[tuple[str, int], float] = {}  # detection key -> when the door read it
         self._read_memory = read_memory
         self.stats = CommitterStats()
@@ -354,24 +355,33 @@ class Committer:
         self, states: list[TrackState], alerts: list[Alert], final: bool
     ) -> list[TrackState]:
         """The states worth a row: every change of status, a track's state when it alerts, and
-        otherwise at most one state per track every `track_store_s` (the track-state write is
-        the store's heaviest; the map needs no more)."""
+        otherwise one state per track per period of `track_store_s` (the track-state write is
+        the store's heaviest; the map needs no more).
+
+        Each track's periods are shifted by a phase of its own (from its id), so tracks that
+        began together (a floor switched on, a group crossing) do not all come due in the same
+        transaction every period: the writes spread evenly over the period.
+        """
         if self.track_store_s <= 0 or final:
             return states
+        period = self.track_store_s
         now = time.monotonic()
         alerting = {a.track_id for a in alerts}
         keep = []
         written = self._track_written
         for s in states:
-            last = written.get(s.track_id)
+            track_id = s.track_id
+            phase = zlib.crc32(track_id.encode()) / 2**32 * period
+            slot = int((now + phase) // period)
+            last = written.get(track_id)
             status = s.status.value
-            due = last is None or last[1] != status or now - last[0] >= self.track_store_s
-            if due or s.track_id in alerting or status == "deleted":
+            due = last is None or last[1] != status or slot > last[0]
+            if due or track_id in alerting or status == "deleted":
                 keep.append(s)
                 if status == "deleted":
-                    written.pop(s.track_id, None)
+                    written.pop(track_id, None)
                 else:
-                    written[s.track_id] = (now, status)
+                    written[track_id] = (slot, status)
         return keep
 
 
