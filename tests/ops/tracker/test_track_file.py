@@ -10,7 +10,7 @@ import pytest
 
 from limes.ops.track_file import TrackFileError, track_file
 from limes.ops.tracker import TrackerConfig
-from limes.sim.synthetic_tracks import SyntheticScenario, SyntheticSensor, generate
+from limes.sim.synthetic_tracks import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 
 SCENARIO = SyntheticScenario(
     n_walkers=2,
@@ -25,7 +25,7 @@ def _write(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def _rows(kind: str) -> tuple[list[dict], object]:
+def _rows(kind: str) -> tuple[list[dict], SyntheticRun]:
     run = generate(SCENARIO, 3)
     rows = []
     for d in run.detections:
@@ -49,7 +49,7 @@ def test_xy_and_lonlat_inputs_give_the_same_tracks(tmp_path: Path) -> None:
     rows_xy, run = _rows("xy")
     rows_ll, _ = _rows("lonlat")
     config = TrackerConfig(reorder_window_s=1.0)
-    frame = run.frame.crs.to_wkt()  # type: ignore[attr-defined]
+    frame = run.frame.crs.to_wkt()
     a = track_file(
         _write(tmp_path / "xy.jsonl", rows_xy), tmp_path / "a.jsonl", config, frame=frame
     )
@@ -62,7 +62,7 @@ def test_xy_and_lonlat_inputs_give_the_same_tracks(tmp_path: Path) -> None:
         _final_positions(tmp_path / "a.jsonl"), _final_positions(tmp_path / "b.jsonl"), atol=1e-3
     )
     # Tracks end within a few metres of the truth.
-    truth = np.array(sorted(map(tuple, run.truth[-1, :, :2])))  # type: ignore[attr-defined]
+    truth = np.array(sorted(map(tuple, run.truth[-1, :, :2])))
     assert np.abs(_final_positions(tmp_path / "a.jsonl") - truth).max() < 15.0
 
 
