@@ -99,9 +99,11 @@ class ServiceConfig:
     - `alert_warmup_s` (5.0): the alert-latency figures are also given without the alerts
       committed this long after the first one (the start-up burst when a floor is switched on
       with its targets already in view).
-    - `tune_gc` (True): after start-up, freeze the objects it built out of the garbage
-      collector's reach and collect the young generation less often (see
-      `limes.service.gc_pauses`): fewer, shorter pauses on a busy floor.
+    - `tune_gc` (True): once `serve()` has started the service in its own process, freeze the
+      objects start-up built out of the garbage collector's reach and collect the young
+      generation less often (see `limes.service.gc_pauses`): fewer, shorter pauses on a busy
+      floor. A `Service` started in another program (tests, notebooks) leaves its collector
+      alone.
 
     Logs: `log_json` (False) writes one JSON object per line; `log_level` ("INFO").
 

@@ -123,8 +123,6 @@ class Service:
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
-        if cfg.tune_gc:
-            tune_gc()
         self.gc_pauses.start()
         self.committer.start()
         if self.door is not None:
@@ -295,6 +293,8 @@ def serve(config: ServiceConfig, *, ready: Callable[[Service], None] | None = No
     service = Service(config)
     try:
         service.start()
+        if config.tune_gc:
+            tune_gc()  # this process is the service's own: its start-up objects are for good
         if ready is not None:
             ready(service)
         stop.wait()
