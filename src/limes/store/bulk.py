@@ -89,6 +89,19 @@ def encode_tuples(rows: Iterable[Sequence[object]]) -> bytes:
     return "".join("\t".join(map(field, row)) + "\n" for row in rows).encode()
 
 
+class TimeTexts(dict[datetime | None, str]):
+    """Aware datetimes as COPY fields (ISO 8601 with offset; None as NULL), each distinct one
+    formatted once: `texts[value]`."""
+
+    def __missing__(self, value: datetime | None) -> str:
+        if value is None:
+            return NULL
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given where UTC is required")
+        text = self[value] = value.isoformat()
+        return text
+
+
 def encode_rows(columns: Sequence[Sequence[str]]) -> bytes:
     """COPY text for rows given as equally long columns of encoded fields."""
     if not columns or not columns[0]:
