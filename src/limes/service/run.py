@@ -41,6 +41,7 @@ from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
 from limes.ops.tracker import TrackerConfig
+from limes.ops.tracker.tracker import warm_up as load_tracker_kernels
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
 from limes.service.committer import Committer, Outputs
@@ -123,6 +124,8 @@ class Service:
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
+        # Compile (or load from cache) the tracker's kernels now, not in the first live batch.
+        load_tracker_kernels()
         self.gc_pauses.start()
         self.committer.start()
         if self.door is not None:
