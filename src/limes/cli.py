@@ -262,6 +262,13 @@ def serve(
         Path | None,
         typer.Option("--plan", help="An assessment's summary.json: alert severity by km."),
     ] = None,
+    assessment: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--assessment",
+            help="A folder written by `limes assess`, for the map's planner view (repeatable).",
+        ),
+    ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
     mqtt_client_id: Annotated[
         str,
@@ -308,6 +315,7 @@ def serve(
                 cot_port=cot_port,
                 http=_off(http),
                 plan=plan,
+                assessments=tuple(assessment or ()),
                 log_json=log_json,
                 clock_start=start,
                 clock_speed=exercise_speed or 1.0,

@@ -75,6 +75,8 @@ class ServiceConfig:
     - `http` ("127.0.0.1:8080"): the API and map; None for no HTTP server.
     - `scenario` (required): built-in name or scenario file.
     - `plan` (None): an assessment's summary.json, for alert severity from P(interruption).
+    - `assessments` (()): folders written by `limes assess`, shown in the map's planner view
+      (the plan's own folder is shown too).
 
     Processing:
     - `batch_messages` (1000): most MQTT messages tracked per round of the committer (the
@@ -124,6 +126,7 @@ class ServiceConfig:
     cot_host: str = "127.0.0.1"
     http: str | None = "127.0.0.1:8080"
     plan: str | Path | None = None
+    assessments: tuple[str | Path, ...] = ()
     batch_messages: int = 1000
     batch_wait_s: float = 0.005
     queue_messages: int = 10_000

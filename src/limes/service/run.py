@@ -24,7 +24,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -171,7 +171,7 @@ class Service:
             extra_metrics=self.metrics_text,
         )
         app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
-        _mount_web(app)
+        _mount_web(app, _assessment_folders(self.config))
         return app
 
     def _start_http(self, wait_s: float) -> None:
@@ -271,11 +271,20 @@ def _load_plan(path: str | Path | None) -> PlanLookup | None:
         raise ServiceError(f"--plan {path}: {error}") from None
 
 
-def _mount_web(app: FastAPI) -> None:
+def _assessment_folders(config: ServiceConfig) -> list[Path]:
+    """The assessment folders for the planner view: those named, and the plan's own."""
+    folders = [Path(p) for p in config.assessments]
+    if config.plan is not None:
+        plan = Path(config.plan)
+        folders.append(plan if plan.is_dir() else plan.parent)
+    return list(dict.fromkeys(f.resolve() for f in folders))
+
+
+def _mount_web(app: FastAPI, assessments: Sequence[Path] = ()) -> None:
     try:
         from limes.web.mount import mount_web
 
-        mount_web(app)
+        mount_web(app, assessments=assessments)
     except Exception as error:  # the API keeps serving the watch floor without its map
         log.warning("the operations map is not served: %s", error)
 
