@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.json_format import parse_json_message
 from limes.ops.ingest.mqtt import topic_sensor
+from limes.ops.ingest.mqtt_session import MqttSubscriber
 from limes.ops.ingest.outcome import IngestOutcome
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Message:
     read: float = 0.0  # wall clock (s) when the door read it: where alert latency starts
 
 
-class MqttDoor:
+class MqttDoor(MqttSubscriber):
     """Subscribes to `<prefix>/+/detections` at QoS 1 and queues each message parsed."""
 
     def __init__(
@@ -55,36 +56,21 @@ class MqttDoor:
     ) -> None:
         self.ctx = ctx
         self.inbox = inbox
-        self.host, self.port, self.keepalive_s = host, port, keepalive_s
         self.topic_prefix = topic_prefix
-        self.subscription = f"{topic_prefix}/+/detections"
         self.messages = 0
-        self.connects = 0
-        self._ready = threading.Event()
         self._closing = threading.Event()
-        self._client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        super().__init__(
+            host=host,
+            port=port,
             client_id=client_id,
+            subscription=f"{topic_prefix}/+/detections",
+            logger=log,
             clean_session=False,
-            protocol=mqtt.MQTTv311,
             manual_ack=True,
+            keepalive_s=keepalive_s,
+            username=username,
+            password=password,
         )
-        if username is not None:
-            self._client.username_pw_set(username, password)
-        self._client.reconnect_delay_set(1, 30)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-
-    def start(self) -> None:
-        """Connect in the background (and keep reconnecting) until `stop()`."""
-        self._client.connect_async(self.host, self.port, self.keepalive_s)
-        self._client.loop_start()
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until connected and subscribed; False on timeout."""
-        return self._ready.wait(timeout)
 
     @property
     def ready(self) -> bool:
@@ -102,34 +88,13 @@ class MqttDoor:
     def stop(self) -> None:
         """Disconnect (acknowledgements already queued go out first) and stop the thread."""
         self._closing.set()
-        self._client.disconnect()
-        self._client.loop_stop()
-        self._ready.clear()
+        super().stop()
 
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
-    ) -> None:
-        if reason.is_failure:
-            log.warning("MQTT connect to %s:%s refused: %s", self.host, self.port, reason)
-            return
-        self.connects += 1
-        client.subscribe(self.subscription, qos=1)
-
-    def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
-    ) -> None:
-        if any(r.is_failure for r in reasons):
-            log.error("MQTT subscription to %s refused: %s", self.subscription, reasons)
-            return
+    def _subscribed(self) -> None:
         log.info("MQTT subscribed to %s on %s:%s", self.subscription, self.host, self.port)
-        self._ready.set()
 
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
-    ) -> None:
-        self._ready.clear()
-        if reason.is_failure and not self._closing.is_set():
-            log.warning("MQTT connection lost (%s); reconnecting", reason)
+    def _disconnect_expected(self) -> bool:
+        return self._closing.is_set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         # Nothing may escape: an exception would end paho's network thread.

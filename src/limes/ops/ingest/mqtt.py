@@ -1,9 +1,10 @@
 """The MQTT door: JSON detections on `limes/v1/sensors/<sensor_id>/detections` at QoS 1.
 
-A paho-mqtt 2 client (callback API version 2) with a persistent session (`clean_session=False`
-and a fixed client id), so QoS 1 messages published while limes is away are delivered when it
-comes back; paho reconnects by itself (back-off between `reconnect_min_s` and `reconnect_max_s`)
-and the subscription is renewed on every connect.
+Stands on `limes.ops.ingest.mqtt_session.MqttSubscriber`: a paho-mqtt 2 client (callback API
+version 2) with a persistent session (`clean_session=False` and a fixed client id), so QoS 1
+messages published while limes is away are delivered when it comes back; paho reconnects by
+itself (back-off between `reconnect_min_s` and `reconnect_max_s`) and the subscription is
+renewed on every connect.
 
 Acknowledgement: by default paho acknowledges a message when the callback returns. With
 `manual_ack=True` limes acknowledges it only after `on_detections` (say, a store writing the
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-import threading
 from collections.abc import Collection
 from typing import Any
 
@@ -27,6 +27,7 @@ from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.dedup import Deduplicator
 from limes.ops.ingest.delivery import Delivery, OnDetections, OnRejection
 from limes.ops.ingest.json_format import parse_json_message
+from limes.ops.ingest.mqtt_session import MqttSubscriber
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def topic_sensor(topic: str, prefix: str = TOPIC_PREFIX) -> str | None:
     return middle if middle and "/" not in middle else None
 
 
-class MqttIngest:
+class MqttIngest(MqttSubscriber):
     """Subscribes to every sensor's detections topic and feeds the pipeline.
 
     Call `start()` once (connects in the background; `wait_ready()` blocks until subscribed)
@@ -76,73 +77,27 @@ class MqttIngest:
         allowed_sensors: Collection[str] | None = None,
     ) -> None:
         self.ctx = ctx
-        self.client_id = client_id
-        self.host, self.port, self.keepalive_s = host, port, keepalive_s
         self.topic_prefix = topic_prefix
-        self.subscription = f"{topic_prefix}/+/detections"
         self.manual_ack = manual_ack
         self.allowed_sensors = allowed_sensors
         self.delivery = Delivery(on_detections, on_rejection, dedup)
         self.messages = 0
         self.unacked = 0  # messages left unacknowledged because on_detections failed
-        self.connects = 0
-        self._ready = threading.Event()
-        self._client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        super().__init__(
+            host=host,
+            port=port,
             client_id=client_id,
+            subscription=f"{topic_prefix}/+/detections",
+            logger=log,
             clean_session=clean_session,
-            protocol=mqtt.MQTTv311,
             manual_ack=manual_ack,
+            keepalive_s=keepalive_s,
+            reconnect_min_s=reconnect_min_s,
+            reconnect_max_s=reconnect_max_s,
+            username=username,
+            password=password,
+            tls=tls,
         )
-        if username is not None:
-            self._client.username_pw_set(username, password)
-        if tls is not None:
-            self._client.tls_set_context(tls)
-        self._client.reconnect_delay_set(reconnect_min_s, reconnect_max_s)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-
-    def start(self) -> None:
-        """Connect in the background and keep reconnecting until `stop()`."""
-        self._ready.clear()
-        self._client.connect_async(self.host, self.port, self.keepalive_s)
-        self._client.loop_start()
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until connected and subscribed; False on timeout."""
-        return self._ready.wait(timeout)
-
-    def stop(self) -> None:
-        """Disconnect cleanly and stop the network thread (the broker keeps the session)."""
-        self._client.disconnect()
-        self._client.loop_stop()
-        self._ready.clear()
-
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
-    ) -> None:
-        if reason.is_failure:
-            log.warning("MQTT connect to %s:%s refused: %s", self.host, self.port, reason)
-            return
-        self.connects += 1
-        client.subscribe(self.subscription, qos=1)
-
-    def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
-    ) -> None:
-        if any(r.is_failure for r in reasons):
-            log.error("MQTT subscription to %s refused: %s", self.subscription, reasons)
-            return
-        self._ready.set()
-
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
-    ) -> None:
-        self._ready.clear()
-        if reason.is_failure:
-            log.warning("MQTT connection lost (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         # Nothing may escape: an exception would end paho's network thread.
