@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,19 +9,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
+from db_support import open_database
 from limes.api.app import create_app
 from limes.api.services import Services
 from limes.api.settings import Settings
 from limes.scenario.model import Scenario
-from limes.store.database import Database, connect
-from limes.store.migrate import migrate
+from limes.store.database import Database
 from limes.store.users import Role, create_user
 
-POSTGRES_URL = os.environ.get(
-    "LIMES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 SENSOR_ID = "tw-pk-01"  # the sensor token's own sensor
 OTHER_SENSOR = "tw-pk-02"
 UNIT_ID = "pk-patrol-1"  # the sensor token also rides with this unit
@@ -62,22 +56,5 @@ def make_api(db: Database, sc: Scenario, **settings: object) -> Api:
 
 
 def database(kind: str, tmp_path: Path) -> Iterator[Database]:
-    if kind == "sqlite":
-        db = connect(f"sqlite:///{tmp_path / 'api.db'}")
-        migrate(db)
-        yield db
-        db.dispose()
-        return
-    schema = "t_" + uuid.uuid4().hex[:16]
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    db = connect(POSTGRES_URL, schema=schema)
-    try:
-        migrate(db)
-        yield db
-    finally:
-        db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    """A migrated store of `kind` for the app (see `db_support.open_database`)."""
+    yield from open_database(kind, tmp_path, "api.db")

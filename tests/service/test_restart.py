@@ -9,7 +9,6 @@ alerts of an uninterrupted run on the same messages (the reference, run in proce
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, func, select, text
 
+from db_support import POSTGRES_URL
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
 from limes.service import Service, ServiceConfig
@@ -34,9 +34,6 @@ from limes.store.tables import AlertRow, DetectionRow
 
 pytestmark = pytest.mark.mqtt
 
-POSTGRES_ADMIN = os.environ.get(
-    "LIMES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 LAW = {"range_m": 8000, "hazard_per_s": 0.5, "position_sd_m": 10}
 SCENARIO: dict[str, Any] = {
     "name": "restart-test",
@@ -201,11 +198,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'limes.db'}"
         return
     name = "limes_restart_" + uuid.uuid4().hex[:10]
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         with admin.connect() as c:
             c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
