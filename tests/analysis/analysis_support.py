@@ -1,9 +1,8 @@
-"""Small scenarios, ground and a brute-force line of sight for the analysis tests."""
+"""Small scenarios and ground for the analysis tests (line of sight is the library's own)."""
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +14,6 @@ from limes.geo.grid import Grid
 from limes.geo.terrain import Dem
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
-
-EARTH_RADIUS_M = 6_371_000.0
 
 # A straight north-running line of ~11.1 km; inside is to the west (left walking north).
 BASE: dict[str, Any] = {
@@ -103,46 +100,3 @@ class Ground:
 
 
 FLAT = Ground(lambda x, y: np.zeros_like(x))
-
-
-def brute_sight(
-    dem: Dem,
-    x: float,
-    y: float,
-    eye: float,
-    target: float,
-    range_m: float,
-    cc: float,
-    heading: float,
-    fov: float,
-) -> NDArray[np.bool_]:
-    """Line of sight by marching every ray at a quarter cell (bilinear ground), with curvature."""
-    gx, gy = dem.grid.cell_centres()
-    d = np.hypot(gx - x, gy - y)
-    z_eye = float(dem.sample(x, y)) + eye
-    out = np.zeros(dem.grid.shape, dtype=bool)
-    cand = np.flatnonzero(d.ravel() <= range_m)
-    tx, ty, td = gx.ravel()[cand], gy.ravel()[cand], d.ravel()[cand]
-    drop = cc / (2.0 * EARTH_RADIUS_M)
-    z_t = dem.sample(tx, ty) + target - drop * td**2
-    n = max(2, math.ceil(range_m / (dem.grid.cell_m / 4.0)))
-    f = (np.arange(1, n) / n)[None, :]
-    sx = x + f * (tx - x)[:, None]
-    sy = y + f * (ty - y)[:, None]
-    sd = f * td[:, None]
-    zs = dem.sample(sx, sy) - drop * sd**2
-    line = z_eye + f * (z_t - z_eye)[:, None]
-    # Only samples strictly between the eye and the target's own cell can hide it.
-    between = sd < (td[:, None] - dem.grid.cell_m / 2.0)
-    hidden = np.any((zs > line) & between, axis=1)
-    out.ravel()[cand] = ~hidden
-    return out
-
-
-def sight_under_test() -> Any:
-    """The real line-of-sight kernel when it is present, else the brute-force stand-in."""
-    try:
-        import limes.sensing.line_of_sight  # noqa: F401
-    except ImportError:
-        return brute_sight
-    return None

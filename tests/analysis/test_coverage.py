@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from analysis_support import FLAT, Ground, scenario, sight_under_test, tower
+from analysis_support import FLAT, Ground, scenario, tower
 
 from limes.geo.grid import Grid
 from limes.scenario.schema import Light, TargetClassName
@@ -43,7 +43,7 @@ def around(sc, reach: float, cell: float) -> tuple[Grid, float, float]:
 def test_on_flat_ground_a_tower_sees_a_disc_bounded_by_its_range() -> None:
     sc = one_tower(3000.0, 10.0, 1.7)  # horizon ≈ 17 km, far beyond the range
     grid, x, y = around(sc, 4000, 50.0)
-    h = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT, sight_under_test())
+    h = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT)
     gx, gy = grid.cell_centres()
     r = np.hypot(gx - x, gy - y)
     assert np.allclose(h[r <= 3000 - 50], 0.1)
@@ -56,7 +56,7 @@ def test_on_flat_ground_the_curvature_horizon_bounds_a_long_range_sensor() -> No
     r_eff = R_EARTH / (1.0 - k)
     horizon = math.sqrt(2 * r_eff * mast) + math.sqrt(2 * r_eff * target)  # ≈ 8.1 km
     grid, x, y = around(sc, 12500, 100.0)
-    h = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT, sight_under_test())
+    h = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT)
     gx, gy = grid.cell_centres()
     r = np.hypot(gx - x, gy - y)
     assert (h[r <= horizon - 200] > 0).all()
@@ -70,7 +70,7 @@ def test_a_wall_lower_than_the_eye_casts_the_shadow_geometry_predicts() -> None:
     x0, _ = sc.position_xy(sc.spec.sensors[0].position)
     wall = Ground(lambda x, y: np.where((x - x0 >= 900) & (x - x0 <= 1000), 10.0, 0.0))
     grid, x, y = around(sc, 3200, 25.0)
-    h = hazard_field(sc, wall, grid, TargetClassName.PERSON, Light.NIGHT, sight_under_test())
+    h = hazard_field(sc, wall, grid, TargetClassName.PERSON, Light.NIGHT)
     gx, gy = grid.cell_centres()
     east = (np.abs(gy - y) < 100) & (gx > x)
     d = gx - x
@@ -86,7 +86,7 @@ def test_a_wall_lower_than_the_eye_casts_the_shadow_geometry_predicts() -> None:
 def test_a_narrow_field_of_view_sees_only_its_sector() -> None:
     sc = one_tower(2000.0, 10.0, 1.7, heading_deg=90.0, fov_deg=90.0)
     grid, x, y = around(sc, 2500, 50.0)
-    h = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT, sight_under_test())
+    h = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT)
     gx, gy = grid.cell_centres()
     bearing = np.degrees(np.arctan2(gx - x, gy - y)) % 360
     r = np.hypot(gx - x, gy - y)
@@ -99,6 +99,6 @@ def test_a_narrow_field_of_view_sees_only_its_sector() -> None:
 def test_a_day_camera_adds_nothing_at_night() -> None:
     sc = scenario(sensors=[tower("d", 5.0, 0.0, model="daycam")])
     grid, _, _ = around(sc, 2500, 100.0)
-    night = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT, sight_under_test())
-    day = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.DAY, sight_under_test())
+    night = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.NIGHT)
+    day = hazard_field(sc, FLAT, grid, TargetClassName.PERSON, Light.DAY)
     assert night.max() == 0.0 and day.max() == pytest.approx(0.05, rel=0.05)

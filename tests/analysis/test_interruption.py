@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from analysis_support import FLAT, barrier, scenario, sight_under_test, tower, unit
+from analysis_support import FLAT, barrier, scenario, tower, unit
 from scipy.stats import norm
 
 from limes.analysis import AssessConfig, AssessError, assess
@@ -52,7 +52,7 @@ def uniform_strip(hazard: float, **unit_kw: float):
 
 
 def run(sc, resolution: float = 50.0, **kw: object):
-    return assess(sc, resolution_m=resolution, terrain=FLAT, sight=sight_under_test(), **kw)
+    return assess(sc, resolution_m=resolution, terrain=FLAT, **kw)
 
 
 def test_a_uniform_hazard_strip_gives_one_minus_exp_of_hazard_times_crossing_time() -> None:

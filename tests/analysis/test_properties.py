@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from analysis_support import Ground, barrier, scenario, sight_under_test, tower, unit
+from analysis_support import Ground, barrier, scenario, tower, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +28,6 @@ def per_km(sc: Any, mode: Mode = Mode.FOOT) -> np.ndarray:
         lights=(Light.NIGHT,),
         resolution_m=100.0,
         terrain=HILLS,
-        sight=sight_under_test(),
         config=CFG,
     )
     return np.array([k.p_interruption for k in a.runs[0].per_km])
