@@ -42,18 +42,15 @@ def wait_until(cond: Any, timeout: float = 20.0, what: str = "") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def act(page: Any, selector: str, done: Any, what: str, tries: int = 3) -> None:
-    """Click an action until the server shows its effect: the queue re-renders live, and a
-    click can land while the panel is being replaced."""
-    for _ in range(tries):
-        page.locator(selector).first.click()
-        try:
-            wait_until(done, timeout=5.0, what=what)
-            return
-        except AssertionError:
-            continue
-    toasts = page.evaluate("[...document.querySelectorAll('.toast')].map(t => t.textContent)")
-    raise AssertionError(f"{what}: not done after {tries} clicks; messages: {toasts}")
+def act(page: Any, selector: str, done: Any, what: str) -> None:
+    """Click an action once and wait for the server to show its effect. One click must do:
+    live updates of the incident on show keep its buttons, so a click is never lost."""
+    page.locator(selector).first.click()
+    try:
+        wait_until(done, timeout=10.0, what=what)
+    except AssertionError:
+        toasts = page.evaluate("[...document.querySelectorAll('.toast')].map(t => t.textContent)")
+        raise AssertionError(f"{what}: not done after one click; messages: {toasts}") from None
 
 
 def feed_walk(server: Server, sensor: str, chainage_m: float, *, seconds: int = 150,

@@ -16,6 +16,13 @@ export class IncidentQueue {
   private stateFilter = "open";
   selected: number | null = null;
   private shownUpdated = "";
+  // The action buttons, the resolve form and the advice list of the incident on show: a live
+  // update of the same incident in the same state keeps these very elements, so a click in
+  // flight, a half-typed note or the advice being read survive it.
+  private shownId = -1;
+  private shownState = "";
+  private actionsEl: HTMLElement | null = null;
+  private adviceEl: HTMLElement | null = null;
   private readonly detailLayer = L.layerGroup();
   private readonly canWork: boolean;
 
@@ -151,6 +158,35 @@ export class IncidentQueue {
         .bindTooltip(`${a.rule.replace("_", " ")} ${clock(a.time)} — km ${a.chainage_km.toFixed(1)}`)
         .addTo(this.detailLayer);
 
+    const keep = this.shownId === d.id && this.shownState === d.state && this.actionsEl !== null && this.adviceEl !== null;
+    const actions = keep && this.actionsEl !== null ? this.actionsEl : this.actionsFor(d);
+    const advice = keep && this.adviceEl !== null ? this.adviceEl : h("div", { id: "advice" });
+    this.shownId = d.id;
+    this.shownState = d.state;
+    this.actionsEl = actions;
+    this.adviceEl = advice;
+    panel.replaceChildren(
+      h("h3", {}, `Incident #${d.id} — ${d.severity.toUpperCase()} — ${d.state}`),
+      h(
+        "dl",
+        {},
+        h("dt", {}, "Sector"), h("dd", {}, d.sector),
+        h("dt", {}, "Track"), h("dd", {}, d.track_id),
+        h("dt", {}, "Opened"), h("dd", {}, dateTime(d.opened)),
+        h("dt", {}, "Unit"), h("dd", {}, d.unit_id ?? "none"),
+        d.outcome ? h("dt", {}, "Outcome") : null, d.outcome ? h("dd", {}, d.outcome) : null,
+      ),
+      actions,
+      advice,
+      h("h4", {}, `Alerts (${d.alerts.length})`),
+      h("ul", { class: "history" }, ...d.alerts.map((a) => h("li", { class: "alert-item", "data-alert": a.alert_id }, `${clock(a.time)} ${a.rule.replace("_", " ")} · km ${a.chainage_km.toFixed(1)} · ${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}${a.eta_s !== null ? ` · ETA ${duration(a.eta_s)}` : ""} · ${a.far_side} via ${a.channel}`))),
+      h("h4", {}, "Story"),
+      h("ul", { class: "history" }, ...d.events.map((e) => h("li", {}, `${clock(e.time)} ${e.actor}: ${e.action}${e.to_state ? ` → ${e.to_state}` : ""}${e.note ? ` — ${e.note}` : ""}`))),
+    );
+  }
+
+  /** The buttons (and resolve form) this user may use on an incident in its state. */
+  private actionsFor(d: IncidentDetail): HTMLElement {
     const actions = h("div", { class: "actions" });
     if (this.canWork && d.state !== "resolved") {
       if (d.state === "new")
@@ -168,24 +204,7 @@ export class IncidentQueue {
         ),
       );
     }
-    panel.replaceChildren(
-      h("h3", {}, `Incident #${d.id} — ${d.severity.toUpperCase()} — ${d.state}`),
-      h(
-        "dl",
-        {},
-        h("dt", {}, "Sector"), h("dd", {}, d.sector),
-        h("dt", {}, "Track"), h("dd", {}, d.track_id),
-        h("dt", {}, "Opened"), h("dd", {}, dateTime(d.opened)),
-        h("dt", {}, "Unit"), h("dd", {}, d.unit_id ?? "none"),
-        d.outcome ? h("dt", {}, "Outcome") : null, d.outcome ? h("dd", {}, d.outcome) : null,
-      ),
-      actions,
-      h("div", { id: "advice" }),
-      h("h4", {}, `Alerts (${d.alerts.length})`),
-      h("ul", { class: "history" }, ...d.alerts.map((a) => h("li", { class: "alert-item", "data-alert": a.alert_id }, `${clock(a.time)} ${a.rule.replace("_", " ")} · km ${a.chainage_km.toFixed(1)} · ${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}${a.eta_s !== null ? ` · ETA ${duration(a.eta_s)}` : ""} · ${a.far_side} via ${a.channel}`))),
-      h("h4", {}, "Story"),
-      h("ul", { class: "history" }, ...d.events.map((e) => h("li", {}, `${clock(e.time)} ${e.actor}: ${e.action}${e.to_state ? ` → ${e.to_state}` : ""}${e.note ? ` — ${e.note}` : ""}`))),
-    );
+    return actions;
   }
 
   private async transition(id: number, body: Record<string, unknown>): Promise<void> {
