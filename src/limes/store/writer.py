@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,23 +62,16 @@ class WriteResult:
 
 
 @dataclass
-class WriterStats:
-    """Totals since the writer was made, and failures (each logged)."""
+class WriterStats(WriteResult):
+    """Totals since the writer was made (each write's counts summed), and failures (each logged)."""
 
-    detections: int = 0
-    dead_letters: int = 0
-    tracks: int = 0
-    alerts: int = 0
-    incidents_opened: int = 0
-    changes: int = 0
     failures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, result: WriteResult) -> None:
         with self.lock:
-            for name in ("detections", "dead_letters", "tracks", "alerts", "incidents_opened",
-                         "changes"):  # fmt: skip
-                setattr(self, name, getattr(self, name) + getattr(result, name))
+            for f in fields(WriteResult):
+                setattr(self, f.name, getattr(self, f.name) + getattr(result, f.name))
 
 
 class StoreWriter:
