@@ -56,14 +56,13 @@ class MqttDoor(MqttSubscriber):
     ) -> None:
         self.ctx = ctx
         self.inbox = inbox
-        self.topic_prefix = topic_prefix
         self.messages = 0
         self._closing = threading.Event()
         super().__init__(
             host=host,
             port=port,
             client_id=client_id,
-            subscription=f"{topic_prefix}/+/detections",
+            topic_prefix=topic_prefix,
             logger=log,
             clean_session=False,
             manual_ack=True,

@@ -77,7 +77,6 @@ class MqttIngest(MqttSubscriber):
         allowed_sensors: Collection[str] | None = None,
     ) -> None:
         self.ctx = ctx
-        self.topic_prefix = topic_prefix
         self.manual_ack = manual_ack
         self.allowed_sensors = allowed_sensors
         self.delivery = Delivery(on_detections, on_rejection, dedup)
@@ -87,7 +86,7 @@ class MqttIngest(MqttSubscriber):
             host=host,
             port=port,
             client_id=client_id,
-            subscription=f"{topic_prefix}/+/detections",
+            topic_prefix=topic_prefix,
             logger=log,
             clean_session=clean_session,
             manual_ack=manual_ack,

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 
 
 class MqttSubscriber:
-    """One subscription at QoS 1 kept alive across reconnects; subclasses handle the messages.
+    """`<topic_prefix>/+/detections` at QoS 1, kept across reconnects; subclasses read messages.
 
     Call `start()` once (connects in the background; `wait_ready()` blocks until subscribed)
     and `stop()` at shutdown. Callbacks run on paho's network thread. Log lines go to the
@@ -31,7 +31,7 @@ class MqttSubscriber:
         host: str,
         port: int,
         client_id: str,
-        subscription: str,
+        topic_prefix: str,
         logger: logging.Logger,
         clean_session: bool = False,
         manual_ack: bool = False,
@@ -44,7 +44,8 @@ class MqttSubscriber:
     ) -> None:
         self.client_id = client_id
         self.host, self.port, self.keepalive_s = host, port, keepalive_s
-        self.subscription = subscription
+        self.topic_prefix = topic_prefix
+        self.subscription = f"{topic_prefix}/+/detections"
         self.connects = 0
         self._log = logger
         self._ready = threading.Event()
@@ -82,7 +83,7 @@ class MqttSubscriber:
         self._ready.clear()
 
     def _subscribed(self) -> None:
-        """Called on paho's thread each time the subscription is granted, before `ready`."""
+        """A hook on paho's thread each time the subscription is granted (before ready)."""
 
     def _disconnect_expected(self) -> bool:
         """Whether a failed disconnect is part of shutting down (then it is not a warning)."""
