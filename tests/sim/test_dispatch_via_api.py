@@ -7,6 +7,7 @@ broker, on an exercise clock); one crossing group's reports go into its pipeline
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,18 +17,22 @@ import httpx
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sim_fixtures import LAW, small_data
 
 from limes.scenario.load import scenario_from_data
+from limes.sensing.movement import pace_s_per_m
 from limes.service.config import ExerciseClock, ServiceConfig
 from limes.service.run import Service
 from limes.sim.config import SimConfig
-from limes.sim.demo import PipelineSender
+from limes.sim.demo import Door, PipelineSender, run_exercise
 from limes.sim.dispatcher import ApiDispatchConfig, ApiDispatcher, pursue
+from limes.sim.response import RouteMove
 from limes.sim.run import simulate
 from limes.store.accounts import add_user
 
-SPEED = 120.0  # simulated seconds per wall second
+SPEED = 300.0  # simulated seconds per wall second
 HELI = {"id": "HELI", "kind": "helicopter", "base": {"chainage_km": 1.0, "offset_m": 3000},
         "readiness": {"mean_s": 60.0, "sd_s": 0.0}, "speeds": {"air_kmh": 120.0}}  # fmt: skip
 SLOW = {"id": "SLOW", "kind": "qrf", "base": {"chainage_km": 1.0, "offset_m": 9000},
@@ -45,15 +50,45 @@ def border(units: list[dict[str, Any]]) -> dict[str, Any]:
     return small_data(
         name="sim-dispatch-api",
         border={"line": [[41.0, 34.0], [41.02, 34.0]], "inside": "right"},
+        strip={"outside_m": 1500.0, "inside_m": 1500.0, "max_sensor_distance_m": 10000.0},
         sectors=[{"name": "all", "command": "Command", "far_side": "far", "from_km": 0,
                   "to_km": 1.9}],
         barriers=[],
         sensor_models=[model],
         sensors=[{"id": "T1", "model": "tower", "position": {"chainage_km": 1.0, "offset_m": 300}}],
         units=units,
-        threats=[{"name": "cell", "mode": "foot", "stance": "hostile", "speed_kmh": 4.0,
+        threats=[{"name": "cell", "mode": "foot", "stance": "hostile", "speed_kmh": 6.0,
                   "group_size": [2, 4], "knowledge": "none", "share": 1}],
     )  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-5e3, 5e3), st.floats(-5e3, 5e3)), min_size=2, max_size=6),
+    st.floats(0.1, 0.99),
+)
+def test_a_unit_covers_its_route_in_length_times_its_pace(
+    points: list[tuple[float, float]], share: float
+) -> None:
+    sc = scenario_from_data(border([SLOW]))
+    move = RouteMove(sc, sc.units["SLOW"], np.array(points))
+    xy = np.array(points)
+    length = float(np.hypot(*np.diff(xy, axis=0).T).sum())
+    pace = float(pace_s_per_m(SLOW["speeds"]["off_road_kmh"]))  # type: ignore[index]
+    move.advance(share * length * pace)
+    # Where it is: `share` of the way along the polyline, by arc length (brute force).
+    seg = np.hypot(*np.diff(xy, axis=0).T)
+    k = int(np.searchsorted(np.cumsum(seg), share * length))
+    k = min(k, len(seg) - 1)
+    before = float(np.cumsum(seg)[k] - seg[k])
+    f = (share * length - before) / seg[k] if seg[k] > 0 else 0.0
+    want = xy[k] + f * (xy[k + 1] - xy[k])
+    assert math.hypot(move.x - want[0], move.y - want[1]) < 1e-6 * max(1.0, length)
+    move.advance((1.0 - share) * length * pace + 1e-6)
+    assert not move.on_route and (move.x, move.y) == pytest.approx(points[-1], abs=1e-6)
+    # Past the route it chases, at the same pace, never overshooting.
+    move.advance(10.0, chase=(move.x + 1e6, move.y))
+    assert move.x - points[-1][0] == pytest.approx(10.0 / pace)
 
 
 def _changes(api: str, token: str) -> list[dict[str, Any]]:
@@ -101,7 +136,7 @@ def exercise(units: list[dict[str, Any]], tmp_path: Path) -> dict[str, Any]:
         assert service.pipeline is not None
         sender = PipelineSender(service.pipeline, flush_on_close=False, source="exercise")
         dispatcher = ApiDispatcher(api, token, report_token=tracker)
-        dcfg = ApiDispatchConfig(settle_s=300.0)
+        dcfg = ApiDispatchConfig(settle_s=120.0)
         try:
             done = pursue(sc, made.actors, emitted, sender, clock, dispatcher, dcfg,
                           begin_s=begin_s)  # fmt: skip
@@ -164,3 +199,36 @@ def test_a_unit_too_slow_to_arrive_loses_the_group(tmp_path: Path) -> None:
 
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def test_run_exercise_through_an_http_door_dispatches_through_the_api(tmp_path: Path) -> None:
+    data = border([HELI])
+    sc = scenario_from_data(data)
+    scenario_file = tmp_path / "scenario.yaml"
+    scenario_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'limes.db'}"
+    present = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    service = Service(ServiceConfig(scenario=scenario_file, database_url=url, mqtt=None,
+                                    http="127.0.0.1:0", clock_start=present, clock_speed=SPEED,
+                                    tick_lag_s=1.0))  # fmt: skip
+    service.start()
+    try:
+        api = f"http://{service.addresses()['http']}"
+        commander = add_user(url, "duty-commander", "commander")
+        sensors = add_user(url, "towers", "sensor", ["T1"])
+        door = Door("http", address=api, token=sensors)
+        cfg = SimConfig(actors_per_day=24.0 * 3, dispatch=False)
+        result = run_exercise(
+            sc, 1.0, SPEED, 5, door, config=cfg, start=present, dispatch="api",
+            dispatch_token=commander, dispatch_config=ApiDispatchConfig(settle_s=120.0),
+        )  # fmt: skip
+        headers = {"Authorization": f"Bearer {commander}"}
+        incidents = httpx.get(f"{api}/api/incidents", headers=headers).json()["items"]
+    finally:
+        service.stop()
+    assert result.dispatches and all(d.unit_id == "HELI" for d in result.dispatches)
+    caught = {d.actor_id for d in result.dispatches if d.interrupted}
+    assert caught and caught == {a.id for a in result.actors if a.stop_s is not None}
+    assert result.scorecard.totals.interrupted == len(caught)
+    outcomes = {i["outcome"] for i in incidents if i["state"] == "resolved"}
+    assert "intercepted" in outcomes

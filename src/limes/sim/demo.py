@@ -34,6 +34,7 @@ from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
 from limes.sim.clock import MAX_SPEED, SimClock
 from limes.sim.config import SimConfig
+from limes.sim.dispatcher import ApiDispatchConfig, ApiDispatcher, ApiDispatchError, pursue
 from limes.sim.emission import Emission
 from limes.sim.outputs import write_outputs
 from limes.sim.run import Progress, SimulationError, SimulationResult, send_emissions, simulate
@@ -248,6 +249,9 @@ def run_exercise(
     start: datetime | None = None,
     plan: PlanLookup | None = None,
     settle_s: float = 15.0,
+    dispatch: str = "internal",
+    dispatch_token: str | None = None,
+    dispatch_config: ApiDispatchConfig | None = None,
 ) -> SimulationResult:
     """`simulate` through a door; the scorecard counts the live system's alerts.
 
@@ -257,6 +261,12 @@ def run_exercise(
     the reports sent, at any speed. With `door.api`, the alerts stored from `start` on are read
     back `settle_s` (wall seconds) after the last report, so the live system has released what
     its tracker still held. `plan` sets the in-process pipeline's alert severities.
+
+    `dispatch`: "internal" (the simulator's own dispatcher, from ground truth) or "api": the
+    live system's incidents are worked through its API (`door.api`, else an HTTP door's
+    address) with `dispatch_token`, a
+    commander's (`ApiDispatcher`), and the units sent move, report and intercept in the run
+    (`limes.sim.dispatcher.pursue`, `dispatch_config`); needs a remote door.
     """
     from limes.service.config import ExerciseClock
 
@@ -278,10 +288,26 @@ def run_exercise(
         except ValueError as exc:
             raise SimulationError(str(exc)) from None
     sender = door.sender(scenario, cfg.start, plan)
-    result = simulate(
-        scenario, hours, speed, seed, sender, out_dir, assessment, progress,
-        config=cfg, clock=clock,
-    )  # fmt: skip
+    if dispatch not in ("internal", "api"):
+        raise SimulationError(f"dispatch must be 'internal' or 'api', not {dispatch!r}")
+    if dispatch == "api":
+        # An HTTP door's address is the live system's API; another door names it in `api`.
+        api = door.api or (door.address if door.kind == "http" else None)
+        if not door.remote or api is None or clock is None or sender is None:
+            raise SimulationError(
+                "dispatch through the API needs a live system: a remote door and its API (--api)"
+            )
+        if not dispatch_token:
+            raise SimulationError("dispatch through the API needs a commander's token")
+        result = _run_dispatched(
+            scenario, hours, seed, sender, clock, api, dispatch_token, dispatch_config,
+            assessment, progress, cfg,
+        )  # fmt: skip
+    else:
+        result = simulate(
+            scenario, hours, speed, seed, sender, out_dir, assessment, progress,
+            config=cfg, clock=clock,
+        )  # fmt: skip
     notes: list[str] = []
     alerts: list[AlertLike] | None = None
     if isinstance(sender, PipelineSender):
@@ -298,9 +324,41 @@ def run_exercise(
             alerts = list(read_alerts(door.api, door.token, cfg.start, until))
         except ReadBackError as exc:
             notes.append(f"alerts not read back: {exc}")
-    if alerts is None and not notes:
+    if alerts is None and not notes and dispatch == "internal":
         return result
+    # Dispatched through the API, the run was scored before its units caught anyone.
     return rescore(result, scenario, alerts, assessment, out_dir, notes)
+
+
+def _run_dispatched(
+    scenario: Scenario,
+    hours: float,
+    seed: int,
+    sender: Sender,
+    clock: SimClock,
+    api: str,
+    token: str,
+    dispatch_config: ApiDispatchConfig | None,
+    assessment: Assessment | None,
+    progress: Progress | None,
+    cfg: SimConfig,
+) -> SimulationResult:
+    """The run made without the internal dispatcher, sent with units dispatched via the API."""
+    made = simulate(
+        scenario, hours, None, seed, None, None, assessment, progress,
+        config=replace(cfg, dispatch=False),
+    )  # fmt: skip
+    dispatcher = ApiDispatcher(api, token)
+    try:
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(8)[7])
+        done = pursue(scenario, made.actors, made.emissions, sender, clock, dispatcher,
+                      dispatch_config, rng, begin_s=0.0)  # fmt: skip
+    except ApiDispatchError as exc:
+        raise SimulationError(f"dispatch through the API: {exc}") from None
+    finally:
+        dispatcher.close()
+    return replace(made, emissions=done.sent, dispatches=done.dispatches, units=done.tracks,
+                   alerts=done.alerts)  # fmt: skip
 
 
 def rescore(

@@ -266,6 +266,7 @@ class Pursued:
     tracks: list[UnitTrack] = field(default_factory=list)
     alerts: list[Any] = field(default_factory=list)
     missions: list[Mission] = field(default_factory=list)
+    sent: list[Emission] = field(default_factory=list)
 
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -333,6 +334,7 @@ def pursue(
                 if stop is None or e.time_s < stop:
                     batch.append(e)
             if batch:
+                out.sent.extend(batch)
                 back = sender.send(batch)
                 if back:
                     out.alerts.extend(back)
