@@ -531,7 +531,10 @@ class DemoConfig:
     service's tick trails the present by the run-in plus this, so the run-in's reports are
     not too late for the tracker. `folder`: the demo's own folder, holding `demo.db` (replaced
     at each start) and the exercise's files when the run completes. `http`
-    ("127.0.0.1:8080"; port 0: any free port): the API and map.
+    ("127.0.0.1:8080"; port 0: any free port): the API and map. `dispatch` ("api"): units
+    are sent by an automatic dispatcher working the incidents through the API (a commander
+    named `dispatcher`), and move, report and intercept on the map (`limes.sim.dispatcher`);
+    "internal": the simulator's own dispatcher, whose units the live system never sees.
     """
 
     scenario: str = "iraq-syria"
@@ -546,6 +549,8 @@ class DemoConfig:
     status_s: float = 30.0
     operator: str = "demo-operator"
     log_level: str = "WARNING"
+    dispatch: str = "api"
+    dispatcher: str = "demo-dispatcher"
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.speed <= MAX_SPEED:
@@ -557,6 +562,8 @@ class DemoConfig:
             )
         if self.status_s <= 0:
             raise SimulationError(f"status_s must be positive, got {self.status_s}")
+        if self.dispatch not in ("api", "internal"):
+            raise SimulationError(f"dispatch must be 'api' or 'internal', not {self.dispatch!r}")
 
 
 @dataclass
@@ -627,9 +634,13 @@ def run_demo(
         say(f"(operator {cfg.operator!r}: paste the token into the map's login; Ctrl-C stops)")
         assert service.pipeline is not None and service.scenario is not None
         sender = PipelineSender(service.pipeline, flush_on_close=False, source="demo")
+        dispatcher = None
+        if cfg.dispatch == "api":
+            commander = add_user(database_url, cfg.dispatcher, "commander")
+            dispatcher = ApiDispatcher(f"http://{where}", commander)
         worker = threading.Thread(
             target=_exercise,
-            args=(cfg, service.scenario, sim_start, pace, sender, summary, say),
+            args=(cfg, service.scenario, sim_start, pace, sender, summary, say, dispatcher),
             name="limes-demo-exercise",
             daemon=True,
         )
@@ -655,13 +666,27 @@ def _exercise(
     sender: PipelineSender,
     summary: DemoSummary,
     say: Callable[[str], None],
+    dispatcher: ApiDispatcher | None = None,
 ) -> None:
-    """The demo's exercise thread: make the run, send it live, score it when it completes."""
+    """The demo's exercise thread: make the run, send it live, score it when it completes.
+
+    With a dispatcher, units are sent through the API and intercept in the run (`pursue`).
+    """
     try:
-        sim_cfg = SimConfig(start=start, actors_per_day=cfg.actors_per_day)
+        sim_cfg = SimConfig(
+            start=start, actors_per_day=cfg.actors_per_day, dispatch=dispatcher is None
+        )
         made = simulate(scenario, cfg.hours, None, cfg.seed, None, config=sim_cfg)
         summary.reports_planned = len(made.emissions)
-        alerts = send_emissions(made.emissions, sender, pace)
+        if dispatcher is None:
+            alerts = send_emissions(made.emissions, sender, pace)
+        else:
+            rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(8)[7])
+            done = pursue(scenario, made.actors, made.emissions, sender, pace, dispatcher,
+                          rng=rng, begin_s=0.0)  # fmt: skip
+            made = replace(made, emissions=done.sent, dispatches=done.dispatches,
+                           units=done.tracks)  # fmt: skip
+            alerts = done.alerts
         result = rescore(made, scenario, alerts, None, Path(cfg.folder) / "exercise")
         summary.complete = True
         summary.files = result.files
@@ -676,6 +701,9 @@ def _exercise(
     except Exception as exc:  # the service keeps serving; the user is told why the run stopped
         summary.error = f"{type(exc).__name__}: {exc}"
         say(f"the exercise stopped: {summary.error} (the service keeps serving)")
+    finally:
+        if dispatcher is not None:
+            dispatcher.close()
 
 
 def _watch(
