@@ -409,7 +409,7 @@ def _step(
     near = math.hypot(m.move.x - gx, m.move.y - gy) <= cfg.capture_radius_m
     if near and not escaped and t >= actor.start_s and (actor.blocked is False):
         actor.stop_s = t
-        dispatcher.report(m.order.unit_id, "on_scene", clock.at(t), m.lonlat)
+        dispatcher.report(m.order.unit_id, "on_scene", _stamp(clock, t), m.lonlat)
         _end(m, "intercepted", t, dispatcher, f"group intercepted by {m.order.unit_id}", clock)
     elif escaped:
         _end(m, "lost", t, dispatcher, "the group reached its goal before the unit", clock)
@@ -421,7 +421,17 @@ def _end(
     """Resolve the incident; the unit reports itself returning (free for the next call)."""
     m.outcome, m.ended_s = outcome, t
     dispatcher.resolve(m.order.incident_id, outcome, note)
-    dispatcher.report(m.order.unit_id, "returning", clock.at(t), m.lonlat)
+    dispatcher.report(m.order.unit_id, "returning", _stamp(clock, t), m.lonlat)
+
+
+def _stamp(clock: SimClock, t: float) -> datetime:
+    """The time of a status change: its simulated second, or the present when the run is behind.
+
+    The live system stamps a dispatch's `en_route` at its own present; a run catching up on
+    its past (the demo's run-in) must not report the unit's next status as older than that,
+    or the live system keeps it as history and the unit stays en route on the map.
+    """
+    return max(clock.at(t), clock.now())
 
 
 def _record(m: Mission, actors: Sequence[Actor]) -> Dispatch:
