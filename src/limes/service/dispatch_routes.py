@@ -34,6 +34,9 @@ from limes.store.tables import IncidentRow, TrackRow
 from limes.store.units import UnitReport, UnitStatus, active_dispatches, unit_states
 from limes.store.users import Principal
 
+# At module level: with postponed annotations FastAPI resolves dependencies by name here.
+Reader = Annotated[Principal, Depends(require(Permission.READ))]
+
 
 class AdviceOut(BaseModel):
     """One unit's time to the target and its route."""
@@ -111,7 +114,6 @@ def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
     """The dispatch routes (mount under /api)."""
     cfg = config or DispatchConfig()
     router = APIRouter(tags=["dispatch"])
-    reader = Depends(require(Permission.READ))
 
     @router.get(
         "/dispatch/advice",
@@ -122,7 +124,7 @@ def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
     def advice_for_place(
         lon: Annotated[float, Query(ge=-180, le=180)],
         lat: Annotated[float, Query(ge=-90, le=90)],
-        _: Annotated[Principal, reader],
+        _: Reader,
         svc: Annotated[Services, Depends(services)],
         sc: Annotated[Scenario, Depends(scenario)],
     ) -> DispatchAdviceOut:
@@ -140,7 +142,7 @@ def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
     )
     def advice_for_incident(
         incident_id: Annotated[int, Path(ge=1)],
-        _: Annotated[Principal, reader],
+        _: Reader,
         svc: Annotated[Services, Depends(services)],
         sc: Annotated[Scenario, Depends(scenario)],
     ) -> DispatchAdviceOut:
