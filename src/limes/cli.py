@@ -415,6 +415,19 @@ def simulate(
         float,
         typer.Option("--settle", help="Wall seconds to wait before reading alerts back."),
     ] = 15.0,
+    dispatch: Annotated[
+        str,
+        typer.Option(
+            "--dispatch",
+            help="internal: the simulator's own referee sends units; api: units are sent through "
+            "the live system's API (its incidents, its dispatch advice) and report their positions "
+            "to it (needs --target or a remote door and --dispatch-token).",
+        ),
+    ] = "internal",
+    dispatch_token: Annotated[
+        str | None,
+        typer.Option("--dispatch-token", help="A commander's token for --dispatch api."),
+    ] = None,
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the scorecard, truth and detections.")
     ] = Path("exercise"),
@@ -445,6 +458,10 @@ def simulate(
             raise ValueError("--token goes with --target")
         if udp and not cot:
             raise ValueError("--udp goes with --cot")
+        if dispatch not in ("internal", "api"):
+            raise ValueError(f"--dispatch is internal or api, not {dispatch!r}")
+        if dispatch == "api" and not dispatch_token:
+            raise ValueError("--dispatch api needs --dispatch-token (a commander's token)")
         if mqtt:
             door = Door("mqtt", mqtt, target, token, topic_prefix, client_id)
         elif cot:
@@ -479,6 +496,7 @@ def simulate(
                 result = run_exercise(
                     sc, hours, speed, seed, door, out_dir, plan, progress,
                     config=cfg, start=when, plan=lookup, settle_s=settle,
+                    dispatch=dispatch, dispatch_token=dispatch_token,
                 )  # fmt: skip
             except SendError as exc:
                 raise ValueError(str(exc)) from None
