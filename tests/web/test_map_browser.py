@@ -8,6 +8,7 @@ replay views show what the store and the assessment hold. No request leaves loca
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,12 +17,18 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import Outside, Server, login, open_page
+from web_support import Outside, Server, login, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+# Screenshots are artefacts of every run (artifacts/screenshots, ignored by git); with
+# LIMES_UPDATE_SCREENSHOTS=1 they refresh the pictures docs/map.md shows.
+ROOT = Path(__file__).resolve().parents[2]
+IMG = (
+    ROOT / "docs" / "img"
+    if os.environ.get("LIMES_UPDATE_SCREENSHOTS") == "1"
+    else ROOT / "artifacts" / "screenshots"
+)
 
 
 def shot(page: Any, name: str) -> None:

@@ -17,8 +17,8 @@ import shapely
 from fastapi.testclient import TestClient
 from PIL import Image
 from pyproj import Geod
+from web_support import map_scenario
 
-from conftest import map_scenario
 from limes.api.app import create_app
 from limes.api.settings import Settings
 from limes.ops.alert import Alert, Rule, Severity
