@@ -456,6 +456,11 @@ class Movement(Model):
     vehicle_off_road_kmh: Positive = 30.0
     vehicle_road_kmh: Positive = 60.0
     vehicle_max_slope_deg: Positive = 20.0
+    vehicle_speed_at_max_slope: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.5,
+        description="fraction of the off-road speed a vehicle keeps at the maximum slope "
+        "(slowing linearly from flat ground)",
+    )
 
 
 class Response(Model):

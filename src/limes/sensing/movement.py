@@ -30,8 +30,8 @@ KMH_TO_MPS = 1000.0 / 3600.0
 class VehicleSlope:
     """How slope slows a vehicle off road: fraction of the off-road speed left at the limit.
 
-    The default, half the speed at the maximum slope, is a documented modelling choice, not a
-    measured figure; pass another to `vehicle_speed_kmh` to change it.
+    The scenario sets it (`movement.vehicle_speed_at_max_slope`); `adversary_speed_kmh` builds
+    it from there, so analysis and simulator slow vehicles alike.
     """
 
     speed_at_max: float = 0.5
@@ -82,10 +82,12 @@ def adversary_speed_kmh(
     slope: ArrayLike,
     on_road: ArrayLike,
     movement: Movement,
-    vehicle_slope: VehicleSlope = VehicleSlope(),
+    vehicle_slope: VehicleSlope | None = None,
 ) -> FloatArray:
     """An adversary's speed per cell by mode ("foot" or "vehicle"), slope and road cells."""
     road = np.asarray(on_road, dtype=bool)
+    if vehicle_slope is None:
+        vehicle_slope = VehicleSlope(movement.vehicle_speed_at_max_slope)
     if mode == "foot":
         return foot_speed_isotropic_kmh(slope, movement.foot_flat_kmh)
     if mode == "vehicle":

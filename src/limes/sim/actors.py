@@ -26,7 +26,6 @@ from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, LightPreference, Mode, Stance, ThreatProfile
 from limes.sensing.barrier import crossing, standing_interval_km
 from limes.sensing.movement import (
-    VehicleSlope,
     adversary_speed_kmh,
     pace_s_per_m,
     slope_magnitude,
@@ -138,7 +137,7 @@ def segment_seconds(
     if mode is Mode.VEHICLE:
         # Too steep to climb: the group still gets through, at the crawl the model allows at
         # its slope limit (a detour the straight route does not draw).
-        crawl = mv.vehicle_off_road_kmh * VehicleSlope().speed_at_max
+        crawl = mv.vehicle_off_road_kmh * mv.vehicle_speed_at_max_slope
         speed = np.where(speed > 0, speed, crawl)
         cap = np.where(on_road, profile.speed_kmh / mv.vehicle_road_kmh,
                        profile.speed_kmh / mv.vehicle_off_road_kmh)  # fmt: skip
