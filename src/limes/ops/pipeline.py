@@ -156,6 +156,7 @@ class Pipeline:
                 return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
+                self.metrics.tracking_failures.inc()
                 raise
 
     def reject(self, rejection: Rejection) -> None:

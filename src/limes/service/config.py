@@ -97,7 +97,13 @@ class ServiceConfig:
       status, and its state when it fires an alert, always); 0 stores every update.
     - `recover_s` (3600.0): on start, detections stored this far back from the newest are
       replayed through the tracker and rules to rebuild their state (see docs/operations.md).
-    - `retry_s` (1.0): wait before retrying a store transaction that failed.
+    - `retry_s` (1.0) / `retry_max_s` (5.0): wait before retrying a store transaction that
+      failed for a transient reason (connection lost, database restarting), doubling on each
+      failure up to the cap; the cap bounds how long after a fault ends storing resumes.
+    - `quarantine_file` ("limes-quarantine.jsonl"): where an item the database refuses is kept
+      when even its quarantine dead letter cannot be stored (append-only JSON lines).
+    - `store_wait_s` (10.0): how long HTTP ingest waits for its detections to be stored before
+      it answers 503 with Retry-After (the sender retries; a repeat is not tracked twice).
     - `alert_warmup_s` (5.0): the alert-latency figures are also given without the alerts
       committed this long after the first one (the start-up burst when a floor is switched on
       with its targets already in view).
@@ -137,6 +143,9 @@ class ServiceConfig:
     track_store_s: float = 1.0
     recover_s: float = 3600.0
     retry_s: float = 1.0
+    retry_max_s: float = 5.0
+    quarantine_file: str | None = "limes-quarantine.jsonl"
+    store_wait_s: float = 10.0
     alert_warmup_s: float = 5.0
     tune_gc: bool = True
     log_json: bool = False
@@ -155,7 +164,7 @@ class ServiceConfig:
             if getattr(self, name) < 1:
                 raise ServiceError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("batch_wait_s", "tick_lag_s", "recover_s", "retry_s", "reorder_window_s",
-                     "scan_window_s", "track_store_s"):  # fmt: skip
+                     "scan_window_s", "track_store_s", "retry_max_s", "store_wait_s"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ServiceError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.tick_s is not None and self.tick_s <= 0:

@@ -122,6 +122,7 @@ class Service:
             self.door.ack if self.door else _no_ack,
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
+            retry_max_s=cfg.retry_max_s, quarantine_file=cfg.quarantine_file,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
         # Compile (or load from cache) the tracker's kernels now, not in the first live batch.
@@ -156,9 +157,16 @@ class Service:
         """The API (store, scenario, HTTP ingest into the pipeline), dispatch routes and map."""
         assert self.db is not None and self.pipeline is not None and self.writer is not None
         pipeline = self.pipeline
+        committer = self.committer
 
         def take(items: list[Any]) -> None:
             pipeline.submit(items, deduplicated=True)
+
+        def stored(timeout: float) -> bool:
+            return committer is None or committer.wait_stored(timeout)
+
+        def trouble() -> str | None:
+            return None if committer is None else committer.trouble()
 
         app = create_app(
             Settings(database_url=self.config.database_url, migrate=False),
@@ -166,7 +174,10 @@ class Service:
             scenario_obj=self.scenario,
             writer=self.writer,
             ingest_context=pipeline.context,
-            ingest_handoff=IngestHandoff(take, pipeline.reject, pipeline.dedup),
+            ingest_handoff=IngestHandoff(
+                take, pipeline.reject, pipeline.dedup, trouble=trouble, stored=stored,
+                store_wait_s=self.config.store_wait_s,
+            ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
         )
@@ -213,6 +224,8 @@ class Service:
         out: dict[str, Any] = {}
         if c is not None:
             out.update(vars(c.stats))
+            out.update({k: v for k, v in vars(c.isolator.stats).items() if k != "lock"})
+            out["store_trouble"] = int(c.trouble() is not None)
             out["alerts_timed"] = c.latency.count
             out.update({f"alert_latency_{k}_s": v for k, v in c.latency.quantiles().items()})
             # Without the first seconds of alerting: a floor switched on with every target
@@ -221,6 +234,8 @@ class Service:
             if first is not None:
                 later = c.latency.quantiles(after=first + self.config.alert_warmup_s)
                 out.update({f"alert_latency_later_{k}_s": v for k, v in later.items()})
+        if self.pipeline is not None and self.pipeline.cot is not None:
+            out.update({f"cot_{k}": v for k, v in self.pipeline.cot.stats.as_dict().items()})
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections

@@ -38,6 +38,10 @@ class CotStats:
     oversize: int = 0
     peer_errors: int = 0
 
+    def as_dict(self) -> dict[str, int]:
+        """The totals by name (for metrics)."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
 
 def _peer(address: Any) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
