@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from limes.api.auth import Permission, require
 from limes.api.errors import install_error_handlers, responses
 from limes.api.rate_limit import RateLimiter
+from limes.api.security_headers import SecurityHeaders
 from limes.api.routes import (
     alerts,
     changes,
@@ -34,6 +35,7 @@ from limes.api.routes import (
 from limes.api.services import ChangeSignal, IngestHandoff, Services
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.api.unstorable import UnstorableInput
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
@@ -112,6 +114,8 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(UnstorableInput)
+    app.add_middleware(SecurityHeaders)
 
     api = APIRouter(prefix=PREFIX)
     for module in (
