@@ -7,6 +7,7 @@ longer than PostgreSQL's column, a trigger that refuses a table), never a mock.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,12 +16,19 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 from store_records import FRAME, NOW, detection
 
+from db_support import open_database
+from fault_support import set_read_only
 from limes.ops.ingest.dead_letter import Rejection, RejectReason, safe_text, storable
 from limes.store.database import Database
 from limes.store.dead_letters import dead_letters
 from limes.store.quarantine import PoisonIsolator, is_transient
 from limes.store.tables import DetectionRow
 from limes.store.writer import StoreWriter
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    yield from open_database("sqlite", tmp_path)
 
 
 def isolator(db: Database, tmp_path: Path) -> PoisonIsolator:
@@ -54,8 +62,6 @@ def test_one_refused_detection_is_quarantined_and_the_rest_of_its_batch_stored(
 
 @pytest.mark.postgres
 def test_an_overlong_value_postgres_refuses_is_found_among_many(tmp_path: Path) -> None:
-    from db_support import open_database
-
     for db in open_database("postgres", tmp_path):
         iso = isolator(db, tmp_path)
         batch = [detection("tower-1", s) for s in range(200)]
@@ -69,56 +75,51 @@ def test_an_overlong_value_postgres_refuses_is_found_among_many(tmp_path: Path) 
 
 
 def test_when_even_the_quarantine_row_is_refused_the_item_goes_to_the_file(
-    tmp_path: Path,
+    sqlite_db: Database, tmp_path: Path
 ) -> None:
-    from db_support import open_database
-
-    for db in open_database("sqlite", tmp_path):
-        with db.session() as s:
-            s.execute(
-                text(
-                    "CREATE TRIGGER no_letters BEFORE INSERT ON dead_letters "
-                    "BEGIN SELECT RAISE(ABORT, 'dead letters refused'); END"
-                )
+    db = sqlite_db
+    with db.session() as s:
+        s.execute(
+            text(
+                "CREATE TRIGGER no_letters BEFORE INSERT ON dead_letters "
+                "BEGIN SELECT RAISE(ABORT, 'dead letters refused'); END"
             )
-        iso = isolator(db, tmp_path)
-        result = iso.write(detections=[detection("tower-1", 1), detection("x\ud800", 2)])
-        assert result.detections == 1
-        assert iso.stats.quarantined_to_file == 1 and iso.stats.quarantined == 0
-        (line,) = (tmp_path / "q.jsonl").read_text().splitlines()
-        kept = json.loads(line)
-        assert "dead letters refused" in kept["quarantine_row_error"]
-        assert "x\\ud800" in kept["item"]
+        )
+    iso = isolator(db, tmp_path)
+    result = iso.write(detections=[detection("tower-1", 1), detection("x\ud800", 2)])
+    assert result.detections == 1
+    assert iso.stats.quarantined_to_file == 1 and iso.stats.quarantined == 0
+    (line,) = (tmp_path / "q.jsonl").read_text().splitlines()
+    kept = json.loads(line)
+    assert "dead letters refused" in kept["quarantine_row_error"]
+    assert "x\\ud800" in kept["item"]
 
 
 def test_a_read_only_database_is_a_transient_fault_retried_until_it_clears(
-    tmp_path: Path,
+    sqlite_db: Database,
 ) -> None:
-    from db_support import open_database
-    from fault_support import set_read_only
+    db = sqlite_db
+    file = Path(str(db.engine.url.database))
+    writer = StoreWriter(db, FRAME, clock=lambda: NOW)
+    writer.write(detections=[detection("tower-1", 100)])
+    waits: list[float] = []
+    set_read_only(file, True)
 
-    for db in open_database("sqlite", tmp_path):
-        file = Path(str(db.engine.url.database))
-        writer = StoreWriter(db, FRAME, clock=lambda: NOW)
-        writer.write(detections=[detection("tower-1", 100)])
-        waits: list[float] = []
-        set_read_only(file, True)
-
-        def sleep(seconds: float) -> None:
-            waits.append(seconds)
-            if len(waits) == 5:  # the operator makes the file writable again
-                set_read_only(file, False)
-
-        iso = PoisonIsolator(writer, retry_s=0.5, retry_max_s=2.0, sleep=sleep)
-        try:
-            result = iso.write(detections=[detection("tower-1", s) for s in range(5)])
-        finally:
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 5:  # the operator makes the file writable again
             set_read_only(file, False)
-        assert result.detections == 5
-        assert waits == [0.5, 1.0, 2.0, 2.0, 2.0]  # doubling, capped
-        assert iso.stats.transient_failures == 5 and iso.stats.quarantined == 0
-        assert iso.trouble() is None
-        assert len(stored_keys(db)) == 6
+
+    iso = PoisonIsolator(writer, retry_s=0.5, retry_max_s=2.0, sleep=sleep)
+    try:
+        result = iso.write(detections=[detection("tower-1", s) for s in range(5)])
+    finally:
+        set_read_only(file, False)
+    assert result.detections == 5
+    assert waits == [0.5, 1.0, 2.0, 2.0, 2.0]  # doubling, capped
+    assert iso.stats.transient_failures == 5 and iso.stats.quarantined == 0
+    assert iso.trouble() is None
+    assert len(stored_keys(db)) == 6
 
 
 def test_errors_are_told_apart_by_whether_a_retry_can_fix_them() -> None:

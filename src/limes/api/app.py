@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse
 from limes.api.auth import Permission, require
 from limes.api.errors import install_error_handlers, responses
 from limes.api.rate_limit import RateLimiter
-from limes.api.security_headers import SecurityHeaders
 from limes.api.routes import (
     alerts,
     changes,
@@ -32,6 +31,7 @@ from limes.api.routes import (
     units,
     users,
 )
+from limes.api.security_headers import SecurityHeaders
 from limes.api.services import ChangeSignal, IngestHandoff, Services
 from limes.api.settings import Settings
 from limes.api.stream import stream

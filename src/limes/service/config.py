@@ -11,6 +11,10 @@ from pathlib import Path
 from limes.sim.clock import ClockError, SimClock
 from limes.store.database import DEFAULT_DATABASE_URL
 
+#: Environment variables for the broker login (kept out of command lines and process lists).
+MQTT_USERNAME_ENV = "LIMES_MQTT_USERNAME"
+MQTT_PASSWORD_ENV = "LIMES_MQTT_PASSWORD"
+
 
 class ServiceError(RuntimeError):
     """The service cannot start or run as configured (the message says what and where)."""
@@ -72,6 +76,16 @@ class ServiceConfig:
     - `mqtt_topic_prefix` ("limes/v1/sensors"): detections arrive on `<prefix>/<sensor>/detections`.
     - `cot_port` (None): CoT over TCP and UDP on this port (0: any free port); None: off.
     - `cot_host` ("127.0.0.1"): the CoT listening address.
+    - `cot_max_connections` (1024) / `cot_max_per_peer` (32): open CoT TCP connections in all
+      and from one address; `cot_idle_timeout_s` (300): a silent connection is closed;
+      `cot_event_deadline_s` (10): an event begun must end within it (slow senders).
+    - `cot_tls_port` (None): CoT over TLS on this port (0: any free port), with
+      `cot_tls_cert` / `cot_tls_key` (the server's) and `cot_tls_client_ca` (the CA that signs
+      sensors' client certificates, each naming its sensor in its common name).
+    - `mqtt_username` / `mqtt_password` (None; environment `LIMES_MQTT_USERNAME`,
+      `LIMES_MQTT_PASSWORD`): the broker login. `mqtt_tls_ca` (None: plain TCP) turns TLS on,
+      verifying the broker against that CA; `mqtt_tls_cert` / `mqtt_tls_key`: a client
+      certificate, for brokers that require one.
     - `http` ("127.0.0.1:8080"): the API and map; None for no HTTP server.
     - `scenario` (required): built-in name or scenario file.
     - `plan` (None): an assessment's summary.json, for alert severity from P(interruption).
@@ -130,6 +144,17 @@ class ServiceConfig:
     mqtt_password: str | None = None
     cot_port: int | None = None
     cot_host: str = "127.0.0.1"
+    cot_max_connections: int = 1024
+    cot_max_per_peer: int = 32
+    cot_idle_timeout_s: float | None = 300.0
+    cot_event_deadline_s: float | None = 10.0
+    cot_tls_port: int | None = None
+    cot_tls_cert: str | None = None
+    cot_tls_key: str | None = None
+    cot_tls_client_ca: str | None = None
+    mqtt_tls_ca: str | None = None
+    mqtt_tls_cert: str | None = None
+    mqtt_tls_key: str | None = None
     http: str | None = "127.0.0.1:8080"
     plan: str | Path | None = None
     assessments: tuple[str | Path, ...] = ()
@@ -160,6 +185,15 @@ class ServiceConfig:
             parse_address(self.http, "--http")
         if self.cot_port is not None and not 0 <= self.cot_port <= 65535:
             raise ServiceError(f"--cot-port: {self.cot_port} is outside 0..65535")
+        if self.cot_tls_port is not None:
+            if not 0 <= self.cot_tls_port <= 65535:
+                raise ServiceError(f"--cot-tls-port: {self.cot_tls_port} is outside 0..65535")
+            missing = [n for n in ("cot_tls_cert", "cot_tls_key", "cot_tls_client_ca")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
+        if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
+            raise ServiceError("an MQTT client certificate needs both mqtt_tls_cert and _key")
         for name in ("batch_messages", "queue_messages"):
             if getattr(self, name) < 1:
                 raise ServiceError(f"{name} must be at least 1, got {getattr(self, name)}")
