@@ -41,8 +41,11 @@ JSON_CORPUS: list[tuple[str, bytes]] = [
     ("deep nesting", _deep(100_000)),
     ("1 MB string", _json(_item(sensor_id="a" * 1_000_000))),
     ("over 1 MiB", b'{"x": "' + b"a" * (1 << 20) + b'"}'),
-    ("1e309 longitude", b'{"sensor_id": "tower-w", "seq": 5, "time": "2025-01-01T00:00:00Z", '
-                        b'"lon": 1e309, "lat": 34.0}'),
+    (
+        "1e309 longitude",
+        b'{"sensor_id": "tower-w", "seq": 5, "time": "2025-01-01T00:00:00Z", '
+        b'"lon": 1e309, "lat": 34.0}',
+    ),
     ("-1e309 in a batch", b'{"detections": [{"lat": -1e309}]}'),
     ("boolean coordinates", _json(_item(lon=True, lat=False))),
     ("string coordinates", _json(_item(lon="41.04", lat="34.01"))),
@@ -61,16 +64,19 @@ JSON_CORPUS: list[tuple[str, bytes]] = [
 JSON_LETTERS = {"many bad items": 1000}
 
 _EVENT = good_cot(1).decode()
+_UID = f'uid="{SENSOR}.t1"'
+_SENSOR = f'sensor="{SENSOR}"'
 
 #: For the CoT doors (a TCP stream, UDP datagrams).
 COT_CORPUS: list[tuple[str, bytes]] = [
     ("NUL byte in an attribute", _EVENT.replace('how="m-r"', 'how="m\x00r"').encode()),
-    ("invalid UTF-8", _EVENT.replace('how="m-r"', 'how="\udcff"').encode("utf-8", "surrogateescape")),
-    ("overlong uid", _EVENT.replace(f'uid="{SENSOR}.t1"', 'uid="' + "u" * 70_000 + '"').encode()),
-    ("overlong sensor", _EVENT.replace(f'sensor="{SENSOR}"', 'sensor="' + "s" * 5000 + '"').encode()),
+    ("invalid UTF-8", _EVENT.replace('how="m-r"', 'how="\udcff"').encode(errors="surrogateescape")),
+    ("overlong uid", _EVENT.replace(_UID, 'uid="' + "u" * 70_000 + '"').encode()),
+    ("overlong sensor", _EVENT.replace(_SENSOR, 'sensor="' + "s" * 5000 + '"').encode()),
     ("1e309 latitude", _EVENT.replace(f'lat="{LAT}"', 'lat="1e309"').encode()),
     ("boolean latitude", _EVENT.replace(f'lat="{LAT}"', 'lat="true"').encode()),
-    ("deep nesting", ("<event><detail>" + "<a>" * 5000 + "</a>" * 5000 + "</detail></event>").encode()),
+    ("deep nesting", ("<event><detail>" + "<a>" * 5000 + "</a>" * 5000 + "</detail></event>")
+     .encode()),
     ("billion laughs", b'<?xml version="1.0"?><!DOCTYPE event [<!ENTITY a "aaaaaaaaaa">'
                        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><event uid="&b;"/>'),
     ("external entity", b'<!DOCTYPE event [<!ENTITY x SYSTEM "file:///etc/passwd">]>'

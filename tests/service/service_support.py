@@ -98,7 +98,9 @@ class Running:
 
     def stored(self, sensor: str, seq: int) -> bool:
         with self.engine.connect() as c:
-            q = select(func.count()).where(DetectionRow.sensor_id == sensor, DetectionRow.seq == seq)
+            q = select(func.count()).where(
+                DetectionRow.sensor_id == sensor, DetectionRow.seq == seq
+            )
             return bool(c.execute(q).scalar())
 
     def detections(self) -> int:
