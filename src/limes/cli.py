@@ -441,10 +441,12 @@ def simulate(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from limes import exercise
+    from limes.exercise.door import Door
+    from limes.exercise.plan_file import plan_from_summary
     from limes.ops.plan_lookup import PlanLookup
     from limes.scenario.load import load_scenario
     from limes.sim.config import SimConfig
-    from limes.sim.demo import Door, plan_from_summary, run_exercise
     from limes.sim.senders import SendError
 
     with user_errors():
@@ -493,7 +495,7 @@ def simulate(
                 bar.update(tasks[stage], completed=done, total=max(total, 1))
 
             try:
-                result = run_exercise(
+                result = exercise.simulate(
                     sc, hours, speed, seed, door, out_dir, plan, progress,
                     config=cfg, start=when, plan=lookup, settle_s=settle,
                     dispatch=dispatch, dispatch_token=dispatch_token,
@@ -525,11 +527,11 @@ def demo(
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
     a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
-    from limes.sim.demo import DemoConfig, run_demo
+    import limes.demo
 
     with user_errors():
-        summary = run_demo(
-            DemoConfig(
+        summary = limes.demo.demo(
+            limes.demo.DemoConfig(
                 scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
             ),
             say=lambda line: out.print(line, markup=False),
