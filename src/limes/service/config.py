@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from limes.errors import ServiceError
 from limes.sim.clock import ClockError, SimClock
 from limes.store.database import DEFAULT_DATABASE_URL
-
-
-class ServiceError(RuntimeError):
-    """The service cannot start or run as configured (the message says what and where)."""
 
 
 def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:

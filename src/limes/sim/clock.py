@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from limes.errors import SimError
 from limes.scenario.schema import Light
 
 MAX_SPEED = 600.0
 """Fastest acceleration offered: ten simulated minutes per wall-clock second."""
 
 
-class ClockError(ValueError):
+class ClockError(SimError, ValueError):
     """A clock asked to run at a speed it does not offer."""
 
 

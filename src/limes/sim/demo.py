@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Run, Weakness
+from limes.errors import SimError
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
 from limes.sim.clock import MAX_SPEED, SimClock
@@ -182,7 +183,7 @@ class Door:
         return CotSender(host, port, udp=self.kind == "cot-udp")
 
 
-class ReadBackError(RuntimeError):
+class ReadBackError(SimError):
     """The live system's alerts could not be read (the message says why)."""
 
 
