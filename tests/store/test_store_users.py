@@ -84,5 +84,5 @@ def test_cli_functions_add_list_and_revoke_by_url(tmp_path: Path) -> None:
     assert accounts.revoke_token(url, token_id=users["tower-7"].live_tokens[0]) == 1
     assert all(not u.live_tokens for u in accounts.list_users(url))
     assert token != second
-    with pytest.raises(ValueError, match="role 'pilot' is not one of"):
+    with pytest.raises(StoreError, match="role 'pilot' is not one of"):
         accounts.add_user(url, "x", "pilot")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from limes.errors import WebError
 from limes.store.errors import Conflict, NotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-class ApiError(Exception):
+class ApiError(WebError):
     """An error answer: status, machine word, words, headers."""
 
     def __init__(

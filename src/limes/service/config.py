@@ -7,11 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from limes.clock import ClockError, ExerciseClock
+from limes.errors import ServiceError
 from limes.store.database import DEFAULT_DATABASE_URL
-
-
-class ServiceError(RuntimeError):
-    """The service cannot start or run as configured (the message says what and where)."""
 
 
 def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
