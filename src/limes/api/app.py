@@ -31,9 +31,11 @@ from limes.api.routes import (
     units,
     users,
 )
+from limes.api.security_headers import SecurityHeaders
 from limes.api.services import ChangeSignal, IngestHandoff, Services
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.api.unstorable import UnstorableInput
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
@@ -112,6 +114,8 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(UnstorableInput)
+    app.add_middleware(SecurityHeaders)
 
     api = APIRouter(prefix=PREFIX)
     for module in (
