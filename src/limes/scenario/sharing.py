@@ -157,6 +157,10 @@ class Sharing(_Model):
         default=Tlp.AMBER,
         description="TLP of the floor's own alerts, incidents, tracks and sector status",
     )
+    report_horizon_h: Annotated[float, Field(gt=0)] = Field(
+        default=72.0,
+        description="hours an intelligence report counts toward its sector's threat level",
+    )
     partners: list[Partner] = Field(default_factory=list)
 
     @model_validator(mode="after")

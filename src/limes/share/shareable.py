@@ -53,3 +53,44 @@ class Shareable:
             raise ValueError(f"{self.key}: time must be timezone-aware UTC")
         if self.version < 1:
             raise ValueError(f"{self.key}: version starts at 1, got {self.version}")
+
+
+def to_record(obj: Shareable) -> dict[str, Any]:
+    """A shareable as JSON (what the shared-object feed stores)."""
+    return {
+        "kind": obj.kind.value,
+        "key": obj.key,
+        "version": obj.version,
+        "time": obj.time.isoformat(),
+        "originator": obj.originator,
+        "sector": obj.sector,
+        "tlp": obj.tlp.value,
+        "releasable_to": None if obj.releasable_to is None else sorted(obj.releasable_to),
+        "topics": sorted(obj.topics),
+        "position": None if obj.position is None else list(obj.position),
+        "area": None if obj.area is None else [list(p) for p in obj.area],
+        "fields": dict(obj.fields),
+        "refs": [to_record(r) for r in obj.refs],
+    }
+
+
+def from_record(record: Mapping[str, Any]) -> Shareable:
+    """A shareable back from its JSON."""
+    rel = record.get("releasable_to")
+    pos = record.get("position")
+    area = record.get("area")
+    return Shareable(
+        kind=ObjectKind(record["kind"]),
+        key=record["key"],
+        version=int(record["version"]),
+        time=datetime.fromisoformat(record["time"]),
+        originator=record["originator"],
+        sector=record.get("sector"),
+        tlp=Tlp(record.get("tlp", Tlp.AMBER.value)),
+        releasable_to=None if rel is None else frozenset(rel),
+        topics=frozenset(record.get("topics", ())),
+        position=None if pos is None else (float(pos[0]), float(pos[1])),
+        area=None if area is None else tuple((float(a), float(b)) for a, b in area),
+        fields=dict(record.get("fields", {})),
+        refs=tuple(from_record(r) for r in record.get("refs", ())),
+    )
