@@ -130,7 +130,8 @@ class Feed:
             record = to_record(_with_version(obj, version, min(obj.time, now)))
             record["modified"] = mod.isoformat()
             rows.append(
-                {"key": obj.key, "uid": stix_uid(obj.key), "kind": obj.kind.value, "version": version, "stored": now,
+                {"key": obj.key, "uid": stix_uid(obj.key), "kind": obj.kind.value,
+                 "version": version, "stored": now,
                  "time": min(obj.time, now), "sector": obj.sector, "originator": obj.originator,
                  "change_id": change_id, "record": record}
             )  # fmt: skip
@@ -327,6 +328,17 @@ class Feed:
             if self._decide(partner, row, now, horizon) is not None:
                 best[row.key] = row.version
         return [i for i in items if i.release.object.version >= best.get(i.release.object.key, 0)]
+
+    def latest(self, key: str) -> dict[str, Any] | None:
+        """The stored record of an object's newest version (None: never fed)."""
+        with self.db.reader() as session:
+            found = session.scalar(
+                select(SharedObjectRow.record)
+                .where(SharedObjectRow.key == key)
+                .order_by(SharedObjectRow.version.desc())
+                .limit(1)
+            )
+        return None if found is None else dict(found)
 
     def versions(
         self, partner: PartnerPolicy, key: str, *, now: datetime, settle_s: float = 0.0
