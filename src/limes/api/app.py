@@ -24,9 +24,11 @@ from limes.api.routes import (
     health,
     incidents,
     ingest,
+    intel,
     metrics,
     scenario,
     sectors,
+    taxii,
     tracks,
     units,
     users,
@@ -39,8 +41,10 @@ from limes.api.unstorable import UnstorableInput
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
+from limes.ops.threat import ThreatBoard
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
+from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.workflow import Workflow
@@ -61,6 +65,7 @@ def create_app(
     impact_rule: ImpactRule | None = None,
     signal: ChangeSignal | None = None,
     extra_metrics: Callable[[], str] | None = None,
+    threat_board: ThreatBoard | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -113,7 +118,15 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    # Sharing: the scenario's partners, the shared-object feed, the sector threat board
+    # (give the pipeline's `SeverityPolicy` the same board so reports weigh on alerts).
+    share = ShareContext.for_scenario(
+        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s
+    )
+    share.refresh_threat()
+    app.state.share = share
     install_error_handlers(app)
+    taxii.install(app)
     app.add_middleware(UnstorableInput)
     app.add_middleware(SecurityHeaders)
 
@@ -131,6 +144,7 @@ def create_app(
         ingest,
         changes,
         users,
+        intel,
     ):
         api.include_router(module.router)
     app.include_router(api)
