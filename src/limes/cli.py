@@ -150,9 +150,14 @@ def scenario_validate(scenario: ScenarioArg) -> None:
     from limes.scenario.load import load_scenario
     from limes.scenario.summary import summarize
 
+    from limes.scenario.warnings import scenario_warnings
+
     with user_errors():
-        summary = summarize(load_scenario(scenario))
+        sc = load_scenario(scenario)
+        summary = summarize(sc)
         out.print(f"valid: {summary.line()}", markup=False)
+        for finding in scenario_warnings(sc):
+            out.print(f"  {finding}", markup=False)
 
 
 @scenario_app.command("export")

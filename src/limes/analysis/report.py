@@ -30,16 +30,20 @@ from limes.analysis.outputs import (
     WEAK_BELOW,
     km_step,
     mc_agrees,
+    path_record,
+    ranked_stretches,
     run_label,
     sector_stats,
+    stretch_record,
     weak_stretches,
     weakest_km,
 )
+from limes.analysis.places import Gazetteer, grid_ref, mgrs_ref
 from limes.analysis.result import Assessment, Run
 from limes.geo.grid import Grid
 from limes.scenario.errors import ScenarioError
 from limes.scenario.model import Scenario
-from limes.scenario.schema import BarrierStatus
+from limes.scenario.schema import BarrierStatus, Light, Mode, Sector
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Largest side, in pixels, of a raster drawn on the map: enough for a page, cheap for 600 km.
@@ -344,9 +348,19 @@ def map_bounds(scenario: Scenario, margin_m: float = 2000.0) -> tuple[float, flo
 
 
 def map_chart(
-    run: Run, scenario: Scenario, base: Basemap, bounds: tuple[float, float, float, float]
+    run: Run,
+    scenario: Scenario,
+    base: Basemap,
+    bounds: tuple[float, float, float, float],
+    gazetteer: Gazetteer | None = None,
+    title: str | None = None,
+    span_km: tuple[float, float] | None = None,
 ) -> str:
-    """Terrain, P(interruption), worst paths, sensors, units and the line, in the frame."""
+    """Terrain, P(interruption), worst paths, sensors, units and the line, in the frame.
+
+    With a gazetteer (the sector maps) it also names the places, labels the chainage marks
+    with their MGRS reference and gives the axes in latitude and longitude.
+    """
     w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
     fig = Figure(figsize=(9.0, max(4.0, min(11.0, 9.0 * h / w))))
     ax = fig.add_subplot()
@@ -384,13 +398,14 @@ def map_chart(
         ax.plot(sx, sy, color="#555", lw=0.6, ls=":", zorder=2)
     bx, by = scenario.border.xy.T
     ax.plot(bx, by, color="black", lw=1.6, zorder=3, label="border")
-    _chainage_marks(ax, scenario)
+    _chainage_marks(ax, scenario, span_km)
     for path in run.worst_paths:
         # Dark on a white casing: the heat beneath is already in the path's own colours.
         ax.plot(*path.xy.T, color="white", lw=3.4, zorder=4)
         ax.plot(*path.xy.T, color="#14213d", lw=1.6, zorder=5)
-        cx, cy = path.xy[path.critical_index]
-        ax.plot(cx, cy, marker="X", ms=7, mfc="white", mec="black", mew=0.8, zorder=6)
+        if path.critical_index >= 0:  # none where no detection can be timely
+            cx, cy = path.xy[path.critical_index]
+            ax.plot(cx, cy, marker="X", ms=7, mfc="white", mec="black", mew=0.8, zorder=6)
         ax.annotate(
             f"{path.start_chainage_km:g} km · P {path.p_interruption:.2f}",
             path.xy[0],
@@ -400,16 +415,23 @@ def map_chart(
             zorder=7,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "lw": 0},
         )
-    _assets(ax, scenario)
+    _assets(ax, scenario, bounds if gazetteer is not None else None)
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
     ax.set_aspect("equal")
-    _km_axis(ax)
-    ax.set_xlabel("x (km, scenario frame)", fontsize=8)
-    ax.set_ylabel("y (km, scenario frame)", fontsize=8)
+    if gazetteer is None:
+        _km_axis(ax)
+        ax.set_xlabel("x (km, scenario frame)", fontsize=8)
+        ax.set_ylabel("y (km, scenario frame)", fontsize=8)
+    else:
+        _places(ax, gazetteer, bounds)
+        _lonlat_axis(ax, scenario, bounds)
     ax.tick_params(labelsize=7.5)
     ax.set_title(
-        f"{run.mode.value} · {run.light.value}", loc="left", fontsize=10, fontweight="bold"
+        title or f"{run.mode.value} · {run.light.value}",
+        loc="left",
+        fontsize=10,
+        fontweight="bold",
     )
     handles = [
         ax.plot([], [], color="black", lw=1.6, label="border")[0],
@@ -437,14 +459,79 @@ def map_chart(
     return png_data_uri(fig, dpi=100)
 
 
-def _chainage_marks(ax: Any, scenario: Scenario) -> None:
-    step = km_ticks(scenario.length_km)
-    marks = np.arange(0.0, scenario.length_km + 1e-9, step)
+def sector_map(run: Run, scenario: Scenario, sector: Sector, gazetteer: Gazetteer) -> str:
+    """One sector's stretch of the line, close up, with place names and grid references."""
+    import shapely
+    from shapely.ops import substring
+
+    line = scenario.border.line
+    end = min(sector.to_km * 1000.0, scenario.border.length_m)
+    piece = substring(line, sector.from_km * 1000.0, end)
+    reach = max(scenario.spec.strip.outside_m, scenario.spec.strip.inside_m) + 3000.0
+    x0, y0, x1, y1 = shapely.buffer(piece, reach).bounds
+    bounds = (x0, y0, x1, y1)
+    base = basemap(scenario, bounds)
+    title = (
+        f"{sector.name} (km {sector.from_km:g}–{sector.to_km:g}, {sector.command}) · "
+        f"{run.mode.value} · {run.light.value}"
+    )
+    return map_chart(run, scenario, base, bounds, gazetteer, title, (sector.from_km, sector.to_km))
+
+
+def _places(ax: Any, gazetteer: Gazetteer, bounds: tuple[float, float, float, float]) -> None:
+    for p in gazetteer.places:
+        if not (bounds[0] <= p.x <= bounds[2] and bounds[1] <= p.y <= bounds[3]):
+            continue
+        town = p.kind in ("town", "village", "city", "camp", "crossing", "garrison")
+        if town:
+            ax.plot(p.x, p.y, ls="", marker="o", ms=4, mfc="#222", mec="white", zorder=6)
+        ax.annotate(
+            p.name,
+            (p.x, p.y),
+            fontsize=7.5 if town else 7,
+            style="normal" if town else "italic",
+            color="#111" if town else "#5a3d1e",
+            xytext=(4, 3),
+            textcoords="offset points",
+            zorder=7,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "lw": 0, "alpha": 0.7},
+        )
+
+
+def _lonlat_axis(ax: Any, scenario: Scenario, bounds: tuple[float, float, float, float]) -> None:
+    """Axis labels in degrees: longitude along the map's middle row, latitude its middle column."""
+    xm, ym = 0.5 * (bounds[0] + bounds[2]), 0.5 * (bounds[1] + bounds[3])
+
+    def lon(v: float, _pos: int) -> str:
+        lo, _ = scenario.frame.to_lonlat(v, ym)
+        return f"{float(lo):.2f}°E"
+
+    def lat(v: float, _pos: int) -> str:
+        _, la = scenario.frame.to_lonlat(xm, v)
+        return f"{float(la):.2f}°N"
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lon))
+    ax.yaxis.set_major_formatter(FuncFormatter(lat))
+    ax.set_xlabel("longitude (along the map's middle)", fontsize=8)
+    ax.set_ylabel("latitude (along the map's middle)", fontsize=8)
+
+
+def _chainage_marks(
+    ax: Any, scenario: Scenario, span_km: tuple[float, float] | None = None
+) -> None:
+    lo, hi = span_km or (0.0, scenario.length_km)
+    hi = min(hi, scenario.length_km)
+    step = km_ticks(hi - lo, target=6 if span_km else 8)
+    marks = np.arange(math.ceil(lo / step) * step, hi + 1e-9, step)
     x, y = scenario.border.point_at(marks * 1000.0)
     ax.plot(x, y, ls="", marker="o", ms=3, mfc="white", mec="black", mew=0.8, zorder=4)
     for k, xi, yi in zip(marks, x, y, strict=True):
+        label = f"km {k:g}"
+        if span_km:
+            lon, lat = scenario.frame.to_lonlat(xi, yi)
+            label += f"\n{mgrs_ref(float(lon), float(lat), 3)}"
         ax.annotate(
-            f"km {k:g}",
+            label,
             (xi, yi),
             fontsize=6.5,
             xytext=(-4, 2),
@@ -454,15 +541,37 @@ def _chainage_marks(ax: Any, scenario: Scenario) -> None:
         )
 
 
-def _assets(ax: Any, scenario: Scenario) -> None:
+def _assets(
+    ax: Any, scenario: Scenario, within: tuple[float, float, float, float] | None = None
+) -> None:
     sensors = [scenario.position_xy(s.position) for s in scenario.spec.sensors]
     units = [scenario.position_xy(u.base) for u in scenario.spec.units]
-    if sensors:
-        sx, sy = np.array(sensors).T
-        ax.plot(sx, sy, ls="", marker="^", ms=6, mfc="#ffd92f", mec="black", mew=0.6, zorder=6)
-    if units:
-        ux, uy = np.array(units).T
-        ax.plot(ux, uy, ls="", marker="s", ms=6, mfc="#4575b4", mec="white", mew=0.8, zorder=6)
+    if within is not None:
+        # A sector map labels its own assets: count only those on the map.
+        x0, y0, x1, y1 = within
+        shown = [p for p in sensors + units if x0 <= p[0] <= x1 and y0 <= p[1] <= y1]
+        if len(shown) <= 30:
+            sensors_in = [
+                (s, p)
+                for s, p in zip(scenario.spec.sensors, sensors, strict=True)
+                if x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+            ]
+            units_in = [
+                (u, p)
+                for u, p in zip(scenario.spec.units, units, strict=True)
+                if x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+            ]
+            _asset_marks(ax, [p for _, p in sensors_in], [p for _, p in units_in])
+            for name, (x, y) in [(s.id, p) for s, p in sensors_in] + [
+                (u.id, p) for u, p in units_in
+            ]:
+                ax.annotate(
+                    name, (x, y), fontsize=6, xytext=(4, -8), textcoords="offset points", zorder=7
+                )
+            return
+    _asset_marks(ax, sensors, units)
+    if within is not None:
+        return
     # Labels help on a short line; on a whole border they would hide the map.
     if len(sensors) + len(units) <= 30:
         labelled = [(s.id, p) for s, p in zip(scenario.spec.sensors, sensors, strict=True)]
@@ -471,6 +580,17 @@ def _assets(ax: Any, scenario: Scenario) -> None:
             ax.annotate(
                 name, (x, y), fontsize=6.5, xytext=(4, -8), textcoords="offset points", zorder=7
             )
+
+
+def _asset_marks(
+    ax: Any, sensors: Sequence[tuple[float, float]], units: Sequence[tuple[float, float]]
+) -> None:
+    if sensors:
+        sx, sy = np.array(sensors).T
+        ax.plot(sx, sy, ls="", marker="^", ms=6, mfc="#ffd92f", mec="black", mew=0.6, zorder=6)
+    if units:
+        ux, uy = np.array(units).T
+        ax.plot(ux, uy, ls="", marker="s", ms=6, mfc="#4575b4", mec="white", mew=0.8, zorder=6)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -527,33 +647,53 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _run_context(run: Run, scenario: Scenario, weak_below: float) -> dict[str, Any]:
+def _run_context(
+    run: Run, scenario: Scenario, weak_below: float, gazetteer: Gazetteer
+) -> dict[str, Any]:
     p = np.array([k.p_interruption for k in run.per_km], dtype=float)
     ok = np.isfinite(p)
     worst = weakest_km(run, 1)
-    return {
-        "label": f"{run.mode.value} · {run.light.value}",
-        "slug": run_label(run),
-        "km": len(run.per_km),
-        "worst": worst[0] if worst else None,
-        "mean_p": float(p[ok].mean()) if ok.any() else None,
-        "km_below": int((p < weak_below).sum()),
-        "sectors": sector_stats(run, scenario, weak_below),
-        "weakest": weakest_km(run, 10),
-        "stretches": weak_stretches(run, scenario, weak_below),
-        "paths": [
+    stretches = [
+        stretch_record(st, rank, run, scenario, gazetteer)
+        for rank, st in enumerate(ranked_stretches(run, scenario, weak_below), 1)
+    ]
+    paths = []
+    for i, wp in enumerate(run.worst_paths, start=1):
+        rec = path_record(wp)
+        ll = rec["critical_lonlat"]
+        paths.append(
             {
                 "path": wp,
                 "rank": i,
                 "agrees": mc_agrees(wp),
                 "sector": scenario.sector_at(wp.start_chainage_km).name,
-                "critical_lonlat": tuple(wp.lonlat[wp.critical_index]) if len(wp.lonlat) else None,
-                "critical_time_s": float(wp.time_s[wp.critical_index]) if len(wp.time_s) else None,
-                "time_to_goal_s": float(wp.time_s[-1]) if len(wp.time_s) else None,
+                "timely": rec["timely_response"],
+                "critical_lonlat": tuple(ll) if ll else None,
+                "critical_ref": grid_ref(ll[0], ll[1]) if ll else None,
+                "critical_time_s": rec["critical_time_s"],
+                "time_to_goal_s": rec["time_to_goal_s"],
             }
-            for i, wp in enumerate(run.worst_paths, start=1)
-        ],
+        )
+    return {
+        "label": f"{run.mode.value} · {run.light.value}",
+        "slug": run_label(run),
+        "km": len(run.per_km),
+        "worst": worst[0] if worst else None,
+        "headline": stretches[0] if stretches else None,
+        "cost_km": sum(st["cost_km"] for st in stretches),
+        "mean_p": float(p[ok].mean()) if ok.any() else None,
+        "km_below": int((p < weak_below).sum()),
+        "sectors": sector_stats(run, scenario, weak_below),
+        "weakest": weakest_km(run, 10),
+        "stretches": stretches,
+        "paths": paths,
     }
+
+
+def left_out(assessment: Assessment) -> list[str]:
+    """The mode · light runs not assessed (the report says so rather than stay silent)."""
+    done = {(r.mode, r.light) for r in assessment.runs}
+    return [f"{m.value} · {li.value}" for m in Mode for li in Light if (m, li) not in done]
 
 
 def render_report(
@@ -567,8 +707,19 @@ def render_report(
     """Write the report as one self-contained HTML file and return its path."""
     bounds = map_bounds(scenario)
     base = basemap(scenario, bounds)
-    runs = [_run_context(r, scenario, weak_below) for r in assessment.runs]
+    gazetteer = Gazetteer(scenario)
+    runs = [_run_context(r, scenario, weak_below, gazetteer) for r in assessment.runs]
     maps = [map_chart(r, scenario, base, bounds) for r in assessment.runs]
+    # Sector maps for the run that costs the defence most: the one a reader acts on first.
+    headline_run = None
+    if assessment.runs:
+        costs = [r["cost_km"] for r in runs]
+        headline_run = assessment.runs[int(np.argmax(costs))]
+    sector_maps = (
+        [(s, sector_map(headline_run, scenario, s, gazetteer)) for s in scenario.spec.sectors]
+        if headline_run is not None
+        else []
+    )
     spec = scenario.spec
     context = {
         "a": assessment,
@@ -579,6 +730,11 @@ def render_report(
         "runs": runs,
         "profile": profile_chart(assessment, scenario, weak_below) if assessment.runs else None,
         "maps": list(zip(runs, maps, strict=True)),
+        "sector_maps": sector_maps,
+        "headline_run": f"{headline_run.mode.value} · {headline_run.light.value}"
+        if headline_run
+        else None,
+        "left_out": left_out(assessment),
         "terrain_note": base.note,
         "barriers": _barrier_rows(scenario),
         "timings": sorted(assessment.timings_s.items(), key=lambda kv: -kv[1]),
