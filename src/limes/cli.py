@@ -149,7 +149,6 @@ def scenario_validate(scenario: ScenarioArg) -> None:
     """
     from limes.scenario.load import load_scenario
     from limes.scenario.summary import summarize
-
     from limes.scenario.warnings import scenario_warnings
 
     with user_errors():

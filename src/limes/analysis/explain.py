@@ -1,7 +1,7 @@
 """Why: the words that turn a figure into a reason a commander can act on.
 
-Two questions, answered from the result records and the scenario (nothing of the analysis
-internals):
+Why a stretch is weak, answered from the result records and the scenario (nothing of the
+analysis internals):
 
 - why a stretch is weak: which of *not seen*, *seen too late*, *too fast to stop* (the
   response too slow) holds on how many of its km, what barrier stands there and whether this

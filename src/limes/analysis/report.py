@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 from numpy.typing import NDArray
 
+from limes.analysis.change_effects import Changes
 from limes.analysis.compare import Comparison
 from limes.analysis.outputs import (
     WEAK_BELOW,
@@ -302,6 +303,111 @@ def difference_chart(comp: Comparison, scenario: Scenario) -> str:
     axes[-1].set_xlabel("chainage (km)")
     axes[-1].set_xlim(0, scenario.length_km)
     return png_data_uri(fig)
+
+
+def change_map(
+    base: Assessment, scenario: Scenario, comp: Comparison, changes: Changes
+) -> str | None:
+    """Where the change acted: ΔP (other − base) over the terrain, the changed assets marked.
+
+    Drawn for the run whose P moved most in total, zoomed to the changed assets and the km
+    that moved (5 km around them), with place names and degrees on the axes.
+    """
+    if not comp.runs:
+        return None
+    rc = max(comp.runs, key=lambda r: sum(abs(c.delta) for c in r.per_km))
+    try:
+        b_run = base.run(rc.mode, rc.light)
+        o_run = changes.other.run(rc.mode, rc.light)
+    except KeyError:
+        return None
+    other_sc = changes.other_scenario
+    marks: list[tuple[float, float, str, str]] = []  # x, y, label, change
+    for ch in changes.inputs:
+        sc = scenario if ch.change == "removed" else other_sc
+        pos = None
+        if ch.kind == "sensors":
+            pos = sc.sensors[ch.name].position
+        elif ch.kind == "units":
+            pos = sc.units[ch.name].base
+        if pos is not None:
+            x, y = sc.position_xy(pos)
+            marks.append((x, y, ch.name, ch.change))
+        elif ch.kind == "barriers":
+            b = next(b for b in sc.spec.barriers if b.id == ch.name)
+            bxy = sc.border.point_at(0.5 * (b.from_km + b.to_km) * 1000.0, b.offset_m)
+            marks.append((float(bxy[0]), float(bxy[1]), ch.name, ch.change))
+    moved = [c.chainage_km for c in rc.per_km if abs(c.delta) > rc.tolerance]
+    xs = [m[0] for m in marks]
+    ys = [m[1] for m in marks]
+    if moved:
+        mx, my = scenario.border.point_at(np.asarray(moved) * 1000.0)
+        xs += list(np.atleast_1d(mx))
+        ys += list(np.atleast_1d(my))
+    if xs:
+        pad = 5000.0
+        bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    else:
+        bounds = map_bounds(scenario)
+    base_map = basemap(scenario, bounds)
+    w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
+    fig = Figure(figsize=(9.0, max(4.0, min(10.0, 9.0 * h / w))))
+    ax = fig.add_subplot()
+    if base_map.shade is not None and base_map.extent is not None:
+        ax.imshow(base_map.shade, extent=base_map.extent, cmap="gray", vmin=0, vmax=1, zorder=0)
+    pb, po = b_run.rasters.get("p_interruption"), o_run.rasters.get("p_interruption")
+    image = None
+    if pb is not None and po is not None and pb.grid == po.grid and _is_north_up(pb.grid):
+        delta = (po.data - pb.data).astype(np.float32)
+        piece, extent = _window(pb.grid, delta, bounds)
+        if piece.size:
+            small, extent = _shrink(piece, extent, "stride")
+            lim = max(0.05, float(np.nanmax(np.abs(small))) if np.isfinite(small).any() else 0.05)
+            image = ax.imshow(
+                np.ma.masked_invalid(small),
+                extent=extent,
+                cmap="RdYlGn",
+                vmin=-lim,
+                vmax=lim,
+                alpha=0.75,
+                interpolation="nearest",
+                zorder=1,
+            )
+    bx, by = scenario.border.xy.T
+    ax.plot(bx, by, color="black", lw=1.6, zorder=3)
+    ch0, _ = scenario.locate(0.5 * (bounds[0] + bounds[2]), 0.5 * (bounds[1] + bounds[3]))
+    half = 0.5 * max(w, h) / 1000.0
+    _chainage_marks(ax, scenario, (max(0.0, float(ch0) / 1000 - half), float(ch0) / 1000 + half))
+    style = {"added": ("P", "#1a9850"), "removed": ("X", "#d73027"), "changed": ("o", "#e08214")}
+    for x, y, label, change in marks:
+        marker, colour = style.get(change, ("o", "#777"))
+        ax.plot(x, y, ls="", marker=marker, ms=9, mfc=colour, mec="black", mew=0.7, zorder=6)
+        ax.annotate(
+            f"{label} ({change})",
+            (x, y),
+            fontsize=7,
+            xytext=(5, 4),
+            textcoords="offset points",
+            zorder=7,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "lw": 0, "alpha": 0.8},
+        )
+    _places(ax, Gazetteer(scenario), bounds)
+    ax.set_xlim(bounds[0], bounds[2])
+    ax.set_ylim(bounds[1], bounds[3])
+    ax.set_aspect("equal")
+    _lonlat_axis(ax, scenario, bounds)
+    ax.tick_params(labelsize=7.5)
+    ax.set_title(
+        f"What changed · {rc.mode.value} · {rc.light.value}: {comp.other} − {comp.base}",
+        loc="left",
+        fontsize=10,
+        fontweight="bold",
+    )
+    if image is not None:
+        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
+        bar.set_label("ΔP(interruption)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    return png_data_uri(fig, dpi=100)
 
 
 @dataclass(frozen=True)
@@ -703,8 +809,13 @@ def render_report(
     compare: Comparison | None = None,
     weak_below: float = WEAK_BELOW,
     generated: datetime | None = None,
+    *,
+    changes: Changes | None = None,
 ) -> Path:
-    """Write the report as one self-contained HTML file and return its path."""
+    """Write the report as one self-contained HTML file and return its path.
+
+    `changes` (with `compare`) adds the input differences, why a change bought nothing, and
+    the change map."""
     bounds = map_bounds(scenario)
     base = basemap(scenario, bounds)
     gazetteer = Gazetteer(scenario)
@@ -740,6 +851,10 @@ def render_report(
         "timings": sorted(assessment.timings_s.items(), key=lambda kv: -kv[1]),
         "compare": compare,
         "difference": difference_chart(compare, scenario) if compare and compare.runs else None,
+        "changes": changes,
+        "change_map": change_map(assessment, scenario, compare, changes)
+        if compare and changes
+        else None,
     }
     html = environment().get_template("report.html.j2").render(**context)
     out = Path(out_path)
