@@ -196,9 +196,12 @@ def scenario_export(
 def assess(
     scenario: ScenarioArg,
     mode: Annotated[
-        str, typer.Option("--mode", help="Adversary mode: foot, vehicle or all.")
-    ] = "foot",
-    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "night",
+        str,
+        typer.Option(
+            "--mode", help="Adversary mode: foot, vehicle or all (the report names any left out)."
+        ),
+    ] = "all",
+    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "all",
     resolution: Annotated[
         float, typer.Option("--resolution", help="Analysis cell size in metres.")
     ] = 50.0,
