@@ -144,10 +144,14 @@ def scenario_validate(scenario: ScenarioArg) -> None:
     """
     from limes.scenario.load import load_scenario
     from limes.scenario.summary import summarize
+    from limes.scenario.warnings import scenario_warnings
 
     with user_errors():
-        summary = summarize(load_scenario(scenario))
+        sc = load_scenario(scenario)
+        summary = summarize(sc)
         out.print(f"valid: {summary.line()}", markup=False)
+        for finding in scenario_warnings(sc):
+            out.print(f"  {finding}", markup=False)
 
 
 @scenario_app.command("export")
@@ -187,9 +191,12 @@ def scenario_export(
 def assess(
     scenario: ScenarioArg,
     mode: Annotated[
-        str, typer.Option("--mode", help="Adversary mode: foot, vehicle or all.")
-    ] = "foot",
-    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "night",
+        str,
+        typer.Option(
+            "--mode", help="Adversary mode: foot, vehicle or all (the report names any left out)."
+        ),
+    ] = "all",
+    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "all",
     resolution: Annotated[
         float, typer.Option("--resolution", help="Analysis cell size in metres.")
     ] = 50.0,
