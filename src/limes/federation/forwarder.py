@@ -114,7 +114,7 @@ class Forwarder:
                                "time": now.isoformat()}).encode()  # fmt: skip
             await self.js.publish(heartbeat_subject(self.site.name, link.destination), body)
 
-    async def run(self, stop: asyncio.Event, *, idle_s: float = 0.2,
+    async def run(self, stop: asyncio.Event, *, idle_s: float = 0.05,
                   heartbeat_s: float = 5.0) -> None:  # fmt: skip
         """Forward until `stop` is set; an unreachable server is retried, never fatal."""
         next_beat = 0.0
@@ -131,7 +131,7 @@ class Forwarder:
                 self.stats.last_error = repr(error)
                 log.warning("forwarding from %s failed, will retry: %r", self.site.name, error)
                 sent = 0
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 2.0)
             if sent == 0:
                 await pause(stop, backoff)
 

@@ -60,9 +60,12 @@ class FederatedSite:
         self._behind: dict[str, tuple[int | None, float]] = {}
 
     async def _connect(self) -> Client:
+        async def on_error(error: Exception) -> None:
+            log.warning("site %s: NATS connection: %r", self.site.name, error)
+
         return await nats.connect(
             self.site.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-            name=f"limes-{self.site.name}",
+            name=f"limes-{self.site.name}", error_cb=on_error,
         )  # fmt: skip
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from limes.store.tables import FederatedObjectRow, FederationCursorRow
@@ -54,33 +54,51 @@ def apply_received(
     newest: dict[tuple[str, str, str], ReceivedChange] = {}
     for change in changes:
         key = (change.origin, change.kind, change.object_id)
-        held = newest.get(key)
-        if held is not None and held.version >= change.version:
+        seen = newest.get(key)
+        if seen is not None and seen.version >= change.version:
             result.stale += 1
             continue
-        if held is not None:
+        if seen is not None:
             result.stale += 1  # superseded inside this batch
         newest[key] = change
+    held = _held_versions(session, list(newest))
+    fresh: list[dict[str, Any]] = []
+    newer: list[dict[str, Any]] = []
     for key, change in newest.items():
-        row = session.get(FederatedObjectRow, key)
-        if row is None:
-            session.add(
-                FederatedObjectRow(
-                    origin=change.origin, kind=change.kind, object_id=change.object_id,
-                    version=change.version, payload=change.payload, received=received,
-                )
-            )  # fmt: skip
-            result.inserted += 1
-            result.changes.append(change)
-        elif change.version > row.version:
-            row.version = change.version
-            row.payload = change.payload
-            row.received = received
-            result.updated += 1
-            result.changes.append(change)
-        else:
+        version = held.get(key)
+        if version is not None and change.version <= version:
             result.stale += 1
+            continue
+        row = {
+            "origin": change.origin,
+            "kind": change.kind,
+            "object_id": change.object_id,
+            "version": change.version,
+            "payload": change.payload,
+            "received": received,
+        }
+        (fresh if version is None else newer).append(row)
+        result.changes.append(change)
+    if fresh:
+        session.execute(insert(FederatedObjectRow), fresh)
+    if newer:
+        session.execute(update(FederatedObjectRow), newer)  # bulk update by primary key
+    result.inserted, result.updated = len(fresh), len(newer)
     return result
+
+
+def _held_versions(
+    session: Session, keys: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], int]:
+    """The stored version of each of `keys` that is held (one query per 500 keys)."""
+    held: dict[tuple[str, str, str], int] = {}
+    columns = (FederatedObjectRow.origin, FederatedObjectRow.kind, FederatedObjectRow.object_id)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        query = select(*columns, FederatedObjectRow.version).where(tuple_(*columns).in_(chunk))
+        for origin, kind, oid, version in session.execute(query):
+            held[(origin, kind, oid)] = int(version)
+    return held
 
 
 def received_objects(
