@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from db_support import open_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from db_support import open_database
 from limes.store.database import Database
 from limes.store.federated import ReceivedChange, apply_received, received_objects
 
@@ -20,7 +20,7 @@ changes = st.lists(
     st.builds(
         lambda origin, oid, version: ReceivedChange(
             origin, "incident", str(oid), version, {"v": version}
-        ),  # fmt: skip
+        ),
         st.sampled_from(["nineveh", "anbar"]),
         st.integers(0, 5),
         st.integers(1, 40),
