@@ -75,11 +75,24 @@ class Retention(BaseModel):
     max_bytes: int = Field(default=1 << 30, gt=0, description="Bytes kept per outbound stream.")
 
 
+class Hub(BaseModel):
+    """The NATS server that joins the sites' leaf nodes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_url: str = Field(default="nats://127.0.0.1:4222", description="Its client port.")
+    leaf_url: str = Field(
+        default="nats-leaf://127.0.0.1:7422",
+        description="Where the sites' leaf nodes connect (the hub listens there).",
+    )
+
+
 class Deployment(BaseModel):
     """The sites and the links between them."""
 
     model_config = ConfigDict(extra="forbid")
 
+    hub: Hub = Field(default_factory=Hub)
     sites: list[Site] = Field(min_length=1)
     links: list[Link] = Field(default_factory=list)
     retention: Retention = Field(default_factory=Retention)
