@@ -6,10 +6,12 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from limes.federation.deployment import Deployment, Link, Site
 from limes.federation.nats_config import hub_config, site_config
@@ -118,3 +120,29 @@ async def wait_for(condition: Callable[[], Awaitable[bool] | bool], what: str,
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def sector_release(partner: str, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The tests' stand-in policy for transport tests: Nineveh and Jazeera only, no sensor ids."""
+    if payload.get("sector") not in {"Nineveh", "Jazeera"}:
+        return None
+    return {k: v for k, v in payload.items() if k != "sensor_id"}
+
+
+SITE_PROCESS = """
+import sys
+sys.path.insert(0, {support!r})
+from federation_support import sector_release
+from limes.federation.command import run_site
+from limes.federation.deployment import load_deployment
+from limes.store.database import connect
+from pathlib import Path
+run_site(connect({database!r}), load_deployment(Path({deployment!r})), {site!r}, sector_release)
+"""
+
+
+def site_process(deployment: Path, site: str, database: str) -> subprocess.Popen[bytes]:
+    """A site's federation in a process of its own (so a test can SIGKILL it)."""
+    code = SITE_PROCESS.format(support=str(Path(__file__).parent), database=database,
+                               deployment=str(deployment), site=site)  # fmt: skip
+    return subprocess.Popen([sys.executable, "-c", code])

@@ -12,7 +12,8 @@ from typing import Any
 
 import nats
 import pytest
-from federation_support import Federation, start_federation, wait_for
+import yaml
+from federation_support import Federation, sector_release, site_process, start_federation, wait_for
 from sqlalchemy import select
 
 from limes.federation.deployment import Deployment
@@ -27,14 +28,9 @@ from limes.store.tables import ChangeRow
 
 pytestmark = [pytest.mark.federation, pytest.mark.slow]
 
-#: What each destination may receive in these tests: alerts and incidents of some sectors.
+#: What the JOC may receive in these transport tests (see `sector_release`).
 ALLOWED = {"joc": {"Nineveh", "Jazeera"}}
-
-
-def release(partner: str, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-    if payload.get("sector") not in ALLOWED.get(partner, set()):
-        return None
-    return {k: v for k, v in payload.items() if k != "sensor_id"}
+release = sector_release
 
 
 @pytest.fixture
@@ -231,6 +227,38 @@ def test_a_recreated_inbound_stream_redelivers_without_duplicates(
         )
         stop.set()
         await asyncio.gather(*tasks)
+
+    asyncio.run(scenario())
+    _assert_once_in_order(_applied_log(dbs["joc"]))
+
+
+def test_a_site_killed_mid_sync_resumes_without_loss_or_duplicates(
+    federation: Federation, tmp_path: Path
+) -> None:
+    deployment = federation.deployment([("nineveh", "joc")])
+    path = tmp_path / "deployment.yaml"
+    path.write_text(yaml.safe_dump(deployment.model_dump(by_alias=True)))
+    dbs = {n: _db(tmp_path, n) for n in ("nineveh", "joc")}
+    _record(dbs["nineveh"], "Nineveh", 4000)
+    want = _expected(dbs["nineveh"], "nineveh", "joc")
+    joc = FederatedSite(dbs["joc"], deployment, deployment.site("joc"), release)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(joc.run(stop))
+        process = site_process(path, "nineveh", f"sqlite:///{tmp_path / 'nineveh'}.db")
+        try:
+            await wait_for(lambda: len(_received(dbs["joc"], "nineveh")) > 0, "the first copies")
+            process.kill()  # SIGKILL: no clean shutdown, the cursor is wherever it was
+            process.wait(timeout=10)
+            assert len(_received(dbs["joc"], "nineveh")) < len(want), "killed too late to tell"
+            process = site_process(path, "nineveh", f"sqlite:///{tmp_path / 'nineveh'}.db")
+            await wait_for(lambda: _received(dbs["joc"], "nineveh") == want, "the rest", 120)
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+            stop.set()
+            await task
 
     asyncio.run(scenario())
     _assert_once_in_order(_applied_log(dbs["joc"]))
