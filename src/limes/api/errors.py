@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from limes.errors import WebError
 from limes.store.errors import Conflict, NotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-class ApiError(Exception):
+class ApiError(WebError):
     """An error answer: status, machine word, words, headers."""
 
     def __init__(

@@ -10,6 +10,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from limes.api.rate_limit import RateLimiter
 from limes.api.settings import Settings
@@ -82,9 +83,20 @@ class IngestHandoff:
     store_wait_s: float = 10.0
 
 
+def wall_clock() -> datetime:
+    """The wall clock (aware UTC): the system's clock when it watches a real border."""
+    return datetime.now(UTC)
+
+
 @dataclass
 class Services:
-    """Everything the routes use."""
+    """Everything the routes use.
+
+    `clock` is the one clock every stamp a person's action leaves comes from (incident
+    transitions, notes, unit reports, users): the wall clock on a real border, the exercise
+    clock in an exercise, so an incident's story and its alerts' times agree. `clock_speed`
+    is how many of its seconds pass per wall second (the map counts ages with it).
+    """
 
     settings: Settings
     db: Database
@@ -97,7 +109,14 @@ class Services:
     ingest: IngestHandoff | None = None
     extra_metrics: Callable[[], str] | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    clock: Callable[[], datetime] = wall_clock
+    clock_speed: float = 1.0
+    exercise: dict[str, object] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def now(self) -> datetime:
+        """The present on the system's one clock."""
+        return self.clock()
 
     def count(self, name: str, n: int = 1) -> None:
         """Add to an in-process counter (exposed on /api/metrics)."""

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import CRS
 
+from limes.errors import OpsError
 from limes.geo.frame import Frame
 from limes.ops.alert import Alert
 from limes.ops.bus import Bus, LocalBus, Topic
@@ -82,7 +83,7 @@ class MqttSettings:
     separate_process: bool = False
 
 
-class PipelineError(RuntimeError):
+class PipelineError(OpsError):
     """The pipeline's inputs could not be started or stopped as asked."""
 
 
@@ -362,7 +363,7 @@ class Pipeline:
         )  # fmt: skip
         try:
             asyncio.run_coroutine_threadsafe(self._cot.start(), self._loop).result(wait_s)
-        except Exception as exc:
+        except (OSError, TimeoutError) as exc:  # a port taken, an address not ours; bugs raise
             self._stop_cot()
             raise PipelineError(f"CoT door could not open on {host} (tcp {tcp}, udp {udp}): "
                                 f"{exc}") from exc  # fmt: skip

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from limes.sim.clock import ClockError, SimClock
+from limes.clock import ClockError, ExerciseClock
+from limes.errors import ServiceError
 from limes.store.database import DEFAULT_DATABASE_URL
 
 #: Environment variables for the broker login (kept out of command lines and process lists).
 MQTT_USERNAME_ENV = "LIMES_MQTT_USERNAME"
 MQTT_PASSWORD_ENV = "LIMES_MQTT_PASSWORD"
-
-
-class ServiceError(RuntimeError):
-    """The service cannot start or run as configured (the message says what and where)."""
 
 
 def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -33,35 +28,6 @@ def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tupl
     if not 0 <= number <= 65535:
         raise ServiceError(f"{what}: port {number} is outside 0..65535")
     return host, number
-
-
-@dataclass
-class ExerciseClock(SimClock):
-    """The exercise clock shared by processes: the simulated present from a start and a speed.
-
-    Simulated time is `start` at the wall-clock instant `epoch` (default: `start` itself) and
-    runs `speed` times as fast as the wall clock: now = start + (wall − epoch) × speed. Any
-    process given the same start and speed (`limes serve --exercise-start/--exercise-speed`,
-    `limes simulate --start/--speed`) reads the same present without talking to the other, to
-    the accuracy of their wall clocks. An `epoch` later than `start` paces a run whose first
-    simulated hour(s) lie before the shared present (`limes demo`'s run-in).
-    """
-
-    speed: float | None = 1.0
-    monotonic: Callable[[], float] = field(default=time.time, repr=False)
-    epoch: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.speed is None:
-            raise ClockError("an exercise clock needs a speed (1 = real time)")
-        if self.epoch is not None and self.epoch.tzinfo is None:
-            raise ClockError("the exercise clock's epoch must be timezone-aware (UTC)")
-        super().__post_init__()
-        self.begin()
-
-    def begin(self) -> None:
-        """Simulated second 0 is the wall-clock instant `epoch`, whenever this is called."""
-        self._wall0 = (self.epoch or self.start).timestamp()
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from fastapi import FastAPI
 from limes.api.app import PREFIX, create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
+from limes.errors import LimesError
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import utc_now
 from limes.ops.ingest.cot_server import CotLimits
@@ -107,10 +108,7 @@ class Service:
     def start(self, wait_s: float = 30.0) -> None:
         """Start everything in order; returns when the inputs and the HTTP server are up."""
         cfg = self.config
-        try:
-            self.scenario = load_scenario(str(cfg.scenario))
-        except Exception as error:  # the scenario layer's own errors say what and where
-            raise ServiceError(f"scenario {cfg.scenario}: {error}") from None
+        self.scenario = load_scenario(str(cfg.scenario))  # its errors say what and where
         plan = _load_plan(cfg.plan)
         self.db = connect(cfg.database_url)
         migrate(self.db)
@@ -343,7 +341,7 @@ def _load_plan(path: str | Path | None) -> PlanLookup | None:
         return None
     try:
         return PlanLookup.load(path)
-    except Exception as error:
+    except (LimesError, OSError) as error:
         raise ServiceError(f"--plan {path}: {error}") from None
 
 
@@ -361,7 +359,7 @@ def _mount_web(app: FastAPI, assessments: Sequence[Path] = ()) -> None:
         from limes.web.mount import mount_web
 
         mount_web(app, assessments=assessments)
-    except Exception as error:  # the API keeps serving the watch floor without its map
+    except LimesError as error:  # the API keeps serving the watch floor without its map
         log.warning("the operations map is not served: %s", error)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from limes.api.auth import Permission, require
@@ -13,6 +14,7 @@ from limes.api.models import IngestErrorOut, IngestResultOut
 from limes.api.rate_limit import RateLimiter
 from limes.api.routes.common import services
 from limes.api.services import Services
+from limes.errors import LimesError
 from limes.ops.ingest.http_batch import ingest_http_batch
 from limes.ops.ingest.json_format import detection_json_schema
 from limes.store.users import Principal
@@ -86,7 +88,7 @@ async def ingest(
             allowed_sensors=who.speaks_for,
             source=f"http:{who.name}",
         )
-    except Exception as error:  # the pipeline or store refused: the sensor should retry
+    except (LimesError, DBAPIError, OSError, TimeoutError) as error:  # refused: retry later
         svc.count("ingest_unavailable")
         raise ApiError(
             503, "unavailable", f"could not take the detections now ({error})", RETRY

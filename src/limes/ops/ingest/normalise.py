@@ -28,6 +28,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 
+from limes.errors import OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.ingest.context import IngestContext, SensorInfo
@@ -88,7 +89,7 @@ _CLASS_OF: Mapping[str, TargetClass] = {
 }
 
 
-class ReportError(Exception):
+class ReportError(OpsError):
     """A report fails one check: the reason and a detail naming the field and its value."""
 
     def __init__(self, reason: RejectReason, detail: str) -> None:
