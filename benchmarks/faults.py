@@ -486,13 +486,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--outage-s", type=float, default=None, help="fault length (30; quick 5)")
     parser.add_argument("--rate", type=float, default=None, help="reports/s per door (50; 20)")
     parser.add_argument("--cases", default="", help="comma-separated case names (default all)")
+    parser.add_argument("--keep", default=None, help="keep each case's folder (logs) here")
     args = parser.parse_args(argv)
     outage = args.outage_s if args.outage_s is not None else (5.0 if args.quick else 30.0)
     rate = args.rate if args.rate is not None else (20.0 if args.quick else 50.0)
     lead = 2.0 if args.quick else 5.0
     wanted = set(filter(None, args.cases.split(",")))
     results = []
-    with tempfile.TemporaryDirectory(prefix="limes-faults-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="limes-faults-") as scratch:
+        tmp = args.keep or scratch
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o755)
         for name, database in QUICK_CASES if args.quick and not wanted else CASES:
             if wanted and name not in wanted:
