@@ -21,6 +21,7 @@ from limes.api.routes import (
     alerts,
     changes,
     dead_letters,
+    dispatch,
     health,
     incidents,
     ingest,
@@ -34,6 +35,7 @@ from limes.api.routes import (
 from limes.api.services import ChangeSignal, IngestHandoff, Services
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.ops.dispatch import DispatchConfig
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
@@ -59,6 +61,7 @@ def create_app(
     impact_rule: ImpactRule | None = None,
     signal: ChangeSignal | None = None,
     extra_metrics: Callable[[], str] | None = None,
+    dispatch_config: DispatchConfig | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -66,7 +69,8 @@ def create_app(
     `settings.migrate`), `scenario_obj` from `settings.scenario`, `writer` a `StoreWriter` on
     the scenario's frame, `ingest_context` from the scenario, `ingest_handoff` straight into the
     writer. Pass `signal` and give the same one's `notify` to writers in other components so
-    the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics.
+    the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics;
+    `dispatch_config` sets the dispatch advice.
     """
     database = db or connect(settings.database_url)
     if settings.migrate:
@@ -98,6 +102,7 @@ def create_app(
         ingest_context=ingest_context,
         ingest=ingest_handoff,
         extra_metrics=extra_metrics,
+        dispatch=dispatch_config or DispatchConfig(),
     )
 
     app = FastAPI(
@@ -127,6 +132,7 @@ def create_app(
         ingest,
         changes,
         users,
+        dispatch,
     ):
         api.include_router(module.router)
     app.include_router(api)

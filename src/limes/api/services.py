@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from limes.api.rate_limit import RateLimiter
 from limes.api.settings import Settings
 from limes.ops.detection import Detection
+from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.ingest.dedup import Deduplicator
@@ -88,6 +89,7 @@ class Services:
     ingest_context: IngestContext | None = None
     ingest: IngestHandoff | None = None
     extra_metrics: Callable[[], str] | None = None
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     counters: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -32,7 +32,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from limes.api.app import PREFIX, create_app
+from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.ops.dispatch import DispatchConfig
@@ -46,7 +46,6 @@ from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
 from limes.service.committer import Committer, Outputs
 from limes.service.config import ServiceConfig, ServiceError, parse_address
-from limes.service.dispatch_routes import dispatch_router
 from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
@@ -169,8 +168,8 @@ class Service:
             ingest_handoff=IngestHandoff(take, pipeline.reject, pipeline.dedup),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            dispatch_config=self.dispatch_config,
         )
-        app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
         _mount_web(app, _assessment_folders(self.config))
         return app
 
