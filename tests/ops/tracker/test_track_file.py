@@ -10,7 +10,7 @@ import pytest
 
 from limes.ops.track_file import TrackFileError, track_file
 from limes.ops.tracker import TrackerConfig
-from limes.sim.synthetic_tracks import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
+from limes.ops.tracker.synthetic import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 
 SCENARIO = SyntheticScenario(
     n_walkers=2,
