@@ -19,11 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from limes.errors import LimesError
+
 MAX_SPEED = 600.0
 """Fastest acceleration offered: ten simulated minutes per wall-clock second."""
 
 
-class ClockError(ValueError):
+class ClockError(LimesError, ValueError):
     """A clock asked to run at a speed it does not offer."""
 
 

@@ -42,6 +42,9 @@ TABLE: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/api/incidents/{incident_id}/advice"): READERS,
     ("POST", "/api/incidents/{incident_id}/dispatch"): WORKERS,
     ("GET", "/api/dispatch/advice"): READERS,
+    ("GET", "/api/incidents/workflow"): READERS,
+    ("POST", "/api/incidents/acknowledge"): WORKERS,
+    ("POST", "/api/incidents/{incident_id}/merge"): WORKERS,
     ("GET", "/api/sectors"): READERS,
     ("PUT", "/api/sectors/{name}/impact"): COMMANDERS,
     ("GET", "/api/dead-letters"): READERS,
@@ -73,6 +76,8 @@ CALLS: dict[tuple[str, str], tuple[str, Any]] = {
         "/api/incidents/1/dispatch", {"unit_id": UNIT_ID}
     ),
     ("GET", "/api/dispatch/advice"): ("/api/dispatch/advice?lon=42.3&lat=37.0", None),
+    ("POST", "/api/incidents/acknowledge"): ("/api/incidents/acknowledge", {"ids": [1]}),
+    ("POST", "/api/incidents/{incident_id}/merge"): ("/api/incidents/1/merge", {"ids": [2]}),
     ("PUT", "/api/sectors/{name}/impact"): ("/api/sectors/Peshmerga/impact", {"level": "high"}),
     ("POST", "/api/ingest/detections"): ("/api/ingest/detections", detection_json(1)),
     ("POST", "/api/users"): ("/api/users", {"name": "new.user", "role": "viewer"}),

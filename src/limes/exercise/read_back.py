@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from limes.errors import SimError
 
-class ReadBackError(RuntimeError):
+
+class ReadBackError(SimError):
     """The live system's alerts could not be read (the message says why)."""
 
 

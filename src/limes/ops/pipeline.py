@@ -27,10 +27,12 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from limes.errors import OpsError
 from limes.ops.alert import Alert
 from limes.ops.bus import Bus, LocalBus, Topic
 from limes.ops.detection import Detection
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 DELETED_CODE = STATUS_BY_CODE.index(TrackStatus.DELETED)
 
 
-class PipelineError(RuntimeError):
+class PipelineError(OpsError):
     """The pipeline's inputs could not be started or stopped as asked."""
 
 
@@ -128,6 +130,7 @@ class Pipeline:
                 return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
+                self.metrics.tracking_failures.inc()
                 raise
 
     def reject(self, rejection: Rejection) -> None:
@@ -269,6 +272,7 @@ class Pipeline:
         cot_udp_port: int | None = None,
         *,
         cot_host: str = "127.0.0.1",
+        cot_options: dict[str, Any] | None = None,
         tick_s: float | None = None,
         wait_s: float = 10.0,
     ) -> None:
@@ -280,7 +284,7 @@ class Pipeline:
             raise PipelineError("inputs already started; stop() them first")
         self.warm_up()
         if cot_tcp_port is not None or cot_udp_port is not None:
-            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s)
+            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s, cot_options or {})
         if tick_s is not None:
             if tick_s <= 0:
                 raise PipelineError(f"tick_s must be positive, got {tick_s}")
@@ -290,7 +294,9 @@ class Pipeline:
             )
             self._ticker.start()
 
-    def _start_cot(self, host: str, tcp: int | None, udp: int | None, wait_s: float) -> None:
+    def _start_cot(
+        self, host: str, tcp: int | None, udp: int | None, wait_s: float, options: dict[str, Any]
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="limes-cot", daemon=True
@@ -298,11 +304,11 @@ class Pipeline:
         self._loop_thread.start()
         self._cot = CotServer(
             self.context, self._submit_from_door, self.reject,
-            host=host, tcp_port=tcp, udp_port=udp,
+            host=host, tcp_port=tcp, udp_port=udp, **options,
         )  # fmt: skip
         try:
             asyncio.run_coroutine_threadsafe(self._cot.start(), self._loop).result(wait_s)
-        except Exception as exc:
+        except (OSError, TimeoutError) as exc:  # a port taken, an address not ours; bugs raise
             self._stop_cot()
             raise PipelineError(f"CoT door could not open on {host} (tcp {tcp}, udp {udp}): "
                                 f"{exc}") from exc  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class MqttDoor(MqttSubscriber):
         topic_prefix: str,
         username: str | None = None,
         password: str | None = None,
+        tls: ssl.SSLContext | None = None,
         keepalive_s: int = 30,
     ) -> None:
         self.ctx = ctx
@@ -68,6 +70,7 @@ class MqttDoor(MqttSubscriber):
             keepalive_s=keepalive_s,
             username=username,
             password=password,
+            tls=tls,
         )
 
     @property

@@ -25,12 +25,13 @@ from datetime import timedelta
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
+from limes.errors import SimError
 from limes.sim.emission import Emission, iso_ms
 
 TOPIC_PREFIX = "limes/v1/sensors"
 
 
-class SendError(RuntimeError):
+class SendError(SimError):
     """A door that could not be reached or refused what was sent; the message says which."""
 
 
