@@ -25,8 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from limes.ops.tracker import Tracker, TrackerConfig, TrackStatus
+from limes.ops.tracker.synthetic import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 from limes.ops.tracking_metrics import mean_gospa
-from limes.sim.synthetic_tracks import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 
 GOSPA_C = 50.0
 GOSPA_P = 1.0

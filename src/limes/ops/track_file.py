@@ -9,6 +9,9 @@ Input, one JSON object per line (blank lines are skipped):
 
 `time` (ISO 8601 with a UTC offset), a position and its uncertainty are required; `sensor_id`
 defaults to "file", `seq` to the line number, `target_class` to "unknown", `confidence` to 1.
+The doors' JSON detection (docs/protocols.md) reads as it is: `position_sd_m` for `sd_m`,
+`class` for `target_class`, a batch `{"detections": [...]}` for its items; and so does
+`limes simulate`'s detections.jsonl, whose lines carry the message sent in `message`.
 The metric frame is `frame` (any PROJ/EPSG string pyproj reads) when given, else a transverse
 Mercator centred on the mean lon/lat of the file. Records with x/y are used as they are (in
 `frame` when given; without one, lon/lat is not written out, and a file that mixes x/y and
@@ -86,8 +89,23 @@ def _read(path: Path) -> list[tuple[str, dict[str, Any]]]:
             raise TrackFileError(f"{where}: not JSON: {exc.msg}") from exc
         if not isinstance(obj, dict):
             raise TrackFileError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-        records.append((where, obj))
+        records.extend(_unwrapped(where, obj))
     return records
+
+
+def _unwrapped(where: str, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The detections of one line: itself, the message `limes simulate` recorded sending
+    (`{"send_s", "actor_id", "message"}`), or the items of a doors' batch."""
+    if "message" in obj and "time" not in obj:
+        obj = obj["message"]
+        if not isinstance(obj, dict):
+            raise TrackFileError(f"{where}: field 'message' must be a JSON object")
+    items = obj.get("detections")
+    if items is None:
+        return [(where, obj)]
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise TrackFileError(f"{where}: field 'detections' must be a list of JSON objects")
+    return [(f"{where} detections[{k}]", item) for k, item in enumerate(items)]
 
 
 def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Frame | None:
@@ -131,16 +149,19 @@ def _detection(where: str, obj: dict[str, Any], seq: int, frame: Frame | None) -
         x, y = float(xs), float(ys)
     else:
         raise TrackFileError(f"{where}: a position is needed: 'x' and 'y', or 'lon' and 'lat'")
-    if "sd_m" in obj:
-        sd = _number(obj, "sd_m", where)
+    sd_key = "sd_m" if "sd_m" in obj else "position_sd_m"  # the file's name, the doors' name
+    if sd_key in obj:
+        sd = _number(obj, sd_key, where)
         var_xx, var_xy, var_yy = sd * sd, 0.0, sd * sd
     elif "var_xx" in obj:
         var_xx = _number(obj, "var_xx", where)
         var_xy = _number(obj, "var_xy", where, 0.0)
         var_yy = _number(obj, "var_yy", where)
     else:
-        raise TrackFileError(f"{where}: an uncertainty is needed: 'sd_m', or 'var_xx'/'var_yy'")
-    cls_raw = obj.get("target_class", "unknown")
+        raise TrackFileError(
+            f"{where}: an uncertainty is needed: 'sd_m' (or 'position_sd_m'), or 'var_xx'/'var_yy'"
+        )
+    cls_raw = obj.get("target_class", obj.get("class", "unknown"))
     try:
         cls = TargetClass(cls_raw)
     except ValueError as exc:
