@@ -146,10 +146,14 @@ def scenario_validate(scenario: ScenarioArg) -> None:
     """
     from limes.scenario.load import load_scenario
     from limes.scenario.summary import summarize
+    from limes.scenario.warnings import scenario_warnings
 
     with user_errors():
-        summary = summarize(load_scenario(scenario))
+        sc = load_scenario(scenario)
+        summary = summarize(sc)
         out.print(f"valid: {summary.line()}", markup=False)
+        for finding in scenario_warnings(sc):
+            out.print(f"  {finding}", markup=False)
 
 
 @scenario_app.command("export")
@@ -189,9 +193,12 @@ def scenario_export(
 def assess(
     scenario: ScenarioArg,
     mode: Annotated[
-        str, typer.Option("--mode", help="Adversary mode: foot, vehicle or all.")
-    ] = "foot",
-    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "night",
+        str,
+        typer.Option(
+            "--mode", help="Adversary mode: foot, vehicle or all (the report names any left out)."
+        ),
+    ] = "all",
+    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "all",
     resolution: Annotated[
         float, typer.Option("--resolution", help="Analysis cell size in metres.")
     ] = 50.0,
@@ -360,10 +367,12 @@ def simulate(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from limes import exercise
+    from limes.exercise.door import Door
+    from limes.exercise.plan_file import plan_from_summary
     from limes.ops.plan_lookup import PlanLookup
     from limes.scenario.load import load_scenario
     from limes.sim.config import SimConfig
-    from limes.sim.demo import Door, plan_from_summary, run_exercise
 
     with user_errors():
         ways = (("--mqtt", mqtt), ("--cot", cot), ("--in-process", in_process))
@@ -410,7 +419,7 @@ def simulate(
                     tasks[stage] = bar.add_task(stage, total=max(total, 1))
                 bar.update(tasks[stage], completed=done, total=max(total, 1))
 
-            result = run_exercise(
+            result = exercise.simulate(
                 sc, hours, speed, seed, door, out_dir, plan, progress,
                 config=cfg, start=when, plan=lookup, settle_s=settle,
                 dispatch=dispatch, dispatch_token=dispatch_token,
@@ -440,11 +449,11 @@ def demo(
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
     a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
-    from limes.sim.demo import DemoConfig, run_demo
+    import limes.demo
 
     with user_errors():
-        summary = run_demo(
-            DemoConfig(
+        summary = limes.demo.demo(
+            limes.demo.DemoConfig(
                 scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
             ),
             say=lambda line: out.print(line, markup=False),

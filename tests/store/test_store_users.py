@@ -53,7 +53,7 @@ def test_unknown_tampered_and_revoked_tokens_are_refused(db: Database) -> None:
     ("name", "role", "speaks_for", "error"),
     [
         ("tower-1", Role.SENSOR, [], "needs the sensor"),
-        ("amal", Role.OPERATOR, ["tower-1"], "only sensor users"),
+        ("amal", Role.OPERATOR, ["tower-1"], "only sensor and partner users"),
         ("bad name", Role.VIEWER, [], "must match"),
         ("", Role.VIEWER, [], "must match"),
     ],

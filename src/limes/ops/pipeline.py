@@ -157,6 +157,7 @@ class Pipeline:
                 return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
+                self.metrics.tracking_failures.inc()
                 raise
 
     def reject(self, rejection: Rejection) -> None:
@@ -299,6 +300,7 @@ class Pipeline:
         cot_udp_port: int | None = None,
         *,
         cot_host: str = "127.0.0.1",
+        cot_options: dict[str, Any] | None = None,
         tick_s: float | None = None,
         wait_s: float = 10.0,
     ) -> None:
@@ -337,7 +339,7 @@ class Pipeline:
             if not self._mqtt.wait_ready(wait_s):
                 log.warning("MQTT broker %s:%s not ready; retrying in background", s.host, s.port)
         if cot_tcp_port is not None or cot_udp_port is not None:
-            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s)
+            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s, cot_options or {})
         if tick_s is not None:
             if tick_s <= 0:
                 raise PipelineError(f"tick_s must be positive, got {tick_s}")
@@ -347,7 +349,9 @@ class Pipeline:
             )
             self._ticker.start()
 
-    def _start_cot(self, host: str, tcp: int | None, udp: int | None, wait_s: float) -> None:
+    def _start_cot(
+        self, host: str, tcp: int | None, udp: int | None, wait_s: float, options: dict[str, Any]
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="limes-cot", daemon=True
@@ -355,7 +359,7 @@ class Pipeline:
         self._loop_thread.start()
         self._cot = CotServer(
             self.context, self._submit_from_door, self.reject,
-            host=host, tcp_port=tcp, udp_port=udp,
+            host=host, tcp_port=tcp, udp_port=udp, **options,
         )  # fmt: skip
         try:
             asyncio.run_coroutine_threadsafe(self._cot.start(), self._loop).result(wait_s)

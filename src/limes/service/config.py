@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from limes.clock import ClockError, ExerciseClock
 from limes.errors import ServiceError
-from limes.sim.clock import ClockError, SimClock
 from limes.store.location import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+
+#: Environment variables for the broker login (kept out of command lines and process lists).
+MQTT_USERNAME_ENV = "LIMES_MQTT_USERNAME"
+MQTT_PASSWORD_ENV = "LIMES_MQTT_PASSWORD"
 
 
 def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -29,35 +30,6 @@ def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tupl
     if not 0 <= number <= 65535:
         raise ServiceError(f"{what}: port {number} is outside 0..65535")
     return host, number
-
-
-@dataclass
-class ExerciseClock(SimClock):
-    """The exercise clock shared by processes: the simulated present from a start and a speed.
-
-    Simulated time is `start` at the wall-clock instant `epoch` (default: `start` itself) and
-    runs `speed` times as fast as the wall clock: now = start + (wall − epoch) × speed. Any
-    process given the same start and speed (`limes serve --exercise-start/--exercise-speed`,
-    `limes simulate --start/--speed`) reads the same present without talking to the other, to
-    the accuracy of their wall clocks. An `epoch` later than `start` paces a run whose first
-    simulated hour(s) lie before the shared present (`limes demo`'s run-in).
-    """
-
-    speed: float | None = 1.0
-    monotonic: Callable[[], float] = field(default=time.time, repr=False)
-    epoch: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.speed is None:
-            raise ClockError("an exercise clock needs a speed (1 = real time)")
-        if self.epoch is not None and self.epoch.tzinfo is None:
-            raise ClockError("the exercise clock's epoch must be timezone-aware (UTC)")
-        super().__post_init__()
-        self.begin()
-
-    def begin(self) -> None:
-        """Simulated second 0 is the wall-clock instant `epoch`, whenever this is called."""
-        self._wall0 = (self.epoch or self.start).timestamp()
 
 
 def _off(value: object) -> object:
@@ -99,16 +71,59 @@ class ServiceConfig(BaseModel):
     mqtt_topic_prefix: str = Field(
         "limes/v1/sensors", description="Detections arrive on PREFIX/<sensor>/detections."
     )
-    mqtt_username: str | None = Field(None, description="MQTT user name (off: anonymous).")
+    mqtt_username: str | None = Field(
+        None, description="MQTT user name (off: anonymous).",
+        json_schema_extra={"env": MQTT_USERNAME_ENV},
+    )  # fmt: skip
     mqtt_password: str | None = Field(
         None, description="MQTT password (give it in the environment, not on a command line).",
-        json_schema_extra={"env": "LIMES_MQTT_PASSWORD", "secret": True},
+        json_schema_extra={"env": MQTT_PASSWORD_ENV, "secret": True},
+    )  # fmt: skip
+    mqtt_tls_ca: str | None = Field(
+        None, description="A CA file: TLS to the broker, verified against it (off: plain TCP).",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    mqtt_tls_cert: str | None = Field(
+        None, description="A client certificate for brokers that require one (with its key).",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    mqtt_tls_key: str | None = Field(
+        None, description="The client certificate's private key.",
+        json_schema_extra={"metavar": "FILE"},
     )  # fmt: skip
     cot_port: int | None = Field(
         None, ge=0, le=65535,
         description="Cursor-on-Target over TCP and UDP on this port (0: any free port; off: none).",
     )  # fmt: skip
     cot_host: str = Field("127.0.0.1", description="The Cursor-on-Target listening address.")
+    cot_max_connections: int = Field(
+        1024, ge=1, description="Open Cursor-on-Target TCP connections, in all."
+    )
+    cot_max_per_peer: int = Field(
+        32, ge=1, description="Open Cursor-on-Target TCP connections from one address."
+    )
+    cot_idle_timeout_s: float | None = Field(
+        300.0, gt=0, description="Seconds after which a silent CoT connection is closed (off: "
+        "never).",
+    )  # fmt: skip
+    cot_event_deadline_s: float | None = Field(
+        10.0, gt=0, description="Seconds within which a CoT event begun must end (slow senders "
+        "are cut off; off: no deadline).",
+    )  # fmt: skip
+    cot_tls_port: int | None = Field(
+        None, ge=0, le=65535, description="Cursor-on-Target over TLS on this port (0: any free "
+        "port; off: none); needs the three files below.",
+    )  # fmt: skip
+    cot_tls_cert: str | None = Field(
+        None, description="The CoT TLS server's certificate.", json_schema_extra={"metavar": "FILE"}
+    )
+    cot_tls_key: str | None = Field(
+        None, description="The CoT TLS server's private key.", json_schema_extra={"metavar": "FILE"}
+    )
+    cot_tls_client_ca: str | None = Field(
+        None, description="The CA that signs sensors' client certificates (each naming its "
+        "sensor in its common name).", json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
     http: str | None = Field(
         "127.0.0.1:8080", description="API and map HOST:PORT, or 'off' for no HTTP server.",
         json_schema_extra={"metavar": "HOST:PORT|off"},
@@ -159,8 +174,22 @@ class ServiceConfig(BaseModel):
         "newest are replayed through the tracker and rules to rebuild their state.",
     )  # fmt: skip
     retry_s: float = Field(
-        1.0, ge=0, description="Seconds to wait before retrying a failed store transaction."
-    )
+        1.0, ge=0, description="Seconds to wait before retrying a store transaction that failed "
+        "for a transient reason (connection lost, database restarting); doubles on each failure.",
+    )  # fmt: skip
+    retry_max_s: float = Field(
+        5.0, ge=0, description="The cap on the retry wait in seconds: it bounds how long after a "
+        "fault ends storing resumes.",
+    )  # fmt: skip
+    quarantine_file: str | None = Field(
+        "limes-quarantine.jsonl", description="Where an item the database refuses is kept when "
+        "even its quarantine dead letter cannot be stored (append-only JSON lines; off: not kept).",
+        json_schema_extra={"metavar": "FILE|off"},
+    )  # fmt: skip
+    store_wait_s: float = Field(
+        10.0, ge=0, description="Seconds HTTP ingest waits for its detections to be stored before "
+        "it answers 503 with Retry-After (the sender retries; a repeat is not tracked twice).",
+    )  # fmt: skip
     alert_warmup_s: float = Field(
         5.0, ge=0, description="The alert-latency figures are also given without the alerts "
         "committed this many seconds after the first (the start-up burst).",
@@ -190,7 +219,11 @@ class ServiceConfig(BaseModel):
         json_schema_extra={"option": "--exercise-speed"},
     )  # fmt: skip
 
-    @field_validator("mqtt", "http", "cot_port", "tick_s", "plan", "clock_start", mode="before")
+    @field_validator(
+        "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
+        "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username", "mqtt_tls_ca",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _turned_off(cls, value: object) -> object:
         return _off(value)
@@ -220,6 +253,17 @@ class ServiceConfig(BaseModel):
         if isinstance(value, str) and value.strip().lower() == "now":
             return datetime.now(UTC).replace(microsecond=0)
         return value
+
+    @model_validator(mode="after")
+    def _tls(self) -> ServiceConfig:
+        if self.cot_tls_port is not None:
+            missing = [n for n in ("cot_tls_cert", "cot_tls_key", "cot_tls_client_ca")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
+        if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
+            raise ServiceError("an MQTT client certificate needs both --mqtt-tls-cert and -key")
+        return self
 
     @model_validator(mode="after")
     def _clock(self) -> ServiceConfig:

@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 import numpy as np
 
+from limes.clock import SimClock
 from limes.errors import SimError
 from limes.scenario.model import Scenario
 from limes.sim.actors import Actor
-from limes.sim.clock import SimClock
 from limes.sim.emission import Emission
 from limes.sim.response import Dispatch, RouteMove, UnitTrack
 from limes.sim.senders import Sender

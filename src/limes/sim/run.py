@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from limes.analysis.result import Assessment
+from limes.clock import SimClock
 from limes.errors import SimError
 from limes.scenario.model import Scenario
 from limes.sim.actors import Actor, Ground, plan_actors
-from limes.sim.clock import SimClock
 from limes.sim.config import Outage, SimConfig
 from limes.sim.emission import (
     Emission,

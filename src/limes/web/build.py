@@ -21,7 +21,7 @@ STATIC = Path(__file__).parent / "static"
 STAMP = STATIC / ".build-stamp"
 #: What a build depends on, relative to web/.
 INPUTS = ("package.json", "package-lock.json", "tsconfig.json", "build.mjs", "src")
-OUTPUTS = ("index.html", "app.js", "app.css")
+OUTPUTS = ("index.html", "app.js", "app.css", "images/layers.png", "images/layers-2x.png")
 
 
 class BuildError(WebError):

@@ -20,6 +20,8 @@ from limes.ops.ingest.json_format import detection_json_schema
 from limes.store.users import Principal
 
 router = APIRouter(tags=["ingest"])
+#: Seconds a sender should wait before retrying when the store cannot take its reports.
+RETRY = {"Retry-After": "5"}
 
 
 def _body_schema() -> dict[str, object]:
@@ -62,6 +64,10 @@ async def ingest(
     ctx, handoff = svc.ingest_context, svc.ingest
     if ctx is None or handoff is None:
         raise ApiError(503, "unavailable", "ingest needs a scenario; none is loaded")
+    trouble = handoff.trouble() if handoff.trouble is not None else None
+    if trouble is not None:
+        svc.count("ingest_unavailable")
+        raise ApiError(503, "unavailable", f"not taking detections now: {trouble}", RETRY)
     cap = ctx.limits.max_message_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
@@ -83,7 +89,19 @@ async def ingest(
             source=f"http:{who.name}",
         )
     except (LimesError, DBAPIError, OSError, TimeoutError) as error:  # refused: retry later
-        raise ApiError(503, "unavailable", f"could not take the detections now ({error})") from None
+        svc.count("ingest_unavailable")
+        raise ApiError(
+            503, "unavailable", f"could not take the detections now ({error})", RETRY
+        ) from None
+    if handoff.stored is not None and not await run_in_threadpool(
+        handoff.stored, handoff.store_wait_s
+    ):
+        # Taken but not stored in time: the sender retries; the repeat is answered as a
+        # duplicate (not tracked twice) once the first is stored.
+        svc.count("ingest_unavailable")
+        raise ApiError(
+            503, "unavailable", f"not stored within {handoff.store_wait_s:g} s; retry", RETRY
+        )
     svc.count("ingest_accepted", result.accepted)
     svc.count("ingest_rejected", result.rejected)
     return IngestResultOut(

@@ -172,7 +172,13 @@ def parse_time(value: object, name: str = "time") -> datetime:
             RejectReason.BAD_TIME,
             f"{name}: has no timezone; add Z or an offset (value {shorten(value)})",
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 at +14:00: before the first UTC instant there is
+        raise ReportError(
+            RejectReason.BAD_TIME, f"{name}: outside the representable years (value "
+            f"{shorten(value)})"
+        ) from None
 
 
 def parse_target_class(value: object, name: str = "class") -> TargetClass:
