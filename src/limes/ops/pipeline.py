@@ -246,19 +246,21 @@ class Pipeline:
 
     # -- doors ---------------------------------------------------------------------------------
 
-    def warm_up(self) -> None:
-        """Get ready for live traffic: load the tracker's compiled kernels, then move every
-        object alive now (modules, scenario, kernels) out of the garbage collector's sight.
+    def warm_up(self, *, freeze_gc: bool = False) -> None:
+        """Get ready for live traffic: load the tracker's compiled kernels now, so the first
+        live batch pays no kernel loading. `start_inputs` calls it; a caller that feeds
+        `submit` itself calls it once before traffic.
 
-        The first live batch then pays no kernel loading, and a full collection walks only
-        what the pipeline made since, not the whole start-up heap: on the ingest benchmark
-        that took the slowest `submit` from ~90 ms to ~25 ms. `start_inputs` calls it; a
-        caller that feeds `submit` itself calls it once before traffic. Frozen objects are
-        never collected, so call it after start-up, not in a loop.
+        `freeze_gc`: also move every object alive now (modules, scenario, kernels) out of the
+        garbage collector's sight, so a full collection walks only what the pipeline made
+        since (on the ingest benchmark the slowest `submit` went from ~90 ms to ~25 ms).
+        The collector is process-wide: only the process's owner may ask for it (`limes serve`
+        does, through `ServiceConfig.tune_gc`); frozen objects are never collected.
         """
         tracker_warm_up()
-        gc.collect()
-        gc.freeze()
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
 
     def _submit_from_door(self, detections: list[Detection]) -> None:
         self.submit(detections)

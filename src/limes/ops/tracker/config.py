@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import chi2
 
 from limes.ops.detection import TargetClass
 
@@ -156,8 +156,12 @@ class TrackerConfig:
 
     @property
     def gate_threshold(self) -> float:
-        """The squared Mahalanobis distance inside which a detection may update a track."""
-        return float(chi2.ppf(self.gate_probability, df=2))
+        """The squared Mahalanobis distance inside which a detection may update a track.
+
+        The χ² quantile with 2 degrees of freedom (position is 2-D), in closed form: its CDF
+        is 1 − exp(−x/2), so the p-quantile is −2 ln(1 − p).
+        """
+        return -2.0 * math.log1p(-self.gate_probability)
 
     def process_noise_vector(self) -> NDArray[np.float64]:
         """Process noise per hidden class, in `HIDDEN_CLASSES` order."""
