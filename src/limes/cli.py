@@ -716,6 +716,10 @@ def track(
     )
     for reason, count in summary.rejection_counts().items():
         out.print(f"  {count} {reason}", markup=False)
+    for skipped in summary.skipped[:10]:
+        err.print(f"skipped {skipped.where}: {skipped.reason}", markup=False)
+    if len(summary.skipped) > 10:
+        err.print(f"… and {len(summary.skipped) - 10} more skipped", markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:
