@@ -610,6 +610,16 @@ def track(
             "a transverse Mercator centred on the data.",
         ),
     ] = None,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings",
+            help="Tracker settings (YAML or JSON): sensor laws, thresholds (docs/tracking.md).",
+        ),
+    ] = None,
+    tentative: Annotated[
+        bool, typer.Option("--tentative", help="Also write tentative tracks' states.")
+    ] = False,
 ) -> None:
     """Track a file of detections offline with the live pipeline's tracker.
 
@@ -617,15 +627,23 @@ def track(
     tracker and compared.
     """
     from limes.ops.track_file import track_file
+    from limes.ops.tracker.settings import load_settings
 
     with user_errors():
-        summary = track_file(detections, out_path, frame=frame)
+        config = load_settings(settings) if settings is not None else None
+        summary = track_file(detections, out_path, config, frame=frame, tentative=tentative)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "
         f"{summary.states_written} states written to {out_path} (frame {summary.frame}); "
-        f"{len(summary.rejected)} rejected as too late",
+        f"{len(summary.rejected)} rejected",
         markup=False,
     )
+    for reason, count in summary.rejection_counts().items():
+        out.print(f"  {count} {reason}", markup=False)
+    for skipped in summary.skipped[:10]:
+        err.print(f"skipped {skipped.where}: {skipped.reason}", markup=False)
+    if len(summary.skipped) > 10:
+        err.print(f"… and {len(summary.skipped) - 10} more skipped", markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:
