@@ -35,6 +35,7 @@ from limes.api.routes import (
 from limes.api.services import ChangeSignal, IngestHandoff, Services, wall_clock
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
@@ -105,6 +106,7 @@ def create_app(
         extra_metrics=extra_metrics,
         clock=clock or wall_clock,
         clock_speed=clock_speed,
+        advice=AdviceCache(sc) if sc is not None else None,
     )
 
     app = FastAPI(

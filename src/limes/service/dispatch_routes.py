@@ -101,6 +101,13 @@ def incident_target(
         return target_at_lonlat(sc, incident.lon, incident.lat), None
 
 
+def ranked(svc: Services, sc: Scenario, target: Target, cfg: DispatchConfig) -> list[Advice]:
+    """Free units ranked for a target: from the kept travel fields when the app keeps them."""
+    if svc.advice is not None and svc.advice.config == cfg:
+        return svc.advice.advise(target, situations(svc.db))
+    return advise(sc, target, situations(svc.db), cfg)
+
+
 def _out(target: Target, advice: list[Advice], since: datetime | None) -> DispatchAdviceOut:
     return DispatchAdviceOut(
         target_lon=target.lon,
@@ -132,7 +139,7 @@ def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
             target = target_at_lonlat(sc, lon, lat)
         except DispatchError as error:
             raise ApiError(422, "invalid_request", str(error)) from None
-        return _out(target, advise(sc, target, situations(svc.db), cfg), None)
+        return _out(target, ranked(svc, sc, target, cfg), None)
 
     @router.get(
         "/incidents/{incident_id}/advice",
@@ -147,7 +154,7 @@ def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
         sc: Annotated[Scenario, Depends(scenario)],
     ) -> DispatchAdviceOut:
         target, since = incident_target(svc.db, sc, incident_id, cfg.lead_s)
-        return _out(target, advise(sc, target, situations(svc.db), cfg), since)
+        return _out(target, ranked(svc, sc, target, cfg), since)
 
     @router.post(
         "/incidents/{incident_id}/dispatch",

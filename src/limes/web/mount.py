@@ -45,8 +45,9 @@ def mount_web(
 
     `assessments`: folders written by `limes assess` for the planner view (a sequence names
     each by its folder). `advice`: another ranking of units than the dispatch advice of
-    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain in the background
-    now, so the first tiles come at once. Returns the map's context (also `app.state.web`).
+    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain and build the
+    units' travel fields in the background now, so the first tiles and advice come at once.
+    Returns the map's context (also `app.state.web`).
     """
     services: Services = app.state.services
     folders = (
@@ -80,6 +81,11 @@ def mount_web(
                 web.hillshade_tiles(build=True)
             except Exception:  # the route will report it to the user on first use
                 log.exception("could not shade the scenario terrain")
+            if services.advice is not None and advice is None:
+                try:  # every free unit's travel fields, so the first assign dialog is quick
+                    services.advice.warm()
+                except Exception:
+                    log.exception("could not prepare the dispatch travel fields")
 
         threading.Thread(target=shade, name="limes-hillshade", daemon=True).start()
     return web
