@@ -25,22 +25,28 @@ from limes.api.routes import (
     health,
     incidents,
     ingest,
+    intel,
     metrics,
     scenario,
     sectors,
+    taxii,
     tracks,
     units,
     users,
 )
+from limes.api.security_headers import SecurityHeaders
 from limes.api.services import ChangeSignal, IngestHandoff, Services, wall_clock
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.api.unstorable import UnstorableInput
 from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
+from limes.ops.threat import ThreatBoard
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
+from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.workflow import Workflow
@@ -61,6 +67,7 @@ def create_app(
     impact_rule: ImpactRule | None = None,
     signal: ChangeSignal | None = None,
     extra_metrics: Callable[[], str] | None = None,
+    threat_board: ThreatBoard | None = None,
     clock: Callable[[], datetime] | None = None,
     clock_speed: float = 1.0,
 ) -> FastAPI:
@@ -120,7 +127,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    # Sharing: the scenario's partners, the shared-object feed, the sector threat board
+    # (give the pipeline's `SeverityPolicy` the same board so reports weigh on alerts).
+    share = ShareContext.for_scenario(
+        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s
+    )
+    share.refresh_threat()
+    app.state.share = share
     install_error_handlers(app)
+    taxii.install(app)
+    app.add_middleware(UnstorableInput)
+    app.add_middleware(SecurityHeaders)
 
     api = APIRouter(prefix=PREFIX)
     for module in (
@@ -136,6 +153,7 @@ def create_app(
         ingest,
         changes,
         users,
+        intel,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -63,6 +63,7 @@ class Ready(Out):
     database: bool
     schema_current: bool
     scenario: str | None
+    reason: str | None = None  # why not ready, in words (e.g. the store is failing)
 
 
 # --- scenario -------------------------------------------------------------------------------

@@ -69,11 +69,19 @@ class ChangeSignal:
 @dataclass
 class IngestHandoff:
     """Where HTTP-ingested reports go: the pipeline's input when `limes serve` runs one, else
-    straight to the store writer. `dedup` is the pipeline's deduplicator, if it shares one."""
+    straight to the store writer. `dedup` is the pipeline's deduplicator, if it shares one.
+
+    With a pipeline in between, `trouble()` says why the store cannot take reports now (the
+    route then answers 503 before taking any) and `stored(timeout)` waits until what was
+    handed over is stored (the route answers 200 only then, else 503 after `store_wait_s`).
+    """
 
     on_detections: Callable[[list[Detection]], None]
     on_rejection: Callable[[Rejection], None]
     dedup: Deduplicator | None = None
+    trouble: Callable[[], str | None] | None = None
+    stored: Callable[[float], bool] | None = None
+    store_wait_s: float = 10.0
 
 
 def wall_clock() -> datetime:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from limes.errors import OpsError
 from limes.ops.alert import Severity
 
 
@@ -84,7 +85,7 @@ OUTCOMES_FROM: Mapping[IncidentState, frozenset[Outcome]] = {
 }
 
 
-class IncidentError(ValueError):
+class IncidentError(OpsError):
     """A request the workflow refuses; the message says which state, what and what is allowed."""
 
 

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from limes.errors import WebError
+
 STATIC = Path(__file__).parent / "static"
 STAMP = STATIC / ".build-stamp"
 #: What a build depends on, relative to web/.
@@ -22,7 +24,7 @@ INPUTS = ("package.json", "package-lock.json", "tsconfig.json", "build.mjs", "sr
 OUTPUTS = ("index.html", "app.js", "app.css", "images/layers.png", "images/layers-2x.png")
 
 
-class BuildError(RuntimeError):
+class BuildError(WebError):
     """The front end could not be built; the message says what to do."""
 
 
