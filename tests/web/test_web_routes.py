@@ -56,7 +56,7 @@ def web(tmp_path: Path, sc: Scenario, assessment_dir: Path) -> Iterator[Client]:
     tokens = {}
     with db.session() as s:
         for role in Role:
-            ids = ["tower-w"] if role is Role.SENSOR else []
+            ids = {Role.SENSOR: ["tower-w"], Role.PARTNER: ["partner-a"]}.get(role, [])
             _, tokens[role.value] = create_user(
                 s, f"{role.value}-u", role, speaks_for=ids, actor="t", now=T0
             )
