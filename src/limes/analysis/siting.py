@@ -24,17 +24,11 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 C = TypeVar("C", bound=Hashable)
+C_in = TypeVar("C_in", contravariant=True)
 S = TypeVar("S")
 
 
-class Candidate(Protocol):
-    """Anything with a cost that can be bought."""
-
-    @property
-    def cost(self) -> float: ...
-
-
-class Oracle(Protocol[C, S]):
+class Oracle(Protocol[C_in, S]):
     """The objective over sets of candidates, incrementally.
 
     `start()` is the state with nothing bought; `add(state, c)` the state with one more and its
@@ -43,7 +37,7 @@ class Oracle(Protocol[C, S]):
 
     def start(self) -> S: ...
 
-    def add(self, state: S, cand: C) -> S: ...
+    def add(self, state: S, cand: C_in) -> S: ...
 
     def value(self, state: S) -> float: ...
 
@@ -105,7 +99,7 @@ def lazy_greedy(
     cache: dict[int, tuple[S, float]] = {}
     total = len(heap)
     while heap:
-        neg, tie, i, when = heapq.heappop(heap)
+        _, tie, i, when = heapq.heappop(heap)
         c = candidates[i]
         if spent + _cost(c) > budget + 1e-9:
             continue  # unaffordable now, and spending only grows
@@ -135,42 +129,40 @@ def swap_improve(
     package: Package[C, S],
     budget: float,
     tries_per_item: int = 5,
+    neighbours: Callable[[C], Sequence[C]] | None = None,
 ) -> Package[C, S]:
-    """One pass of 1-for-1 swaps that raise the objective within the budget."""
+    """One pass of 1-for-1 swaps that raise the objective within the budget.
+
+    For each bought item, the alternatives (`neighbours(item)`, default every candidate) are
+    scored on top of the rest of the package and the best `tries_per_item` tried in turn; the
+    first that beats the package replaces the item.
+    """
     chosen = [b.cand for b in package.items]
     best_value = package.after
     evaluations = package.evaluations
     swaps = 0
-    others = [c for c in candidates if c not in chosen]
     for pos in range(len(chosen)):
         rest = chosen[:pos] + chosen[pos + 1 :]
         spent = sum(_cost(c) for c in rest)
         base = oracle.start()
         for c in rest:
             base = oracle.add(base, c)
-        base_value = oracle.value(base)
         evaluations += len(rest)
-        # Try the alternatives that gain most on what the rest already buys.
-        scored = []
-        for alt in others:
-            if spent + _cost(alt) > budget + 1e-9:
-                continue
-            scored.append(alt)
+        pool = neighbours(chosen[pos]) if neighbours else candidates
         trial = []
-        for alt in scored:
+        for alt in pool:
+            if alt in chosen or spent + _cost(alt) > budget + 1e-9:
+                continue
             st = oracle.add(base, alt)
             evaluations += 1
             trial.append((oracle.value(st), alt))
         trial.sort(key=lambda t: -t[0])
         for value, alt in trial[:tries_per_item]:
             if value > best_value + 1e-12:
-                others.remove(alt)
-                others.append(chosen[pos])
                 chosen[pos] = alt
                 best_value = value
                 swaps += 1
                 break
-        del base_value
     if swaps == 0:
         package.evaluations = evaluations
         return package
