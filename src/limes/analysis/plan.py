@@ -409,6 +409,24 @@ def with_additions(
     return out
 
 
+def with_terrain_for(sc: Scenario, options: Sequence[Option]) -> Scenario:
+    """The scenario with its terrain built over every candidate's reach as well.
+
+    The terrain covers what the scenario's own sensors see; a candidate farther out would run
+    its line of sight off it. The grid stays on whole cells of the same size, so the cells the
+    scenario already had keep their elevation and the base assessment does not change.
+    """
+    every = apply(sc, options)
+    wide = Scenario(
+        spec=every.spec, frame=sc.frame, border=sc.border, base_dir=sc.base_dir, source=sc.source
+    )
+    out = Scenario(
+        spec=sc.spec, frame=sc.frame, border=sc.border, base_dir=sc.base_dir, source=sc.source
+    )
+    out._terrain = wide.terrain()
+    return out
+
+
 def apply(sc: Scenario, options: Sequence[Option]) -> Scenario:
     """The scenario with a package of options added."""
     models = {o.sensor_model.name: o.sensor_model for o in options if o.sensor_model}
@@ -602,12 +620,14 @@ def plan(
     report = progress or (lambda stage, done, total: None)
     cfg = config or AssessConfig(worst_paths=0)
     lateral_km = (scenario.spec.strip.lateral_m + 2000.0) / 1000.0
-    before = assess(scenario, catalogue.modes, catalogue.lights, resolution_m, config=cfg)
-    report("base assessment", 1, 1)
-    weights = run_weights(scenario, catalogue.modes, catalogue.lights)
     options = candidate_options(scenario, catalogue, resolution_m, lateral_km)
     if not options:
         raise PlanError("the catalogue gives no candidate site (no roads for bases?)")
+    report("candidates", 1, 1)
+    scenario = with_terrain_for(scenario, options)
+    before = assess(scenario, catalogue.modes, catalogue.lights, resolution_m, config=cfg)
+    report("base assessment", 1, 1)
+    weights = run_weights(scenario, catalogue.modes, catalogue.lights)
     oracle = WindowOracle(scenario, catalogue, resolution_m, per_km(before), weights, cfg)
     oracle.travel[()] = ground_response(scenario, resolution_m, cfg)
     package = lazy_greedy(oracle, options, budget, lambda d, t: report("search", d, t))
