@@ -111,7 +111,7 @@ def test_swaps_never_lose_and_stay_within_budget_and_enumeration_bounds_both(
     swapped = swap_improve(oracle, cands, greedy, budget)
     assert swapped.after >= greedy.after - 1e-12
     assert swapped.cost <= budget + 1e-9
-    best, combo = exhaustive(oracle, cands, budget)
+    best, _ = exhaustive(oracle, cands, budget)
     # enumeration by brute force, written independently
     brute = max(
         (
