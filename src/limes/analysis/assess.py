@@ -34,6 +34,7 @@ from limes.analysis.response import (
 )
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
 from limes.analysis.tiles import Tile, make_tile, plan_spans, window_spans
+from limes.errors import AnalysisError
 from limes.geo.grid import Grid
 from limes.geo.terrain import Dem
 from limes.scenario.model import Scenario
@@ -46,7 +47,7 @@ FloatArray = NDArray[np.float64]
 Progress = Callable[[str, int, int], None]
 
 
-class AssessError(ValueError):
+class AssessError(AnalysisError):
     """An assessment that cannot run as asked (bad resolution, nothing to assess)."""
 
 

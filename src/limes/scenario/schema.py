@@ -13,6 +13,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from limes.scenario.sharing import Sharing
+
 NonNeg = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -526,3 +528,6 @@ class ScenarioSpec(Model):
     movement: Movement = Movement()
     response: Response = Response()
     rules: Rules = Rules()
+    sharing: Sharing = Field(
+        default_factory=Sharing, description="partners and what each may receive"
+    )
