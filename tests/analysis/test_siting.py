@@ -225,3 +225,30 @@ def test_limes_plan_on_the_command_line(short_line: Scenario, tmp_path: Path) ->
         app, ["plan", str(sc_path), "--catalogue", str(cat_path), "--budget", "-1"]
     )
     assert bad.exit_code == 2 and "budget" in bad.output
+
+
+def test_taking_an_item_out_restores_the_km_it_reached(short_line: Scenario) -> None:
+    from limes.analysis.plan import WindowOracle, candidate_options, with_terrain_for
+
+    cat = Catalogue.model_validate(CATALOGUE)
+    opts = candidate_options(short_line, cat, 250.0, 3.0)
+    sc = with_terrain_for(short_line, opts)
+    cfg = AssessConfig(worst_paths=0)
+    base = per_km(assess(sc, cat.modes, cat.lights, 250.0, config=cfg))
+    oracle = WindowOracle(sc, cat, 250.0, base, run_weights(sc, cat.modes, cat.lights), cfg)
+    one = oracle.add(oracle.start(), opts[0])
+    two = oracle.add(one, opts[1])
+    back = oracle.without(two, opts[1])
+    assert back.chosen == (opts[0],)
+    for key in base:
+        np.testing.assert_allclose(back.runs[key], one.runs[key], atol=1e-12)
+    # and one window's what-if equals a whole assessment of the same scenario
+    whole = per_km(assess(apply_all(sc, [opts[0]]), cat.modes, cat.lights, 250.0, config=cfg))
+    for key in base:
+        np.testing.assert_allclose(one.runs[key], whole[key], atol=1e-9)
+
+
+def apply_all(sc: Scenario, options: list) -> Scenario:  # type: ignore[type-arg]
+    from limes.analysis.plan import apply
+
+    return apply(sc, options)

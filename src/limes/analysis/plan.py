@@ -523,7 +523,13 @@ class WindowOracle:
         return objective_value(state.runs, self.weights, self.cat.objective)
 
     def add(self, state: _State, cand: Option) -> _State:
-        chosen = (*state.chosen, cand)
+        return self._window(state, (*state.chosen, cand), cand)
+
+    def without(self, state: _State, cand: Option) -> _State:
+        """The state with one bought item taken out: its window assessed without it."""
+        return self._window(state, tuple(o for o in state.chosen if o != cand), cand)
+
+    def _window(self, state: _State, chosen: tuple[Option, ...], cand: Option) -> _State:
         sc = apply(self.scenario, chosen)
         units = tuple(o.key for o in chosen if o.unit)
         if units not in self.travel:

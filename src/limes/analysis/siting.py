@@ -32,7 +32,8 @@ class Oracle(Protocol[C_in, S]):
     """The objective over sets of candidates, incrementally.
 
     `start()` is the state with nothing bought; `add(state, c)` the state with one more and its
-    objective; `value(state)` the objective of a state.
+    objective; `value(state)` the objective of a state. An oracle may also offer
+    `without(state, c)`, the state with one bought item taken out, which swaps then use.
     """
 
     def start(self) -> S: ...
@@ -130,8 +131,10 @@ def swap_improve(
     budget: float,
     tries_per_item: int = 5,
     neighbours: Callable[[C], Sequence[C]] | None = None,
+    passes: int = 3,
 ) -> Package[C, S]:
-    """One pass of 1-for-1 swaps that raise the objective within the budget.
+    """Passes of 1-for-1 swaps that raise the objective within the budget (until one pass
+    changes nothing, at most `passes`).
 
     For each bought item, the alternatives (`neighbours(item)`, default every candidate) are
     scored on top of the rest of the package and the best `tries_per_item` tried in turn; the
@@ -141,28 +144,46 @@ def swap_improve(
     best_value = package.after
     evaluations = package.evaluations
     swaps = 0
-    for pos in range(len(chosen)):
+
+    state = package.state
+    remove = getattr(oracle, "without", None)
+
+    def try_swap(pos: int) -> bool:
+        nonlocal best_value, evaluations, state
         rest = chosen[:pos] + chosen[pos + 1 :]
         spent = sum(_cost(c) for c in rest)
-        base = oracle.start()
-        for c in rest:
-            base = oracle.add(base, c)
-        evaluations += len(rest)
+        if remove is not None:
+            # The oracle can take one item out of a state (one evaluation, not len(rest)).
+            base = remove(state, chosen[pos])
+            evaluations += 1
+        else:
+            base = oracle.start()
+            for c in rest:
+                base = oracle.add(base, c)
+            evaluations += len(rest)
         pool = neighbours(chosen[pos]) if neighbours else candidates
         trial = []
         for alt in pool:
             if alt in chosen or spent + _cost(alt) > budget + 1e-9:
                 continue
-            st = oracle.add(base, alt)
+            trial.append((oracle.value(oracle.add(base, alt)), alt))
             evaluations += 1
-            trial.append((oracle.value(st), alt))
         trial.sort(key=lambda t: -t[0])
         for value, alt in trial[:tries_per_item]:
             if value > best_value + 1e-12:
                 chosen[pos] = alt
                 best_value = value
-                swaps += 1
-                break
+                state = oracle.add(base, alt)
+                evaluations += 1
+                return True
+        return False
+
+    for _ in range(passes):
+        before_pass = swaps
+        for pos in range(len(chosen)):
+            swaps += try_swap(pos)
+        if swaps == before_pass:
+            break
     if swaps == 0:
         package.evaluations = evaluations
         return package
