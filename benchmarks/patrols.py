@@ -6,10 +6,10 @@
    DOBSS equilibria against brute-force vertex enumeration; the largest difference in the
    defender's value must stay under 1e-6. Solve times of both formulations on the border game.
 2. The border game: the costliest weak stretches of a foot-at-night assessment (8; --quick 5)
-   × 4 time windows a day, 3 patrols (--quick 2) each on one (stretch, window); a patrol on the
-   spot catches a crossing with probability 0.6 — an ASSUMED figure for this benchmark (the
-   scenario format has no patrol-catch number yet).
-3. The exercise: an informed adversary crosses every day for a year (--quick 200 days), having
+   × 2 time windows a day (night, day), 4 patrols (--quick 3) each on one (stretch, window); a
+   patrol on the spot catches a crossing with probability 0.6 — an ASSUMED figure for this
+   benchmark (the scenario format has no patrol-catch number yet).
+3. The exercise: an informed adversary crosses every day for 1000 days (--quick 500), having
    watched the last 30 days' patrols, against the equilibrium's most frequent schedule played
    every day (a fixed patrol) and against schedules drawn daily from the equilibrium: its
    success rate with the 95 % (Wilson) interval, beside the game's predicted value.
@@ -71,7 +71,7 @@ def main() -> None:
     run = a.runs[0]
     top = ranked_stretches(run, sc)[: 5 if args.quick else 8]
     stretches = [(st.from_km, st.to_km, st.mean_p) for st in top]
-    patrols, windows = (2, 4) if args.quick else (3, 4)
+    patrols, windows = (3, 2) if args.quick else (4, 2)
     pg = patrol_game(stretches, windows, patrols, PATROL_CATCH)
     t0 = time.perf_counter()
     eq = multiple_lps(pg.game)
@@ -84,7 +84,7 @@ def main() -> None:
         f"{len(pg.schedules)} schedules: LPs {lps_s:.2f} s, DOBSS {dobss_s:.2f} s, values "
         f"{eq.attacker_values[0]:.4f} / {eq_d.attacker_values[0]:.4f}"
     )
-    days = 200 if args.quick else 365
+    days = 500 if args.quick else 1000
     fixed_s = int(np.argmax(eq.x))
     fixed = exercise(pg, [fixed_s] * days, watch_days=30, seed=11)
     mixed = exercise(pg, list(daily_schedules(eq, days, seed=12)), watch_days=30, seed=11)
