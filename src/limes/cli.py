@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from limes.errors import LimesError, UsageError
+from limes.model_options import build, with_options_of
+from limes.service.config import ServiceConfig
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -264,95 +266,17 @@ def plan(
 # --- limes serve -----------------------------------------------------------------------------
 
 
-def _off(value: str | None) -> str | None:
-    return None if value is None or value.lower() == "off" else value
-
-
 @app.command("serve")
-def serve(
-    scenario: Annotated[
-        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
-    ] = "iraq-syria",
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            envvar="LIMES_DATABASE_URL",
-            help="sqlite:///FILE (default sqlite:///limes.db) or postgresql://…",
-        ),
-    ] = None,
-    mqtt: Annotated[
-        str, typer.Option("--mqtt", help="MQTT broker HOST:PORT, or 'off'.")
-    ] = "127.0.0.1:1883",
-    cot_port: Annotated[
-        int | None, typer.Option("--cot-port", help="Cursor-on-Target TCP and UDP port.")
-    ] = None,
-    http: Annotated[
-        str, typer.Option("--http", help="API and map HOST:PORT, or 'off'.")
-    ] = "127.0.0.1:8080",
-    plan: Annotated[
-        Path | None,
-        typer.Option("--plan", help="An assessment's summary.json: alert severity by km."),
-    ] = None,
-    assessment: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--assessment",
-            help="A folder written by `limes assess`, for the map's planner view (repeatable).",
-        ),
-    ] = None,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
-    mqtt_client_id: Annotated[
-        str,
-        typer.Option(
-            "--mqtt-client-id", help="MQTT client id (two services on a broker: two ids)."
-        ),
-    ] = "limes-serve",
-    mqtt_topic_prefix: Annotated[
-        str,
-        typer.Option(
-            "--mqtt-topic-prefix", help="Detections arrive on PREFIX/<sensor>/detections."
-        ),
-    ] = "limes/v1/sensors",
-    exercise_start: Annotated[
-        str | None,
-        typer.Option(
-            "--exercise-start",
-            metavar="ISO|now",
-            help="Run on an exercise clock from this instant (UTC ISO 8601), shared with "
-            "`limes simulate --start` (see docs/exercise.md).",
-        ),
-    ] = None,
-    exercise_speed: Annotated[
-        float | None,
-        typer.Option("--exercise-speed", help="The exercise clock's speed (1 … 600)."),
-    ] = None,
-) -> None:
-    """Run the live system — inputs, pipeline, store, API and map — until SIGTERM or Ctrl-C."""
-    from limes.service import ServiceConfig
-    from limes.service import serve as run_service
-    from limes.store.database import database_url_from_env
+@with_options_of(ServiceConfig)
+def serve(**given: Any) -> None:
+    """Run the live system — inputs, pipeline, store, API and map — until SIGTERM or Ctrl-C.
+
+    Every option is a field of `limes.service.ServiceConfig` (docs/serve.md).
+    """
+    from limes.service.run import serve as run_service
 
     with user_errors():
-        if exercise_speed is not None and exercise_start is None:
-            raise UsageError("--exercise-speed needs --exercise-start")
-        start = _when(exercise_start, "--exercise-start") if exercise_start else None
-        run_service(
-            ServiceConfig(
-                scenario=scenario,
-                database_url=database or database_url_from_env(),
-                mqtt=_off(mqtt),
-                mqtt_client_id=mqtt_client_id,
-                mqtt_topic_prefix=mqtt_topic_prefix,
-                cot_port=cot_port,
-                http=_off(http),
-                plan=plan,
-                assessments=tuple(assessment or ()),
-                log_json=log_json,
-                clock_start=start,
-                clock_speed=exercise_speed or 1.0,
-            )
-        )
+        run_service(build(ServiceConfig, given))
 
 
 # --- limes simulate, limes demo ---------------------------------------------------------------
@@ -716,6 +640,16 @@ def track(
             "a transverse Mercator centred on the data.",
         ),
     ] = None,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings",
+            help="Tracker settings (YAML or JSON): sensor laws, thresholds (docs/tracking.md).",
+        ),
+    ] = None,
+    tentative: Annotated[
+        bool, typer.Option("--tentative", help="Also write tentative tracks' states.")
+    ] = False,
 ) -> None:
     """Track a file of detections offline with the live pipeline's tracker.
 
@@ -723,15 +657,23 @@ def track(
     tracker and compared.
     """
     from limes.ops.track_file import track_file
+    from limes.ops.tracker.settings import load_settings
 
     with user_errors():
-        summary = track_file(detections, out_path, frame=frame)
+        config = load_settings(settings) if settings is not None else None
+        summary = track_file(detections, out_path, config, frame=frame, tentative=tentative)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "
         f"{summary.states_written} states written to {out_path} (frame {summary.frame}); "
-        f"{len(summary.rejected)} rejected as too late",
+        f"{len(summary.rejected)} rejected",
         markup=False,
     )
+    for reason, count in summary.rejection_counts().items():
+        out.print(f"  {count} {reason}", markup=False)
+    for skipped in summary.skipped[:10]:
+        err.print(f"skipped {skipped.where}: {skipped.reason}", markup=False)
+    if len(summary.skipped) > 10:
+        err.print(f"… and {len(summary.skipped) - 10} more skipped", markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from limes.ops.alert import Alert, Rule, Severity
 from limes.ops.dispatch import advise, target_at_lonlat
 from limes.scenario.load import load_scenario
-from limes.service.dispatch_routes import dispatch_router
 
 
 @pytest.fixture
@@ -21,7 +20,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
     sc = load_scenario("iraq-syria")
     for db in database("sqlite", tmp_path):
         made = make_api(db, sc)
-        made.app.include_router(dispatch_router(), prefix="/api")
         yield Api(made.app, TestClient(made.app), made.db, made.tokens)
 
 

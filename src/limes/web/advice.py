@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from limes.api.routes.dispatch import incident_target, situations
 from limes.ops.dispatch import DispatchConfig, advise
 from limes.scenario.model import Scenario
 from limes.store.database import Database
@@ -32,9 +33,6 @@ AdviceSource = Callable[[float, float, dict[str, tuple[float, float]]], Sequence
 
 def dispatch_advice(scenario: Scenario, db: Database, incident_id: int) -> list[Advice]:
     """The live dispatch advice for an incident (`limes.ops.dispatch`), ranked, for the map."""
-    # Imported here: the service assembles the app and mounts the map, not the other way round.
-    from limes.service.dispatch_routes import incident_target, situations
-
     target, _ = incident_target(db, scenario, incident_id, DispatchConfig().lead_s)
     labels = {u.id: u.label or u.id for u in scenario.spec.units}
     return [

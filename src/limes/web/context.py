@@ -3,15 +3,19 @@ and the dispatch advice, kept on `app.state.web` by `mount_web`."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
+from limes.errors import LimesError
 from limes.scenario.model import Scenario
 from limes.web.advice import AdviceSource
 from limes.web.assessments import AssessmentStore
 from limes.web.config import WebConfig
 from limes.web.coverage import CoverageLayers
 from limes.web.hillshade import HillshadeTiles
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,6 +29,29 @@ class WebContext:
     _tiles: HillshadeTiles | None = field(default=None, init=False, repr=False)
     _coverage: CoverageLayers | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _shading: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    def shade_in_background(self) -> None:
+        """Start building the relief tiles now, in a thread this context owns, so the first
+        tiles come at once; `close()` joins it."""
+        if self.scenario is None or self._shading is not None:
+            return
+
+        def shade() -> None:
+            try:
+                self.hillshade_tiles(build=True)
+            except LimesError:  # the tiles route reports it to the user on first use
+                log.exception("could not shade the scenario terrain")
+
+        # A daemon, so a program that never closes the context can still exit.
+        self._shading = threading.Thread(target=shade, name="limes-hillshade", daemon=True)
+        self._shading.start()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Wait for the background work this context started (the relief shading)."""
+        if self._shading is not None:
+            self._shading.join(timeout)
+            self._shading = None
 
     def hillshade_tiles(self, build: bool = False) -> HillshadeTiles | None:
         """The relief tiles; built from the terrain on the first call with `build` (seconds)."""
