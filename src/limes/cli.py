@@ -233,6 +233,36 @@ def assess(
         )
 
 
+# --- limes plan ------------------------------------------------------------------------------
+
+
+@app.command("plan")
+def plan(
+    scenario: ScenarioArg,
+    catalogue: Annotated[
+        Path,
+        typer.Option(
+            "--catalogue",
+            help="YAML of what can be bought and its cost (e.g. the built-in "
+            "scenario's catalogue.yaml; see docs/planning.md).",
+        ),
+    ],
+    budget: Annotated[float, typer.Option("--budget", help="Money to spend, in its currency.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for plan.json, scenario.yaml, report.html.")
+    ] = Path("plan"),
+    resolution: Annotated[
+        float, typer.Option("--resolution", help="Analysis cell size in metres for the search.")
+    ] = 200.0,
+) -> None:
+    """What to buy with a budget, where, and in which order: a shopping list, its report, and
+    the scenario with the package added (ready for `limes assess --compare`)."""
+    from limes.analysis.plan_command import run_plan
+
+    with user_errors():
+        run_plan(scenario, catalogue, budget, out_dir, resolution, console=out)
+
+
 # --- limes serve -----------------------------------------------------------------------------
 
 
