@@ -9,6 +9,7 @@ detections. Without them the app stores HTTP detections itself (a pipeline-less 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -33,9 +34,11 @@ from limes.api.routes import (
     units,
     users,
 )
-from limes.api.services import ChangeSignal, IngestHandoff, Services
+from limes.api.security_headers import SecurityHeaders
+from limes.api.services import ChangeSignal, IngestHandoff, Services, wall_clock
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.api.unstorable import UnstorableInput
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
@@ -64,6 +67,8 @@ def create_app(
     signal: ChangeSignal | None = None,
     extra_metrics: Callable[[], str] | None = None,
     threat_board: ThreatBoard | None = None,
+    clock: Callable[[], datetime] | None = None,
+    clock_speed: float = 1.0,
 ) -> FastAPI:
     """Build the API.
 
@@ -72,6 +77,8 @@ def create_app(
     the scenario's frame, `ingest_context` from the scenario, `ingest_handoff` straight into the
     writer. Pass `signal` and give the same one's `notify` to writers in other components so
     the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics.
+    `clock` (default the wall clock) stamps every action people take through the API; an
+    exercise passes its own, running `clock_speed` times faster than the wall.
     """
     database = db or connect(settings.database_url)
     if settings.migrate:
@@ -103,6 +110,8 @@ def create_app(
         ingest_context=ingest_context,
         ingest=ingest_handoff,
         extra_metrics=extra_metrics,
+        clock=clock or wall_clock,
+        clock_speed=clock_speed,
     )
 
     app = FastAPI(
@@ -125,6 +134,8 @@ def create_app(
     app.state.share = share
     install_error_handlers(app)
     taxii.install(app)
+    app.add_middleware(UnstorableInput)
+    app.add_middleware(SecurityHeaders)
 
     api = APIRouter(prefix=PREFIX)
     for module in (

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from limes.errors import WebError
 from limes.store.database import DEFAULT_DATABASE_URL
 
 #: Environment variable for each setting (`Settings.from_env`).
@@ -21,7 +22,7 @@ ENV_NAMES = {
 }
 
 
-class SettingsError(ValueError):
+class SettingsError(WebError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from limes.errors import OpsError
 from limes.ops.alert import Rule, Severity
 from limes.ops.detection import TargetClass
 from limes.ops.threat import ThreatBoard
@@ -34,7 +35,7 @@ MODE_OF_CLASS: Mapping[TargetClass, str] = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(OpsError):
     """A plan summary that cannot be read, naming the file and the field."""
 
 

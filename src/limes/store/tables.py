@@ -427,3 +427,31 @@ class InboxStatusRow(Base):
     total: Mapped[int] = mapped_column(Integer)
     successes: Mapped[list[Any]]
     failures: Mapped[list[Any]]
+
+
+class FederatedObjectRow(Base):
+    """The newest version of one object another site released to this one.
+
+    Keyed by (origin site, kind, object id); `version` is the origin's change id for that state,
+    so a late, older copy never replaces a newer one and a repeated copy changes nothing.
+    """
+
+    __tablename__ = "federated_objects"
+    __table_args__ = (Index(None, "origin", "kind"),)
+
+    origin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    received: Mapped[datetime]
+
+
+class FederationCursorRow(Base):
+    """How far this site's change log has been forwarded to one destination site."""
+
+    __tablename__ = "federation_cursors"
+
+    destination: Mapped[str] = mapped_column(String(64), primary_key=True)
+    change_id: Mapped[int] = mapped_column(BigInteger)
+    updated: Mapped[datetime]
