@@ -50,6 +50,10 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
+sharing_app = typer.Typer(
+    help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
+)
+app.add_typer(sharing_app, name="sharing")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -762,6 +766,63 @@ def _print_summary(s: ScenarioSummary) -> None:
         f"units: {units}; roads: {s.roads}; places: {s.places}; threat profiles: {s.threats}",
         markup=False,
     )
+
+
+# --- limes sharing … ------------------------------------------------------------------------
+
+
+@sharing_app.command("partners")
+def sharing_partners(scenario: ScenarioArg) -> None:
+    """List a scenario's partners and what each rule releases."""
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+    table = Table(box=box.SIMPLE)
+    for column in ("partner", "via", "rule", "kinds", "sectors", "precision", "delay",
+                   "withheld", "TLP ≤"):  # fmt: skip
+        table.add_column(column, overflow="fold", no_wrap=column == "partner")
+    for p in sc.spec.sharing.partners:
+        for i, r in enumerate(p.rules or [None]):
+            head = (p.id, p.via or "-") if i == 0 else ("", "")
+            if r is None:
+                table.add_row(*head, "(none: receives nothing)", "", "", "", "", "", "")
+                continue
+            table.add_row(
+                *head, r.name, ", ".join(k.value for k in r.kinds), ", ".join(r.sectors),
+                f"{r.precision_m:g} m" if r.precision_m else "exact", f"{r.delay_s:g} s",
+                ", ".join(w.value for w in r.withhold) or "-", r.tlp_ceiling.value.upper(),
+            )  # fmt: skip
+    out.print(table)
+
+
+@sharing_app.command("explain")
+def sharing_explain(
+    partner: Annotated[str, typer.Argument(help="Partner id (see `limes sharing partners`).")],
+    key: Annotated[
+        str, typer.Argument(metavar="OBJECT", help="alert:<id>, incident:<id>, intel_report:<id>…")
+    ],
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario name or file.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Say why an object is or is not released to a partner, and in what form."""
+    import json
+
+    from limes.scenario.load import load_scenario
+    from limes.share.explain_stored import explain_stored
+    from limes.share.shareable import to_record
+    from limes.store.database import connect, database_url_from_env
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        db = connect(database or database_url_from_env())
+        decision = explain_stored(db, sc, partner, key)
+    verdict = "released" if decision.release is not None else "withheld"
+    out.print(f"{key} → {partner}: {verdict}", markup=False)
+    for reason in decision.reasons:
+        out.print(f"  - {reason}", markup=False)
+    if decision.release is not None:
+        out.print(json.dumps(to_record(decision.release.object), indent=2), markup=False)
 
 
 def main() -> None:
