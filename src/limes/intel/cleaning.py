@@ -90,6 +90,9 @@ _GOSSIP = re.compile(
     re.I,
 )
 _COMMENTER = re.compile(r"^[@\w.\- ]{2,30}\s+(says|wrote|commented)\s*:?", re.I)
+_READ_MORE = re.compile(
+    r"^(read (more|also|next)|see also|related|more|watch|listen|also read)\s*:\s*\S", re.I
+)
 _BULLET = re.compile(r"^\s*([-•*»▶►·]|\d+\.)\s+")
 _SENTENCE_PUNCT = re.compile(r"[.!?…:;\"”’)]\s*$")
 
@@ -118,6 +121,8 @@ def classify_line(text: str) -> str | None:
         return SPAM
     if _GOSSIP.search(t) and _looks_like_headline(t.rstrip(".!?")):
         return GOSSIP
+    if _READ_MORE.match(t) and len(t.split()) <= 16:
+        return HEADLINE_LIST
     if _BULLET.match(t) and _looks_like_headline(_BULLET.sub("", t)):
         return HEADLINE_LIST
     return None

@@ -26,7 +26,7 @@ from limes.intel.text import normalise_space
 
 SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".eml": "email"}
 _SOURCE_HEADER = re.compile(r"^(source|from|outlet|publisher)\s*:\s*(?P<v>.+)$", re.I)
-_BYLINE = re.compile(r"^(by|reporting by|written by)\s+[A-Z][\w.'’ -]+$", re.I)
+BYLINE = re.compile(r"^(by|reporting by|written by)\s+[A-Z][\w.'’ -]+$", re.I)
 _TITLE_HEADER = re.compile(r"^(title|subject|headline)\s*:\s*(?P<v>.+)$", re.I)
 
 
@@ -91,7 +91,7 @@ def _header(
         if source is None and outlet and len(line.split()) <= 6:
             source, used = outlet.name, i + 1
             continue
-        if _BYLINE.match(line) and len(line.split()) <= 8:
+        if BYLINE.match(line) and len(line.split()) <= 8:
             used = i + 1
             continue
         if classify_line(line) is not None:

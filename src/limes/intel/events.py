@@ -56,8 +56,9 @@ _CUES: dict[str, list[str]] = {
         r"\b(additional|extra|fresh) (troops|units|brigades?|battalions?|forces|soldiers)\b",
     ],
     "fortification": [
-        r"\btrench(es)?\b",
-        r"\bberms?\b",
+        r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new|clos\w*)\b"
+        r".{0,50}\b(trench(es)?|berms?|earth mounds?)\b",
+        r"\b(trench(es)?|berms?)\b.{0,50}\b(deep|wide|high|dug|built|complet\w*|extend\w*)\b",
         r"\b(barbed|razor) wire\b",
         r"\b(border )?(fence|wall)\b.{0,40}\b(buil[dt]|complet|erect|construct|finish|extend)",
         r"\b(buil[dt]|complet\w*|erect\w*|construct\w*|install\w*|finish\w*)\b.{0,50}"
@@ -128,6 +129,14 @@ _COMPILED["threat_estimate"][1] = re.compile(
 )
 
 
+# A crossing by families or refugees is a refugee movement, not an infiltration, unless the
+# sentence also names a hostile party.
+_CIVILIANS = re.compile(r"\b(families|refugees|civilians|displaced|women and children)\b", re.I)
+_HOSTILE = re.compile(
+    r"\b(fighters|militants|cells?|gunmen|smugglers|jihadists|IS|ISIS|ISIL|Daesh)\b"
+)
+
+
 @dataclass(frozen=True)
 class EventCue:
     """An event type found in a sentence, with the span of the words that cued it."""
@@ -149,6 +158,10 @@ def classify_sentence(body: str, sentence: Span) -> list[EventCue]:
             if m is None:
                 continue
             if _NEGATION.search(text[: m.start()]) and event_type != "threat_estimate":
+                continue
+            if event_type == "infiltration" and _CIVILIANS.search(text) and not _HOSTILE.search(
+                text
+            ):
                 continue
             found.append(
                 EventCue(event_type, sentence,
