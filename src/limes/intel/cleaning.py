@@ -53,7 +53,8 @@ _HEADING_OF_LIST = re.compile(
     re.I,
 )
 _CALL_TO_FOLLOW = re.compile(
-    r"\b(follow (us|our)|subscribe|sign up|newsletter|join our (telegram|whatsapp)|telegram "
+    r"\b(follow (us|our)|follow\b.{0,30}\bon (twitter|telegram|facebook|instagram|x|whatsapp|"
+    r"youtube|tiktok)|subscribe|sign up|newsletter|join our (telegram|whatsapp)|telegram "
     r"channel|like us on|download (our|the) app|share (this|on)|click here|tap here|turn on "
     r"notifications|support (our|independent) journalism|become a member|get the latest)\b",
     re.I,
@@ -140,8 +141,14 @@ def clean_lines(lines: Sequence[str], first_line: int = 0) -> Cleaned:
     reasons: list[str | None] = [classify_line(t) for t in texts]
     in_list = False
     in_comments = False
+    in_signature = False
     for i, t in enumerate(texts):
         if not t:
+            continue
+        if in_signature or t in ("--", "-- "):
+            # An e-mail signature runs from "--" to the end.
+            reasons[i] = reasons[i] or FURNITURE
+            in_signature = True
             continue
         if _HEADING_OF_LIST.match(t):
             reasons[i] = reasons[i] or HEADLINE_LIST

@@ -56,7 +56,8 @@ _CUES: dict[str, list[str]] = {
         r"\b(additional|extra|fresh) (troops|units|brigades?|battalions?|forces|soldiers)\b",
     ],
     "fortification": [
-        r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new|clos\w*)\b"
+        r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new|clos\w*|"
+        r"seal\w*)\b"
         r".{0,50}\b(trench(es)?|berms?|earth mounds?)\b",
         r"\b(trench(es)?|berms?)\b.{0,50}\b(deep|wide|high|dug|built|complet\w*|extend\w*)\b",
         r"\b(barbed|razor) wire\b",
@@ -85,7 +86,10 @@ _CUES: dict[str, list[str]] = {
     ],
     "refugee_movement": [
         r"\brefugees?\b",
-        r"\b(displaced|fleeing|fled|flee)\b",
+        r"\b(families|civilians|residents|villagers|people|thousands|hundreds)\b.{0,60}"
+        r"\b(fleeing|fled|flee)\b",
+        r"\b(fleeing|fled)\b.{0,40}\b(fighting|violence|clashes|war|offensive|shelling)\b",
+        r"\b(internally )?displaced (families|people|persons|Syrians|Iraqis|civilians)\b",
         r"\basylum\b",
         r"\b(families|civilians|people)\b.{0,40}\b(crossed|crossing|arrived|arriving|returned|"
         r"returning|escaping|escaped|left|leaving)\b",

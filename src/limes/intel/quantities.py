@@ -100,9 +100,15 @@ def parse_number(text: str) -> float:
 def find_quantities(body: str) -> list[Quantity]:
     """Every number-with-unit in the body, in order."""
     out: list[Quantity] = []
-    for m in _QUANTITY.finditer(body):
+    pos = 0
+    while (m := _QUANTITY.search(body, pos)) is not None:
+        # A rejected match may hide a good one inside it ("Patrol 7 intercepted three
+        # vehicles"): search again just after its first number.
+        pos = m.end("lo")
         fill = m.group("fill") or ""
-        if fill and _NOT_FILLER.search(fill):
+        if fill and (_NOT_FILLER.search(fill) or any(
+            w.lower() in _WORDS or any(c.isdigit() for c in w) for w in fill.split()
+        )):
             continue
         unit_word = m.group("unit")
         if unit_word == "m" and fill:  # "5 IS m…" is not metres
@@ -111,4 +117,5 @@ def find_quantities(body: str) -> list[Quantity]:
         lo = parse_number(m.group("lo")) * factor
         hi = parse_number(m.group("hi")) * factor if m.group("hi") else None
         out.append(Quantity(lo, hi, unit, Span(m.start(), m.end()), m.group(0)))
+        pos = m.end()
     return out
