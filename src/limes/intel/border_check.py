@@ -22,6 +22,8 @@ _CLOSED = re.compile(
     r"\b(clos\w*|sealed|built|complet\w*|dug|fortified|finished|fenced|covered)\b", re.I
 )
 _OF_TOTAL = re.compile(r"\b(of|out of) (the|a|its)?\s*$", re.I)
+_RUNNING_TOTAL = re.compile(r"\b(to|total of|totals?|now)\s+(about|some|nearly|around|almost)?\s*$",
+                            re.I)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ def check_claim(
     if not kms:
         return None
     reported = total = None
+    # "another 25 km …, bringing the barrier to about 100 km": the running total is the state.
+    running = [q for q in kms if _RUNNING_TOTAL.search(body[max(0, q.span.start - 20) :
+                                                            q.span.start])]
+    if running:
+        kms = running + [q for q in kms if q not in running]
     for q in kms:
         before = body[max(0, q.span.start - 12) : q.span.start]
         if _OF_TOTAL.search(before) and reported is not None:

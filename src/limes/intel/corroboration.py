@@ -119,10 +119,38 @@ def _distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
-def same_claim(x: Claim, y: Claim, st: CorroborationSettings) -> bool:
-    """Same event type, same place (or sector stretch), overlapping dates."""
+@dataclass(frozen=True)
+class Subject:
+    """What a claim about the border's own state is about: a stretch and a stated length.
+
+    Two such claims are the same claim only when they speak of the same stretch and agree on
+    the length ("140 of 220 km closed" twice); "60 km" does not corroborate "140 km".
+    """
+
+    stretch: str
+    km: float
+
+    def agrees(self, other: Subject) -> bool:
+        return self.stretch == other.stretch and abs(self.km - other.km) <= 0.1 * max(
+            self.km, other.km
+        )
+
+
+def same_claim(
+    x: Claim,
+    y: Claim,
+    st: CorroborationSettings,
+    sx: Subject | None = None,
+    sy: Subject | None = None,
+) -> bool:
+    """Same event type, same place (or sector stretch), overlapping dates.
+
+    Claims about the border's own state compare their subjects instead of their places.
+    """
     if x.event_type != y.event_type:
         return False
+    if sx is not None or sy is not None:
+        return sx is not None and sy is not None and sx.agrees(sy)
     px, py = x.place, y.place
     if px is None or py is None:
         return False
@@ -162,16 +190,19 @@ def corroborate(
     claims: Sequence[Claim],
     docs: Sequence[Document],
     settings: CorroborationSettings | None = None,
+    subjects: Sequence[Subject | None] | None = None,
 ) -> list[Corroboration]:
     """Count, for every claim, the independent origins that report the same event."""
     st = settings or CorroborationSettings()
+    subj = list(subjects) if subjects is not None else [None] * len(claims)
     origin_of_doc = origins(docs, st)
     index = {d.id: i for i, d in enumerate(docs)}
     origin_name = {i: docs[origin_of_doc[i]].id for i in range(len(docs))}
     out = []
-    for c in claims:
+    for k, c in enumerate(claims):
         mine = origin_of_doc[index[c.document.id]]
-        same = [o for o in claims if o is c or same_claim(c, o, st)]
+        same = [o for j, o in enumerate(claims)
+                if o is c or same_claim(c, o, st, subj[k], subj[j])]
         others = sorted({o.document.id for o in same
                          if origin_of_doc[index[o.document.id]] != mine})
         republished = sorted({o.document.id for o in same if o.document.id != c.document.id

@@ -65,6 +65,7 @@ _CUES: dict[str, list[str]] = {
         r"\b(buil[dt]|complet\w*|erect\w*|construct\w*|install\w*|finish\w*)\b.{0,50}"
         r"\b(fence|wall|towers?|watchtowers?|cameras?|barriers?|earth mounds?|sand barriers?)\b",
         r"\bclos(ed|ing|ure)\b.{0,30}\b\d+\s*(km|kilomet)",
+        r"\b\d+\s*(km|kilomet\w*)\b.{0,80}\b(closed|sealed|fenced|fortified)\b",
         r"\b(fortif\w+|closure (works|programme|program))\b",
         r"\bsealed\b.{0,30}\bborder",
     ],

@@ -17,7 +17,12 @@ from pathlib import Path
 
 from limes.intel.actors import ActorTable, actor_table
 from limes.intel.border_check import check_claim
-from limes.intel.corroboration import CorroborationSettings, corroborate, credibility
+from limes.intel.corroboration import (
+    CorroborationSettings,
+    Subject,
+    corroborate,
+    credibility,
+)
 from limes.intel.document import Document, document_paths, read_document
 from limes.intel.extraction import Claim, Extraction, extract
 from limes.intel.gazetteer import Gazetteer, build_gazetteer
@@ -72,11 +77,14 @@ def draft_reports(
     """Graded draft reports, one per claim, in the order of the documents."""
     claims = [c for ex in extractions for c in ex.claims]
     docs = [ex.document for ex in extractions]
-    corr = corroborate(claims, docs, settings)
+    checks = [
+        check_claim(c, reader.scenario) if reader.scenario is not None else None for c in claims
+    ]
+    subjects = [None if k is None else Subject(k.stretch, k.reported_km) for k in checks]
+    corr = corroborate(claims, docs, settings, subjects)
     out: list[dict[str, object]] = []
-    for claim, co in zip(claims, corr, strict=True):
+    for claim, co, check in zip(claims, corr, checks, strict=True):
         doc = claim.document
-        check = check_claim(claim, reader.scenario) if reader.scenario is not None else None
         contradicted = check is not None and not check.agrees
         span = claim.span
         date = claim.date

@@ -154,25 +154,29 @@ def score_extraction(ex: Extraction, label: dict, score: CorpusScore) -> None:  
     score.misses += [f"{name}: event {t} missed" for t in want_types - types]
 
 
-def article_sentences(path: Path, noise: Iterable[str]) -> list[str]:
+def article_sentences(path: Path, noise: Iterable[str], title: str = "") -> list[str]:
     """The article's own sentences as written, for the sentences-lost measure.
 
     Plain text and e-mail: every line after the header block (up to the first blank line)
-    that is not labelled noise. HTML: the paragraphs inside <article> that are not noise.
+    that is not labelled noise, nor the headline. HTML (and HTML e-mail): the paragraphs
+    inside <article> (or the whole body) that are not noise.
     """
-    skip = {normalise_space(n) for n in noise}
-    suffix = path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        import lxml.html
+    import lxml.html
 
-        root = lxml.html.fromstring(path.read_bytes())
-        lines = [normalise_space(p.text_content()) for p in root.xpath("//article//p")]
+    skip = {normalise_space(n) for n in noise}
+    if title and title[-1:] not in ".!?":
+        skip.add(normalise_space(title))
+    suffix = path.suffix.lower()
+    text = path.read_text(encoding="utf-8")
+    if suffix == ".eml":
+        text = text.split("\n\n", 1)[1]
+    if suffix in (".html", ".htm") or text.lstrip().startswith("<"):
+        root = lxml.html.fromstring(text.encode())
+        paras = root.xpath("//article//p") or root.xpath("//p")
+        lines = [normalise_space(p.text_content()) for p in paras]
     else:
-        text = path.read_text(encoding="utf-8")
-        if suffix == ".eml":
+        if suffix != ".eml" and "\n\n" in text:
             text = text.split("\n\n", 1)[1]
-        else:
-            text = text.split("\n\n", 1)[1] if "\n\n" in text else text
         lines = [normalise_space(x) for x in text.split("\n")]
     out: list[str] = []
     for line in lines:
@@ -192,7 +196,7 @@ def score_cleaning(doc: Document, path: Path, label: dict, score: CorpusScore) -
         if kept:
             score.noise_kept += 1
             score.misses.append(f"{doc.id}: noise kept: {line}")
-    for s in article_sentences(path, label.get("noise", [])):
+    for s in article_sentences(path, label.get("noise", []), doc.title):
         score.article_sentences += 1
         if normalise_space(s) not in flat:
             score.sentences_lost += 1
