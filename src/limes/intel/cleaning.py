@@ -153,9 +153,7 @@ def clean_lines(lines: Sequence[str], first_line: int = 0) -> Cleaned:
         if _HEADING_OF_LIST.match(t):
             reasons[i] = reasons[i] or HEADLINE_LIST
             in_list = True
-            in_comments = t.lower().rstrip(":").split(" ")[-1].startswith("comment") or bool(
-                re.match(r"^\d+ comments?$", t, re.I)
-            )
+            in_comments = bool(re.search(r"\bcomments?\b", t, re.I))
             continue
         if in_comments:
             reasons[i] = reasons[i] or SPAM
