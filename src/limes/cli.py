@@ -749,8 +749,10 @@ def intel_ingest(
             result = ingest(path, out_dir, scenario=sc, register=register,
                             progress=lambda done, total: bar.update(task, completed=done,
                                                                     total=total))
-    flagged = sum(1 for r in result.reports if (r.get("scenario_check") or {}).get("agrees")
-                  is False)
+    flagged = sum(
+        1 for r in result.reports
+        if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
+    )
     out.print(
         f"{len(result.documents)} documents → {len(result.reports)} draft reports in "
         f"{out_dir / 'reports.jsonl'}; {result.removed_lines} lines removed as boilerplate; "

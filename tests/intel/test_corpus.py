@@ -7,9 +7,9 @@ actors, ≥ 0.8 for event types; boilerplate removed ≥ 95 %, article sentences
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from limes.intel.ingest import Reader
 from limes.intel.scoring import CorpusScore, score_corpus

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from limes.intel.extraction import Claim
 from limes.scenario.model import Scenario
-from limes.scenario.summary import covered_km
 from limes.scenario.schema import BarrierStatus
+from limes.scenario.summary import covered_km
 
 _CLOSED = re.compile(
     r"\b(clos\w*|sealed|built|complet\w*|dug|fortified|finished|fenced|covered)\b", re.I

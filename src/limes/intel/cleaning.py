@@ -160,7 +160,7 @@ def clean_lines(lines: Sequence[str], first_line: int = 0) -> Cleaned:
             continue
         if in_list:
             if reasons[i] is None and _looks_like_headline(t):
-                reasons[i] = _GOSSIP.search(t) and GOSSIP or HEADLINE_LIST
+                reasons[i] = (_GOSSIP.search(t) and GOSSIP) or HEADLINE_LIST
                 continue
             in_list = reasons[i] is not None
     # Runs of short unpunctuated lines: headline lists without a heading.

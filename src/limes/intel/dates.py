@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dateparser
 
@@ -81,7 +81,7 @@ class DateMention:
 def _parse_day(text: str, base: date) -> date | None:
     """A day-precise expression through dateparser, relative to the publication date."""
     settings = {**_DATEPARSER_SETTINGS, "RELATIVE_BASE": datetime(base.year, base.month, base.day)}
-    got = dateparser.parse(text, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    got = dateparser.parse(text, languages=["en"], settings=settings)
     return got.date() if got else None
 
 
@@ -242,8 +242,8 @@ def parse_publication(text: str) -> datetime | None:
         line,
         languages=["en"],
         settings={"STRICT_PARSING": True, "RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC",
-                  "TO_TIMEZONE": "UTC", "DATE_ORDER": "DMY"},  # type: ignore[arg-type]
+                  "TO_TIMEZONE": "UTC", "DATE_ORDER": "DMY"},
     )
     if got is None:
         return None
-    return got.astimezone(timezone.utc)
+    return got.astimezone(UTC)

@@ -13,7 +13,7 @@ import email.policy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
@@ -190,7 +190,7 @@ def _aware(value: str | None) -> datetime | None:
         when = datetime.fromisoformat(value)
     except ValueError:
         return parse_publication(value)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def read_email(raw: bytes, doc_id: str, path: str, register: SourceRegister) -> Document:
@@ -205,7 +205,7 @@ def read_email(raw: bytes, doc_id: str, path: str, register: SourceRegister) -> 
         published = None
     if published is not None:
         published = (published if published.tzinfo else published.replace(
-            tzinfo=timezone.utc)).astimezone(timezone.utc)
+            tzinfo=UTC)).astimezone(UTC)
     part = msg.get_body(preferencelist=("plain", "html"))
     if part is None:
         raise IntelError(f"{path}: the e-mail has no text or HTML body")

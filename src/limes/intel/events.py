@@ -82,7 +82,7 @@ _CUES: dict[str, list[str]] = {
         rf"\b(moving|moved|move|transport\w*|ferr\w*|shipment|shipping|carrying|trafficking)\b"
         rf".{{0,40}}\b{_WEAPONS}\b.{{0,60}}\b(across|over|into|through)\b.{{0,30}}\b(border|iraq"
         rf"|syria)",
-        rf"\b(arms|weapons) (trafficking|smuggling|shipments?|convoys?|route)\b",
+        r"\b(arms|weapons) (trafficking|smuggling|shipments?|convoys?|route)\b",
         rf"\b(seized?|confiscated|intercepted|cache)\b.{{0,40}}\b{_WEAPONS}\b",
     ],
     "refugee_movement": [

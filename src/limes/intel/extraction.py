@@ -10,6 +10,7 @@ says where and when); such a claim says its date was inferred.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from limes.intel.actors import ActorMention, ActorTable
 from limes.intel.dates import DateMention, find_dates
@@ -43,7 +44,8 @@ class Claim:
     def place(self) -> PlaceMention | None:
         """The claim's main place: the first one near the border, else the first."""
         near = [p for p in self.places if p.sector is not None]
-        return (near or self.places or [None])[0]
+        pick = near or self.places
+        return pick[0] if pick else None
 
     @property
     def date(self) -> DateMention | None:
@@ -70,11 +72,19 @@ class Extraction:
         return {c.event_type for c in self.cues}
 
 
-def _inside(items: list, span: Span) -> list:  # type: ignore[type-arg]
+class _Spanned(Protocol):
+    @property
+    def span(self) -> Span: ...
+
+
+T = TypeVar("T", bound=_Spanned)
+
+
+def _inside(items: list[T], span: Span) -> list[T]:
     return [x for x in items if span.contains(x.span)]
 
 
-def _before(items: list, pos: int, lo: int) -> list:  # type: ignore[type-arg]
+def _before(items: list[T], pos: int, lo: int) -> list[T]:
     """The last item that ends before `pos` and starts at or after `lo` (as a 0/1 list)."""
     prior = [x for x in items if lo <= x.span.start and x.span.end <= pos]
     return prior[-1:]

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from limes.intel.document import BYLINE, Document, document_paths, read_document
 from limes.intel.errors import IntelError
@@ -94,7 +95,9 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _match(predicted: list, labelled: list, same) -> tuple[int, list, list]:  # type: ignore[no-untyped-def,type-arg]
+def _match(
+    predicted: list[Any], labelled: list[Any], same: Callable[[Any, Any], bool]
+) -> tuple[int, list[Any], list[Any]]:
     """Greedy one-to-one matching; the matched count and what stayed unmatched on each side."""
     free = list(labelled)
     extra = []
@@ -113,7 +116,7 @@ def _close(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-9)
 
 
-def score_extraction(ex: Extraction, label: dict, score: CorpusScore) -> None:  # type: ignore[type-arg]
+def score_extraction(ex: Extraction, label: dict[str, Any], score: CorpusScore) -> None:
     """Add one article's matches to the corpus score."""
     name = ex.document.id
     places = {p.entry.name: (p.entry.lon, p.entry.lat) for p in ex.places}
@@ -185,7 +188,7 @@ def article_sentences(path: Path, noise: Iterable[str], title: str = "") -> list
     return out
 
 
-def score_cleaning(doc: Document, path: Path, label: dict, score: CorpusScore) -> None:  # type: ignore[type-arg]
+def score_cleaning(doc: Document, path: Path, label: dict[str, Any], score: CorpusScore) -> None:
     """Count labelled noise still in the body, and article sentences missing from it."""
     body_lines = {normalise_space(x) for x in doc.body.split("\n")}
     flat = normalise_space(doc.body)
@@ -203,7 +206,7 @@ def score_cleaning(doc: Document, path: Path, label: dict, score: CorpusScore) -
             score.misses.append(f"{doc.id}: sentence lost: {s}")
 
 
-def load_label(path: Path) -> dict:  # type: ignore[type-arg]
+def load_label(path: Path) -> dict[str, Any]:
     """The label file beside an article."""
     lab = path.with_suffix(".json")
     if not lab.exists():
