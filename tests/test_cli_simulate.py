@@ -171,7 +171,7 @@ def test_an_assessment_from_limes_assess_steers_informed_groups_and_shows_its_p(
 
 
 def test_paced_poster_merges_batches_within_its_interval_and_passes_on_every_report() -> None:
-    from limes.sim.demo import PacedPoster
+    from limes.exercise.paced_poster import PacedPoster
     from limes.sim.senders import MemorySender
 
     inner = MemorySender()

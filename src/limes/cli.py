@@ -19,6 +19,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from limes.errors import LimesError, UsageError
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -83,23 +85,16 @@ def root(
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into a clean message and exit status 2."""
-    from limes.scenario.errors import ScenarioError
-    from limes.service.config import ServiceError
-    from limes.store.errors import StoreError
+    """Turn the errors a person can fix into a clear message and exit status 2.
 
+    Only `LimesError`s (each layer's family says what and where) and the operating system's
+    refusals (a file that cannot be read or written, a port taken) are mapped; anything else,
+    a plain `ValueError` included, is a bug and keeps its traceback.
+    """
     try:
         yield
-    except ScenarioError as exc:
+    except LimesError as exc:
         err.print(exc.render(), markup=False)
-        raise typer.Exit(USER_ERROR) from None
-    except (StoreError, ServiceError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(USER_ERROR) from None
-    except ValueError as exc:
-        # The layers' own error families (AssessError, TrackFileError, …) are ValueErrors
-        # whose message already says what and where.
-        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(USER_ERROR) from None
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
@@ -154,10 +149,14 @@ def scenario_validate(scenario: ScenarioArg) -> None:
     """
     from limes.scenario.load import load_scenario
     from limes.scenario.summary import summarize
+    from limes.scenario.warnings import scenario_warnings
 
     with user_errors():
-        summary = summarize(load_scenario(scenario))
+        sc = load_scenario(scenario)
+        summary = summarize(sc)
         out.print(f"valid: {summary.line()}", markup=False)
+        for finding in scenario_warnings(sc):
+            out.print(f"  {finding}", markup=False)
 
 
 @scenario_app.command("export")
@@ -197,9 +196,12 @@ def scenario_export(
 def assess(
     scenario: ScenarioArg,
     mode: Annotated[
-        str, typer.Option("--mode", help="Adversary mode: foot, vehicle or all.")
-    ] = "foot",
-    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "night",
+        str,
+        typer.Option(
+            "--mode", help="Adversary mode: foot, vehicle or all (the report names any left out)."
+        ),
+    ] = "all",
+    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "all",
     resolution: Annotated[
         float, typer.Option("--resolution", help="Analysis cell size in metres.")
     ] = 50.0,
@@ -308,7 +310,7 @@ def serve(
 
     with user_errors():
         if exercise_speed is not None and exercise_start is None:
-            raise ValueError("--exercise-speed needs --exercise-start")
+            raise UsageError("--exercise-speed needs --exercise-start")
         start = _when(exercise_start, "--exercise-start") if exercise_start else None
         run_service(
             ServiceConfig(
@@ -340,11 +342,11 @@ def _when(text: str, option: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"{option}: {text!r} is not an ISO 8601 time (e.g. 2025-03-01T18:00Z)"
         ) from None
     if when.tzinfo is None:
-        raise ValueError(f"{option}: {text!r} has no timezone (add Z for UTC, or +03:00)")
+        raise UsageError(f"{option}: {text!r} has no timezone (add Z for UTC, or +03:00)")
     return when.astimezone(UTC)
 
 
@@ -446,27 +448,28 @@ def simulate(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from limes import exercise
+    from limes.exercise.door import Door
+    from limes.exercise.plan_file import plan_from_summary
     from limes.ops.plan_lookup import PlanLookup
     from limes.scenario.load import load_scenario
     from limes.sim.config import SimConfig
-    from limes.sim.demo import Door, plan_from_summary, run_exercise
-    from limes.sim.senders import SendError
 
     with user_errors():
         ways = (("--mqtt", mqtt), ("--cot", cot), ("--in-process", in_process))
         chosen = [name for name, on in ways if on]
         if len(chosen) > 1:
-            raise ValueError(f"give one way to send, not {' and '.join(chosen)}")
+            raise UsageError(f"give one way to send, not {' and '.join(chosen)}")
         if in_process and target:
-            raise ValueError("--in-process runs its own pipeline: --target does not apply")
+            raise UsageError("--in-process runs its own pipeline: --target does not apply")
         if token and not target:
-            raise ValueError("--token goes with --target")
+            raise UsageError("--token goes with --target")
         if udp and not cot:
-            raise ValueError("--udp goes with --cot")
+            raise UsageError("--udp goes with --cot")
         if dispatch not in ("internal", "api"):
-            raise ValueError(f"--dispatch is internal or api, not {dispatch!r}")
+            raise UsageError(f"--dispatch is internal or api, not {dispatch!r}")
         if dispatch == "api" and not dispatch_token:
-            raise ValueError("--dispatch api needs --dispatch-token (a commander's token)")
+            raise UsageError("--dispatch api needs --dispatch-token (a commander's token)")
         if mqtt:
             door = Door("mqtt", mqtt, target, token, topic_prefix, client_id)
         elif cot:
@@ -497,14 +500,11 @@ def simulate(
                     tasks[stage] = bar.add_task(stage, total=max(total, 1))
                 bar.update(tasks[stage], completed=done, total=max(total, 1))
 
-            try:
-                result = run_exercise(
-                    sc, hours, speed, seed, door, out_dir, plan, progress,
-                    config=cfg, start=when, plan=lookup, settle_s=settle,
-                    dispatch=dispatch, dispatch_token=dispatch_token,
-                )  # fmt: skip
-            except SendError as exc:
-                raise ValueError(str(exc)) from None
+            result = exercise.simulate(
+                sc, hours, speed, seed, door, out_dir, plan, progress,
+                config=cfg, start=when, plan=lookup, settle_s=settle,
+                dispatch=dispatch, dispatch_token=dispatch_token,
+            )  # fmt: skip
         _print_scorecard(result.scorecard, result.files)
 
 
@@ -530,11 +530,11 @@ def demo(
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
     a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
-    from limes.sim.demo import DemoConfig, run_demo
+    import limes.demo
 
     with user_errors():
-        summary = run_demo(
-            DemoConfig(
+        summary = limes.demo.demo(
+            limes.demo.DemoConfig(
                 scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
             ),
             say=lambda line: out.print(line, markup=False),

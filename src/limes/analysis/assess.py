@@ -21,6 +21,7 @@ from limes.analysis.crossings import KmCrossing, km_crossings
 from limes.analysis.easi import Easi, PathSteps, easi
 from limes.analysis.interruption import Motion, adversary_motion, cost_halves, path_steps
 from limes.analysis.monte_carlo import simulate
+from limes.analysis.outputs import km_rank_key, rank_stretches, stretches_of
 from limes.analysis.response import (
     ResponseField,
     ground_travel,
@@ -31,6 +32,7 @@ from limes.analysis.response import (
 )
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
 from limes.analysis.tiles import Tile, make_tile, plan_spans
+from limes.errors import AnalysisError
 from limes.geo.grid import Grid
 from limes.geo.terrain import Dem
 from limes.scenario.model import Scenario
@@ -43,7 +45,7 @@ FloatArray = NDArray[np.float64]
 Progress = Callable[[str, int, int], None]
 
 
-class AssessError(ValueError):
+class AssessError(AnalysisError):
     """An assessment that cannot run as asked (bad resolution, nothing to assess)."""
 
 
@@ -281,11 +283,8 @@ def assess(
             for light in lights:
                 key = f"{mode.value}/{light.value}"
                 mine = [c for c in candidates if c.mode is mode and c.light is light]
-                mine.sort(key=lambda c: c.km.p_interruption)
-                worst = [
-                    _crossing_path(scenario, c, cfg, k)
-                    for k, c in enumerate(mine[: cfg.worst_paths])
-                ]
+                chosen = paths_that_matter(mine, cfg.worst_paths, scenario.length_km)
+                worst = [_crossing_path(scenario, c, cfg, k) for k, c in enumerate(chosen)]
                 rasters = {
                     "hazard": layers.raster("hazard", f"hazard/{key}", "per s"),
                     "response_time_s": layers.raster("response_time_s", "response_time_s", "s"),
@@ -420,6 +419,40 @@ def _per_km(
         )
         xy = np.column_stack([x.ravel()[path], y.ravel()[path]])
         yield _Candidate(kmr, Mode.FOOT, Light.NIGHT, xy, at_centre, steps, check)
+
+
+# A path whose exact P is below this checks nothing by Monte Carlo: both sides are ~0.
+NONTRIVIAL_P = 0.01
+
+
+def paths_that_matter(cands: Sequence[_Candidate], n: int, length_km: float) -> list[_Candidate]:
+    """The km paths to report and check: the weakest of each costliest stretch, then the
+    weakest km where interruption is possible at all.
+
+    Half of the `n` (at least one) go to the weak stretches, costliest first (their weakest
+    km: lowest P, then the smallest time margin); the rest to the km with the lowest exact P
+    of at least `NONTRIVIAL_P`, where the Monte Carlo check can disagree; any left over to the
+    weakest remaining km. Ties at P = 0 never pick by chainage.
+    """
+    if n <= 0 or not cands:
+        return []
+    by_km = {c.km.chainage_km: c for c in cands}
+    ranked = rank_stretches(stretches_of([c.km for c in cands], length_km))
+    chosen: dict[float, _Candidate] = {}
+    for st in ranked[: max(1, n // 2)]:
+        k = st.weakest().chainage_km
+        chosen[k] = by_km[k]
+    rest = sorted(
+        (c for c in cands if c.km.chainage_km not in chosen),
+        key=lambda c: km_rank_key(c.km),
+    )
+    live = [c for c in rest if c.check.p_interruption >= NONTRIVIAL_P]
+    live.sort(key=lambda c: (c.check.p_interruption, c.km.chainage_km))
+    for c in [*live, *rest]:
+        if len(chosen) >= n:
+            break
+        chosen.setdefault(c.km.chainage_km, c)
+    return list(chosen.values())
 
 
 def _reason(p: float, p_detect: float, check: Easi, cfg: AssessConfig) -> Weakness:

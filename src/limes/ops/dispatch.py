@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from limes.analysis.response import road_mask
 from limes.analysis.shortest_path import half_steps, shortest_paths, trace
+from limes.errors import OpsError
 from limes.geo.grid import Grid
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Unit
@@ -37,7 +38,7 @@ from limes.sensing.movement import pace_s_per_m
 FREE_STATUSES: frozenset[str] = frozenset({"available", "returning"})
 
 
-class DispatchError(ValueError):
+class DispatchError(OpsError):
     """Dispatch advice cannot be given as asked (the message says what is wrong)."""
 
 

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import CRS
 
+from limes.errors import OpsError
 from limes.geo.frame import Frame
 from limes.ops.alert import Alert
 from limes.ops.bus import Bus, LocalBus, Topic
@@ -82,7 +83,7 @@ class MqttSettings:
     separate_process: bool = False
 
 
-class PipelineError(RuntimeError):
+class PipelineError(OpsError):
     """The pipeline's inputs could not be started or stopped as asked."""
 
 
@@ -156,6 +157,7 @@ class Pipeline:
                 return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
+                self.metrics.tracking_failures.inc()
                 raise
 
     def reject(self, rejection: Rejection) -> None:
@@ -298,6 +300,7 @@ class Pipeline:
         cot_udp_port: int | None = None,
         *,
         cot_host: str = "127.0.0.1",
+        cot_options: dict[str, Any] | None = None,
         tick_s: float | None = None,
         wait_s: float = 10.0,
     ) -> None:
@@ -336,7 +339,7 @@ class Pipeline:
             if not self._mqtt.wait_ready(wait_s):
                 log.warning("MQTT broker %s:%s not ready; retrying in background", s.host, s.port)
         if cot_tcp_port is not None or cot_udp_port is not None:
-            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s)
+            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s, cot_options or {})
         if tick_s is not None:
             if tick_s <= 0:
                 raise PipelineError(f"tick_s must be positive, got {tick_s}")
@@ -346,7 +349,9 @@ class Pipeline:
             )
             self._ticker.start()
 
-    def _start_cot(self, host: str, tcp: int | None, udp: int | None, wait_s: float) -> None:
+    def _start_cot(
+        self, host: str, tcp: int | None, udp: int | None, wait_s: float, options: dict[str, Any]
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="limes-cot", daemon=True
@@ -354,11 +359,11 @@ class Pipeline:
         self._loop_thread.start()
         self._cot = CotServer(
             self.context, self._submit_from_door, self.reject,
-            host=host, tcp_port=tcp, udp_port=udp,
+            host=host, tcp_port=tcp, udp_port=udp, **options,
         )  # fmt: skip
         try:
             asyncio.run_coroutine_threadsafe(self._cot.start(), self._loop).result(wait_s)
-        except Exception as exc:
+        except (OSError, TimeoutError) as exc:  # a port taken, an address not ours; bugs raise
             self._stop_cot()
             raise PipelineError(f"CoT door could not open on {host} (tcp {tcp}, udp {udp}): "
                                 f"{exc}") from exc  # fmt: skip

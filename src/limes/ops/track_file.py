@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from limes.errors import GeoError, OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState
 
 
-class TrackFileError(ValueError):
+class TrackFileError(OpsError):
     """A detections file that cannot be read, with the place (file:line) and field at fault."""
 
 
@@ -93,7 +94,7 @@ def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Fram
     if frame is not None:
         try:
             return Frame.from_user_input(frame)
-        except Exception as exc:
+        except GeoError as exc:
             raise TrackFileError(f"frame {frame!r}: {exc}") from exc
     metric = [w for w, o in records if "x" in o or "y" in o]
     lonlat = [

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from limes.sim.clock import ClockError, SimClock
+from limes.clock import ClockError, ExerciseClock
+from limes.errors import ServiceError
 from limes.store.database import DEFAULT_DATABASE_URL
 
-
-class ServiceError(RuntimeError):
-    """The service cannot start or run as configured (the message says what and where)."""
+#: Environment variables for the broker login (kept out of command lines and process lists).
+MQTT_USERNAME_ENV = "LIMES_MQTT_USERNAME"
+MQTT_PASSWORD_ENV = "LIMES_MQTT_PASSWORD"
 
 
 def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -31,35 +30,6 @@ def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tupl
     return host, number
 
 
-@dataclass
-class ExerciseClock(SimClock):
-    """The exercise clock shared by processes: the simulated present from a start and a speed.
-
-    Simulated time is `start` at the wall-clock instant `epoch` (default: `start` itself) and
-    runs `speed` times as fast as the wall clock: now = start + (wall − epoch) × speed. Any
-    process given the same start and speed (`limes serve --exercise-start/--exercise-speed`,
-    `limes simulate --start/--speed`) reads the same present without talking to the other, to
-    the accuracy of their wall clocks. An `epoch` later than `start` paces a run whose first
-    simulated hour(s) lie before the shared present (`limes demo`'s run-in).
-    """
-
-    speed: float | None = 1.0
-    monotonic: Callable[[], float] = field(default=time.time, repr=False)
-    epoch: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.speed is None:
-            raise ClockError("an exercise clock needs a speed (1 = real time)")
-        if self.epoch is not None and self.epoch.tzinfo is None:
-            raise ClockError("the exercise clock's epoch must be timezone-aware (UTC)")
-        super().__post_init__()
-        self.begin()
-
-    def begin(self) -> None:
-        """Simulated second 0 is the wall-clock instant `epoch`, whenever this is called."""
-        self._wall0 = (self.epoch or self.start).timestamp()
-
-
 @dataclass(frozen=True)
 class ServiceConfig:
     """What `serve(config)` runs.
@@ -72,6 +42,16 @@ class ServiceConfig:
     - `mqtt_topic_prefix` ("limes/v1/sensors"): detections arrive on `<prefix>/<sensor>/detections`.
     - `cot_port` (None): CoT over TCP and UDP on this port (0: any free port); None: off.
     - `cot_host` ("127.0.0.1"): the CoT listening address.
+    - `cot_max_connections` (1024) / `cot_max_per_peer` (32): open CoT TCP connections in all
+      and from one address; `cot_idle_timeout_s` (300): a silent connection is closed;
+      `cot_event_deadline_s` (10): an event begun must end within it (slow senders).
+    - `cot_tls_port` (None): CoT over TLS on this port (0: any free port), with
+      `cot_tls_cert` / `cot_tls_key` (the server's) and `cot_tls_client_ca` (the CA that signs
+      sensors' client certificates, each naming its sensor in its common name).
+    - `mqtt_username` / `mqtt_password` (None; environment `LIMES_MQTT_USERNAME`,
+      `LIMES_MQTT_PASSWORD`): the broker login. `mqtt_tls_ca` (None: plain TCP) turns TLS on,
+      verifying the broker against that CA; `mqtt_tls_cert` / `mqtt_tls_key`: a client
+      certificate, for brokers that require one.
     - `http` ("127.0.0.1:8080"): the API and map; None for no HTTP server.
     - `scenario` (required): built-in name or scenario file.
     - `plan` (None): an assessment's summary.json, for alert severity from P(interruption).
@@ -97,7 +77,13 @@ class ServiceConfig:
       status, and its state when it fires an alert, always); 0 stores every update.
     - `recover_s` (3600.0): on start, detections stored this far back from the newest are
       replayed through the tracker and rules to rebuild their state (see docs/operations.md).
-    - `retry_s` (1.0): wait before retrying a store transaction that failed.
+    - `retry_s` (1.0) / `retry_max_s` (5.0): wait before retrying a store transaction that
+      failed for a transient reason (connection lost, database restarting), doubling on each
+      failure up to the cap; the cap bounds how long after a fault ends storing resumes.
+    - `quarantine_file` ("limes-quarantine.jsonl"): where an item the database refuses is kept
+      when even its quarantine dead letter cannot be stored (append-only JSON lines).
+    - `store_wait_s` (10.0): how long HTTP ingest waits for its detections to be stored before
+      it answers 503 with Retry-After (the sender retries; a repeat is not tracked twice).
     - `alert_warmup_s` (5.0): the alert-latency figures are also given without the alerts
       committed this long after the first one (the start-up burst when a floor is switched on
       with its targets already in view).
@@ -124,6 +110,17 @@ class ServiceConfig:
     mqtt_password: str | None = None
     cot_port: int | None = None
     cot_host: str = "127.0.0.1"
+    cot_max_connections: int = 1024
+    cot_max_per_peer: int = 32
+    cot_idle_timeout_s: float | None = 300.0
+    cot_event_deadline_s: float | None = 10.0
+    cot_tls_port: int | None = None
+    cot_tls_cert: str | None = None
+    cot_tls_key: str | None = None
+    cot_tls_client_ca: str | None = None
+    mqtt_tls_ca: str | None = None
+    mqtt_tls_cert: str | None = None
+    mqtt_tls_key: str | None = None
     http: str | None = "127.0.0.1:8080"
     plan: str | Path | None = None
     assessments: tuple[str | Path, ...] = ()
@@ -137,6 +134,9 @@ class ServiceConfig:
     track_store_s: float = 1.0
     recover_s: float = 3600.0
     retry_s: float = 1.0
+    retry_max_s: float = 5.0
+    quarantine_file: str | None = "limes-quarantine.jsonl"
+    store_wait_s: float = 10.0
     alert_warmup_s: float = 5.0
     tune_gc: bool = True
     log_json: bool = False
@@ -151,11 +151,20 @@ class ServiceConfig:
             parse_address(self.http, "--http")
         if self.cot_port is not None and not 0 <= self.cot_port <= 65535:
             raise ServiceError(f"--cot-port: {self.cot_port} is outside 0..65535")
+        if self.cot_tls_port is not None:
+            if not 0 <= self.cot_tls_port <= 65535:
+                raise ServiceError(f"--cot-tls-port: {self.cot_tls_port} is outside 0..65535")
+            missing = [n for n in ("cot_tls_cert", "cot_tls_key", "cot_tls_client_ca")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
+        if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
+            raise ServiceError("an MQTT client certificate needs both mqtt_tls_cert and _key")
         for name in ("batch_messages", "queue_messages"):
             if getattr(self, name) < 1:
                 raise ServiceError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("batch_wait_s", "tick_lag_s", "recover_s", "retry_s", "reorder_window_s",
-                     "scan_window_s", "track_store_s"):  # fmt: skip
+                     "scan_window_s", "track_store_s", "retry_max_s", "store_wait_s"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ServiceError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.tick_s is not None and self.tick_s <= 0:

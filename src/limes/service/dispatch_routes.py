@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
-from limes.api.routes.common import now, scenario, services
+from limes.api.routes.common import scenario, services
 from limes.api.services import Services
 from limes.ops.dispatch import (
     Advice,
@@ -163,7 +163,7 @@ def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
     ) -> dict[str, object]:
         if body.unit_id not in sc.units:
             raise ApiError(404, "not_found", f"no unit {body.unit_id!r} in scenario {sc.name}")
-        t = now()
+        t = svc.now()
         try:
             incident = svc.workflow.transition(
                 incident_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class MqttDoor(MqttSubscriber):
         topic_prefix: str,
         username: str | None = None,
         password: str | None = None,
+        tls: ssl.SSLContext | None = None,
         keepalive_s: int = 30,
     ) -> None:
         self.ctx = ctx
@@ -69,6 +71,7 @@ class MqttDoor(MqttSubscriber):
             keepalive_s=keepalive_s,
             username=username,
             password=password,
+            tls=tls,
         )
 
     @property

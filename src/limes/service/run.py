@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import queue
 import signal
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,8 +37,10 @@ from fastapi import FastAPI
 from limes.api.app import PREFIX, create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
+from limes.errors import LimesError
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import utc_now
+from limes.ops.ingest.cot_server import CotLimits
 from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
@@ -45,7 +49,14 @@ from limes.ops.tracker.tracker import warm_up as load_tracker_kernels
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
 from limes.service.committer import Committer, Outputs
-from limes.service.config import ServiceConfig, ServiceError, parse_address
+from limes.service.config import (
+    MQTT_PASSWORD_ENV,
+    MQTT_USERNAME_ENV,
+    ServiceConfig,
+    ServiceError,
+    parse_address,
+)
+from limes.service.cot_tls import CotTlsDoor, server_tls_context
 from limes.service.dispatch_routes import dispatch_router
 from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
@@ -84,6 +95,7 @@ class Service:
         self.door: MqttDoor | None = None
         self.app: FastAPI | None = None
         self.recovered: Recovered | None = None
+        self.cot_tls: CotTlsDoor | None = None
         self.signal = ChangeSignal()
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
@@ -96,10 +108,7 @@ class Service:
     def start(self, wait_s: float = 30.0) -> None:
         """Start everything in order; returns when the inputs and the HTTP server are up."""
         cfg = self.config
-        try:
-            self.scenario = load_scenario(str(cfg.scenario))
-        except Exception as error:  # the scenario layer's own errors say what and where
-            raise ServiceError(f"scenario {cfg.scenario}: {error}") from None
+        self.scenario = load_scenario(str(cfg.scenario))  # its errors say what and where
         plan = _load_plan(cfg.plan)
         self.db = connect(cfg.database_url)
         migrate(self.db)
@@ -122,6 +131,7 @@ class Service:
             self.door.ack if self.door else _no_ack,
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
+            retry_max_s=cfg.retry_max_s, quarantine_file=cfg.quarantine_file,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
         # Compile (or load from cache) the tracker's kernels now, not in the first live batch.
@@ -134,11 +144,40 @@ class Service:
                 log.warning("MQTT broker %s not ready; the door keeps trying", cfg.mqtt)
         if cfg.cot_port is not None:
             self.pipeline.start_inputs(
-                cot_tcp_port=cfg.cot_port, cot_udp_port=cfg.cot_port, cot_host=cfg.cot_host
-            )
+                cot_tcp_port=cfg.cot_port, cot_udp_port=cfg.cot_port, cot_host=cfg.cot_host,
+                cot_options={"limits": self._cot_limits(), "paused": self._store_behind},
+            )  # fmt: skip
+        if cfg.cot_tls_port is not None:
+            self.cot_tls = self._make_cot_tls()
+            self.cot_tls.start(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
         log.info("limes serve started", extra=self.addresses())
+
+    def _cot_limits(self) -> CotLimits:
+        cfg = self.config
+        return CotLimits(
+            max_connections=cfg.cot_max_connections, max_per_peer=cfg.cot_max_per_peer,
+            idle_timeout_s=cfg.cot_idle_timeout_s, event_deadline_s=cfg.cot_event_deadline_s,
+        )  # fmt: skip
+
+    def _store_behind(self) -> bool:
+        """Whether the doors that cannot answer their senders should hold back (see
+        `Committer.trouble`)."""
+        return self.committer is not None and self.committer.trouble() is not None
+
+    def _make_cot_tls(self) -> CotTlsDoor:
+        cfg = self.config
+        assert self.pipeline is not None and cfg.cot_tls_port is not None
+        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
+        try:
+            context = server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
+        except (OSError, ValueError) as error:
+            raise ServiceError(f"CoT TLS certificate, key or client CA: {error}") from None
+        return CotTlsDoor(
+            self.pipeline, context, host=cfg.cot_host, port=cfg.cot_tls_port,
+            limits=self._cot_limits(), paused=self._store_behind,
+        )  # fmt: skip
 
     def _make_door(self) -> MqttDoor | None:
         cfg = self.config
@@ -149,16 +188,25 @@ class Service:
         return MqttDoor(
             self.pipeline.context, self._inbox, host=host, port=port,
             client_id=cfg.mqtt_client_id, topic_prefix=cfg.mqtt_topic_prefix,
-            username=cfg.mqtt_username, password=cfg.mqtt_password,
+            username=cfg.mqtt_username or os.environ.get(MQTT_USERNAME_ENV),
+            password=cfg.mqtt_password or os.environ.get(MQTT_PASSWORD_ENV),
+            tls=_mqtt_tls(cfg),
         )  # fmt: skip
 
     def build_app(self) -> FastAPI:
         """The API (store, scenario, HTTP ingest into the pipeline), dispatch routes and map."""
         assert self.db is not None and self.pipeline is not None and self.writer is not None
         pipeline = self.pipeline
+        committer = self.committer
 
         def take(items: list[Any]) -> None:
             pipeline.submit(items, deduplicated=True)
+
+        def stored(timeout: float) -> bool:
+            return committer is None or committer.wait_stored(timeout)
+
+        def trouble() -> str | None:
+            return None if committer is None else committer.trouble()
 
         app = create_app(
             Settings(database_url=self.config.database_url, migrate=False),
@@ -166,7 +214,10 @@ class Service:
             scenario_obj=self.scenario,
             writer=self.writer,
             ingest_context=pipeline.context,
-            ingest_handoff=IngestHandoff(take, pipeline.reject, pipeline.dedup),
+            ingest_handoff=IngestHandoff(
+                take, pipeline.reject, pipeline.dedup, trouble=trouble, stored=stored,
+                store_wait_s=self.config.store_wait_s,
+            ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
         )
@@ -205,6 +256,8 @@ class Service:
         if self.pipeline is not None and self.pipeline.cot is not None:
             out["cot_tcp"] = str(self.pipeline.cot.tcp_address)
             out["cot_udp"] = str(self.pipeline.cot.udp_address)
+        if self.cot_tls is not None:
+            out["cot_tls"] = str(self.cot_tls.server.tcp_address)
         return out
 
     def figures(self) -> dict[str, Any]:
@@ -213,6 +266,8 @@ class Service:
         out: dict[str, Any] = {}
         if c is not None:
             out.update(vars(c.stats))
+            out.update({k: v for k, v in vars(c.isolator.stats).items() if k != "lock"})
+            out["store_trouble"] = int(c.trouble() is not None)
             out["alerts_timed"] = c.latency.count
             out.update({f"alert_latency_{k}_s": v for k, v in c.latency.quantiles().items()})
             # Without the first seconds of alerting: a floor switched on with every target
@@ -221,6 +276,10 @@ class Service:
             if first is not None:
                 later = c.latency.quantiles(after=first + self.config.alert_warmup_s)
                 out.update({f"alert_latency_later_{k}_s": v for k, v in later.items()})
+        if self.pipeline is not None and self.pipeline.cot is not None:
+            out.update({f"cot_{k}": v for k, v in self.pipeline.cot.stats.as_dict().items()})
+        if self.cot_tls is not None:
+            out.update({f"cot_tls_{k}": v for k, v in self.cot_tls.server.stats.as_dict().items()})
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
@@ -248,6 +307,8 @@ class Service:
             self.door.close_intake()
         if self.pipeline is not None:
             self.pipeline.stop()  # CoT and ticker
+        if self.cot_tls is not None:
+            self.cot_tls.stop()
         if self.committer is not None:
             self.committer.stop()
         if self.door is not None:
@@ -256,6 +317,19 @@ class Service:
         log.info("limes serve stopped", extra=self.figures())
         if self.db is not None:
             self.db.dispose()
+
+
+def _mqtt_tls(cfg: ServiceConfig) -> ssl.SSLContext | None:
+    """The client TLS context for the broker (None: plain TCP)."""
+    if cfg.mqtt_tls_ca is None:
+        return None
+    try:
+        context = ssl.create_default_context(cafile=cfg.mqtt_tls_ca)
+        if cfg.mqtt_tls_cert is not None:
+            context.load_cert_chain(cfg.mqtt_tls_cert, cfg.mqtt_tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ServiceError(f"MQTT TLS CA, certificate or key: {error}") from None
+    return context
 
 
 def _no_ack(mid: int, qos: int) -> None:
@@ -267,7 +341,7 @@ def _load_plan(path: str | Path | None) -> PlanLookup | None:
         return None
     try:
         return PlanLookup.load(path)
-    except Exception as error:
+    except (LimesError, OSError) as error:
         raise ServiceError(f"--plan {path}: {error}") from None
 
 
@@ -285,7 +359,7 @@ def _mount_web(app: FastAPI, assessments: Sequence[Path] = ()) -> None:
         from limes.web.mount import mount_web
 
         mount_web(app, assessments=assessments)
-    except Exception as error:  # the API keeps serving the watch floor without its map
+    except LimesError as error:  # the API keeps serving the watch floor without its map
         log.warning("the operations map is not served: %s", error)
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from limes.store.errors import StoreError
@@ -101,7 +102,7 @@ class Database:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             return True
-        except Exception:  # any driver error means "not ready", which is what the caller asks
+        except (DBAPIError, PoolTimeout, OSError):  # the driver's refusals; a bug still raises
             return False
 
     def dispose(self) -> None:

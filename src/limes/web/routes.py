@@ -25,6 +25,7 @@ from limes.store.users import Principal
 from limes.web.advice import dispatch_advice
 from limes.web.assessments import AssessmentError
 from limes.web.context import WebContext
+from limes.web.health import floor_health
 
 router = APIRouter(prefix="/api/web", tags=["map"])
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
@@ -82,7 +83,25 @@ def state(_: Reader, svc: Svc, web: Web) -> dict[str, Any]:
         "trail_s": cfg.trail_s,
         "heading_s": cfg.heading_s,
         "alert_flash_s": cfg.alert_flash_s,
+        "alert_marker_s": cfg.alert_marker_s,
+        "alarm_period_s": cfg.alarm_period_s,
+        "now": svc.now().isoformat(),
+        "clock_speed": svc.clock_speed,
+        "exercise": svc.exercise,
     }
+
+
+@router.get("/health", responses=responses(401, 403))
+def floor_health_route(_: Reader, svc: Svc, web: Web) -> dict[str, Any]:
+    """Sensors late or silent, rejected reports per door, the exercise's state, and the
+    system's present (the page's clock follows it)."""
+    sensors = [s.id for s in svc.scenario.spec.sensors] if svc.scenario is not None else []
+    cfg = web.config
+    with svc.db.reader() as session:
+        out = floor_health(session, sensors, svc.now(), svc.exercise,
+                           window_s=cfg.sensor_window_s, late_factor=cfg.sensor_late_factor)  # fmt: skip
+    out["clock_speed"] = svc.clock_speed
+    return out
 
 
 @router.get("/hillshade/{z}/{x}/{y}.png", responses=responses(401, 403, 404))
