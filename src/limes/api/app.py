@@ -26,6 +26,7 @@ from limes.api.routes import (
     incidents,
     ingest,
     intel,
+    intel_drafts,
     metrics,
     scenario,
     sectors,
@@ -152,6 +153,7 @@ def create_app(
         changes,
         users,
         intel,
+        intel_drafts,
     ):
         api.include_router(module.router)
     app.include_router(api)

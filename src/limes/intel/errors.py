@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from limes.errors import LimesError
 
-class IntelError(ValueError):
+
+class IntelError(LimesError):
     """A text, register or corpus that cannot be read; the message names the file and why."""

@@ -27,6 +27,7 @@ from limes.intel.document import Document, document_paths, read_document
 from limes.intel.extraction import Claim, Extraction, extract
 from limes.intel.gazetteer import Gazetteer, build_gazetteer
 from limes.intel.register import SourceRegister, load_register
+from limes.intel.threat_hint import suggested_threat
 from limes.scenario.model import Scenario
 
 
@@ -89,6 +90,9 @@ def draft_reports(
         span = claim.span
         date = claim.date
         actors = list(dict.fromkeys(a.actor for a in claim.actors))
+        place = claim.place
+        fighters = max((q.max or q.value for q in claim.quantities if q.unit == "fighters"),
+                       default=0.0)
         out.append({
             "id": report_id(claim),
             "source": doc.source,
@@ -112,6 +116,10 @@ def draft_reports(
             "corroborated_by": list(co.corroborated_by),
             "republished_by": list(co.republished_by),
             "scenario_check": None if check is None else check.to_json(),
+            "threat": suggested_threat(
+                claim.event_type, sector=place.sector if place else None,
+                independent_origins=co.independent_origins, actors=actors, fighters=fighters,
+            ),
             "status": "draft",
         })
     return out
