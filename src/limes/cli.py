@@ -761,6 +761,25 @@ def intel_ingest(
     )
 
 
+@intel_app.command("submit")
+def intel_submit(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
+    ],
+    target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
+    token: Annotated[
+        str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
+    ],
+) -> None:
+    """Send an ingest's drafts to a running limes, into its analysts' review queue."""
+    from limes.intel.submit import submit_drafts
+
+    with user_errors():
+        done = submit_drafts(folder, target, token)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
+              markup=False)
+
+
 def _print_summary(s: ScenarioSummary) -> None:
     out.print(f"[bold]{s.title}[/bold] ({s.name})")
     out.print(

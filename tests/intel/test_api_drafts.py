@@ -104,3 +104,19 @@ def test_a_viewer_may_not_file_drafts(floor: Floor, reader: Reader) -> None:
     got = floor.client.post("/api/intel/drafts", json={"drafts": drafts(reader)[:1]},
                             headers=floor.h("viewer"))
     assert got.status_code == 403
+
+
+def test_an_ingest_folder_is_submitted_once(
+    floor: Floor, reader: Reader, tmp_path: Path
+) -> None:
+    from limes.intel.ingest import ingest
+    from limes.intel.submit import submit_drafts
+
+    corpus = Path(__file__).parent / "corpus" / "dev"
+    result = ingest(corpus, tmp_path / "out", reader=reader)
+    first = submit_drafts(tmp_path / "out", "http://testserver", floor.tokens["analyst"],
+                          client=floor.client)
+    assert (first.filed, first.existing) == (len(result.reports), 0)
+    again = submit_drafts(tmp_path / "out", "http://testserver", floor.tokens["analyst"],
+                          client=floor.client)
+    assert (again.filed, again.existing) == (0, len(result.reports))
