@@ -54,6 +54,11 @@ sharing_app = typer.Typer(
     help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
 )
 app.add_typer(sharing_app, name="sharing")
+intel_app = typer.Typer(
+    help="Intelligence from open reports: texts in, graded draft reports out.",
+    no_args_is_help=True,
+)
+app.add_typer(intel_app, name="intel")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -678,6 +683,77 @@ def track(
         err.print(f"skipped {skipped.where}: {skipped.reason}", markup=False)
     if len(summary.skipped) > 10:
         err.print(f"… and {len(summary.skipped) - 10} more skipped", markup=False)
+
+
+# --- limes intel … ---------------------------------------------------------------------------
+
+
+@intel_app.command("ingest")
+def intel_ingest(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="FILE|DIR", help="A text, HTML or .eml file, or a folder of them."),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for reports.jsonl and documents.jsonl.")
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
+    ] = "iraq-syria",
+    register: Annotated[
+        Path | None,
+        typer.Option("--register", help="Source register YAML (default: the shipped one)."),
+    ] = None,
+) -> None:
+    """Read news and field reports offline into graded draft reports (reports.jsonl).
+
+    Boilerplate is cut (each removed line kept with its reason); places, actors, dates,
+    quantities and event types are extracted with their character spans; reports are graded
+    (source reliability from the register, credibility from independent corroboration) and
+    border-state claims are checked against the scenario. See docs/intelligence.md.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from limes.intel.ingest import ingest
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err,
+                      transient=True) as bar:
+            task = bar.add_task("read", total=None)
+            result = ingest(path, out_dir, scenario=sc, register=register,
+                            progress=lambda done, total: bar.update(task, completed=done,
+                                                                    total=total))
+    flagged = sum(
+        1 for r in result.reports
+        if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
+    )
+    out.print(
+        f"{len(result.documents)} documents → {len(result.reports)} draft reports in "
+        f"{out_dir / 'reports.jsonl'}; {result.removed_lines} lines removed as boilerplate; "
+        f"{flagged} border-state claim(s) disagree with the scenario",
+        markup=False,
+    )
+
+
+@intel_app.command("submit")
+def intel_submit(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
+    ],
+    target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
+    token: Annotated[
+        str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
+    ],
+) -> None:
+    """Send an ingest's drafts to a running limes, into its analysts' review queue."""
+    from limes.intel.submit import submit_drafts
+
+    with user_errors():
+        done = submit_drafts(folder, target, token)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
+              markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:

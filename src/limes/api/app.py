@@ -27,6 +27,7 @@ from limes.api.routes import (
     incidents,
     ingest,
     intel,
+    intel_drafts,
     metrics,
     scenario,
     sectors,
@@ -160,6 +161,7 @@ def create_app(
         users,
         dispatch,
         intel,
+        intel_drafts,
     ):
         api.include_router(module.router)
     app.include_router(api)
