@@ -50,7 +50,7 @@ def test_two_services_federate_through_the_scenarios_release_rules(
                 federation=path,
                 site=name,
             )
-        )  # fmt: skip
+        )
         for name in ("nineveh", "joc")
     }
     for service in services.values():
