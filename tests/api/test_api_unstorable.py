@@ -31,8 +31,16 @@ def requests_with_nul(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
                     out.append((method, plain, {"params": {p["name"]: NUL}}))
             if "requestBody" in op and not path.startswith("/api/ingest"):
                 out.append((method, plain, {"json": {"note": NUL, "x": [{"\x00": 1}]}}))
-                out.append((method, plain, {"content": b'{"note": "\\ud800"}',
-                                            "headers": {"content-type": "application/json"}}))
+                out.append(
+                    (
+                        method,
+                        plain,
+                        {
+                            "content": b'{"note": "\\ud800"}',
+                            "headers": {"content-type": "application/json"},
+                        },
+                    )
+                )
     return out
 
 

@@ -70,8 +70,9 @@ def _write(folder: Path, stem: str, cert: x509.Certificate, key: Key) -> tuple[P
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("pki")
-    ca_key, rogue_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
-        ec.SECP256R1()
+    ca_key, rogue_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
     )
     ca = _cert("limes test CA", ca_key, None, ca=True)
     rogue = _cert("rogue CA", rogue_key, None, ca=True)
