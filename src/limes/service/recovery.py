@@ -41,14 +41,17 @@ class Recovered:
     seconds: float
 
 
-def stored_detections(db: Database, window_s: float, page: int = 5000) -> Iterator[Detection]:
-    """Stored detections no older than `window_s` before the newest, in storage order."""
+def stored_detections(
+    db: Database, window_s: float, page: int = 5000, after_id: int = 0
+) -> Iterator[Detection]:
+    """Stored detections no older than `window_s` before the newest, in storage order
+    (`after_id`: only those stored after that row, e.g. after a snapshot)."""
     with db.reader() as session:
         newest = session.scalar(select(func.max(DetectionRow.time)))
     if newest is None:
         return
     since = newest - timedelta(seconds=window_s)
-    after = 0
+    after = after_id
     t = DetectionRow
     # Plain column tuples, not ORM objects: the replay reads every row of the window.
     columns = (t.id, t.sensor_id, t.seq, t.time, t.lon, t.lat, t.x, t.y, t.var_xx, t.var_xy,
@@ -83,7 +86,7 @@ def submission_groups(detections: Iterator[Detection]) -> Iterator[list[Detectio
 
 
 def recover(
-    pipeline: Pipeline, writer: StoreWriter, outputs: Outputs, window_s: float
+    pipeline: Pipeline, writer: StoreWriter, outputs: Outputs, window_s: float, after_id: int = 0
 ) -> Recovered:
     """Replay the stored recent detections through `pipeline` and store what it re-derives.
 
@@ -95,7 +98,8 @@ def recover(
     start = time.monotonic()
     n = groups = 0
     alerts = 0
-    for group in submission_groups(stored_detections(writer.db, window_s)):
+    stored = stored_detections(writer.db, window_s, after_id=after_id)
+    for group in submission_groups(stored):
         pipeline.submit(group)
         n += len(group)
         groups += 1
