@@ -326,11 +326,13 @@ class Committer:
         try:
             self.pipeline.submit(m.outcome.detections)
         except Exception:
-            # Published before tracking, so stored and acknowledged; the recovery of the next
-            # start replays stored detections through the tracker (docs/operations.md).
+            # Published before tracking, so stored and acknowledged; the next start's replay
+            # tracks them again unless a snapshot was taken since (docs/operations.md).
             self.stats.tracking_failures += 1
-            log.exception("tracking failed on a message of %d detections; they are stored "
-                          "and tracked again at the next start", len(m.outcome.detections))
+            log.exception(
+                "tracking failed on a message of %d detections; they are stored, not tracked",
+                len(m.outcome.detections),
+            )
 
     def _remember(self, message: Message) -> None:
         # When each detection was read, for the latency of the alert it may fire; bounded by
