@@ -360,6 +360,20 @@ def first_stored_after(engine: Any, when: datetime) -> datetime | None:
     return value
 
 
+def private_servers(
+    database: str, folder: Path
+) -> tuple[PrivateMosquitto, PrivatePostgres | None, str]:
+    """A broker and a database of the case's own, started: (broker, PostgreSQL or None, URL)."""
+    folder.mkdir(parents=True)
+    broker = PrivateMosquitto(folder / "mosquitto")
+    broker.start()
+    if database != "postgresql":
+        return broker, None, f"sqlite:///{folder / 'limes.db'}"
+    pg = PrivatePostgres(folder / "pg")
+    pg.start()
+    return broker, pg, pg.url
+
+
 def synthesise(url: str, rows: int, span_s: float, first_k: int = 0) -> None:
     """Store `rows` detections of 100 walkers reporting once a second, spread over the `span_s`
     seconds before now, as the doors would have stored them. Walker steps start at `first_k`
@@ -397,16 +411,7 @@ def run_restart_loaded(database: str, folder: Path, rows: int) -> dict[str, Any]
     """Start to ready over a store holding `rows` detections of the last hour: first without a
     snapshot (the whole hour replayed), then, after a clean stop saved one and a further
     minute of traffic at the hour's rate was stored, with it (only that minute replayed)."""
-    folder.mkdir(parents=True)
-    broker = PrivateMosquitto(folder / "mosquitto")
-    broker.start()
-    pg: PrivatePostgres | None = None
-    if database == "postgresql":
-        pg = PrivatePostgres(folder / "pg")
-        pg.start()
-        url = pg.url
-    else:
-        url = f"sqlite:///{folder / 'limes.db'}"
+    broker, pg, url = private_servers(database, folder)
     db = connect(url)
     from limes.store.migrate import migrate
 
@@ -444,16 +449,7 @@ def run_restart_loaded(database: str, folder: Path, rows: int) -> dict[str, Any]
 def run_case(
     name: str, database: str, folder: Path, outage_s: float, rate: float, lead_s: float
 ) -> dict[str, Any]:
-    folder.mkdir(parents=True)
-    broker = PrivateMosquitto(folder / "mosquitto")
-    broker.start()
-    pg: PrivatePostgres | None = None
-    if database == "postgresql":
-        pg = PrivatePostgres(folder / "pg")
-        pg.start()
-        url = pg.url
-    else:
-        url = f"sqlite:///{folder / 'limes.db'}"
+    broker, pg, url = private_servers(database, folder)
     service = ServiceProcess(folder, url, broker.port)
     service.start()
     db = connect(url)

@@ -1,93 +1,40 @@
 """CoT over TLS with client certificates (TAK's streaming port), spoken to by pytak.
 
-A test CA signs the server's certificate and the sensors' client certificates (made here with
-`cryptography`); a second, unknown CA signs an impostor's. The sensor's certificate names it:
-its events are stored, an impostor's connection is refused, and a certificate for one sensor
-cannot report for another.
+A test CA signs the server's certificate and the sensors' client certificates (made with
+`cryptography`, `tests/share/tls_certs.py`); a second, unknown CA signs an impostor's. The
+sensor's certificate names it: its events are stored, an impostor's connection is refused, and
+a certificate for one sensor cannot report for another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import ipaddress
 import warnings
 from collections.abc import Iterator
 from configparser import ConfigParser
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from service_support import SENSOR, Running, database_url, good_cot, start_service, wait_until
 
+from share.tls_certs import Authority
+
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
-
-Key = ec.EllipticCurvePrivateKey
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _cert(cn: str, key: Key, issuer: tuple[x509.Name, Key] | None, *, ca: bool,
-          ip: str | None = None) -> x509.Certificate:  # fmt: skip
-    now = dt.datetime.now(dt.UTC)
-    issuer_name, issuer_key = issuer or (_name(cn), key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if ip is not None:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _write(folder: Path, stem: str, cert: x509.Certificate, key: Key) -> tuple[Path, Path]:
-    cert_path, key_path = folder / f"{stem}.crt", folder / f"{stem}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("pki")
-    ca_key, rogue_key = (
-        ec.generate_private_key(ec.SECP256R1()),
-        ec.generate_private_key(ec.SECP256R1()),
-    )
-    ca = _cert("limes test CA", ca_key, None, ca=True)
-    rogue = _cert("rogue CA", rogue_key, None, ca=True)
-    out: dict[str, Path] = {}
-    out["ca"], _ = _write(folder, "ca", ca, ca_key)
-    for stem, cn, issuer, ip in (
-        ("server", "127.0.0.1", (ca.subject, ca_key), "127.0.0.1"),
-        ("sensor", SENSOR, (ca.subject, ca_key), None),
-        ("other", "tower-e", (ca.subject, ca_key), None),
-        ("impostor", SENSOR, (rogue.subject, rogue_key), None),
+    ours = Authority(tmp_path_factory.mktemp("ca"))
+    rogue = Authority(tmp_path_factory.mktemp("rogue"), "rogue CA")
+    out = {"ca": ours.pem.cert}
+    for stem, pem in (
+        ("server", ours.issue("127.0.0.1", server=True)),
+        ("sensor", ours.issue(SENSOR)),
+        ("other", ours.issue("tower-e")),
+        ("impostor", rogue.issue(SENSOR)),
     ):
-        key = ec.generate_private_key(ec.SECP256R1())
-        out[f"{stem}_cert"], out[f"{stem}_key"] = _write(
-            folder, stem, _cert(cn, key, issuer, ca=False, ip=ip), key
-        )
+        out[f"{stem}_cert"], out[f"{stem}_key"] = pem.cert, pem.key
     return out
 
 
