@@ -144,9 +144,17 @@ class CotServer:
         """Open the endpoints."""
         loop = asyncio.get_running_loop()
         if self.tcp_port is not None:
-            self._tcp = await asyncio.start_server(
-                self._serve_peer, self.host, self.tcp_port, limit=self.read_bytes
-            )
+            if self.tls is None:
+                self._tcp = await asyncio.start_server(
+                    self._serve_peer, self.host, self.tcp_port, limit=self.read_bytes
+                )
+            else:  # TLS is started per connection, on a socket nothing has read from yet
+
+                def paused() -> _PausedAtAccept:
+                    reader = asyncio.StreamReader(limit=self.read_bytes)
+                    return _PausedAtAccept(reader, self._serve_peer)
+
+                self._tcp = await loop.create_server(paused, self.host, self.tcp_port)
         if self.udp_port is not None:
             self._udp, _ = await loop.create_datagram_endpoint(
                 lambda: _CotDatagrams(self), local_addr=(self.host, self.udp_port)
@@ -318,6 +326,20 @@ class CotServer:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+
+class _PausedAtAccept(asyncio.StreamReaderProtocol):
+    """A connection that reads nothing until its TLS handshake takes over the socket (bytes
+    read before `start_tls` would be the handshake's, lost to it)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.ReadTransport):
+            transport.pause_reading()
+        super().connection_made(transport)
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        return False  # over TLS the transport closes itself at EOF
 
 
 class _CotDatagrams(asyncio.DatagramProtocol):
