@@ -33,22 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from limes.intel.document import document_paths, read_document
+from limes.intel.gazetteer import distance_km
 from limes.intel.ingest import Reader
 from limes.intel.scoring import Counts, article_sentences, load_label, score_corpus
 from limes.intel.text import normalise_space
 from limes.scenario.load import load_scenario
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "intel" / "corpus"
-
-
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    import math
-
-    p1, p2 = math.radians(a[1]), math.radians(b[1])
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(
-        math.radians(b[0] - a[0]) / 2
-    ) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def anchor_dates(body: str, published: datetime | None) -> list[date]:
@@ -116,7 +107,7 @@ def score_anchors(folder: Path, reader: Reader) -> dict[str, Any]:
         free_p = list(want_p)
         tp = 0
         for name in found:
-            hit = next((w for w in free_p if _km(names[name], w) <= 10.0), None)
+            hit = next((w for w in free_p if distance_km(names[name], w) <= 10.0), None)
             if hit is not None:
                 free_p.remove(hit)
                 tp += 1

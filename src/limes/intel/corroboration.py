@@ -16,7 +16,6 @@ the scenario contradicts (see `border_check`) and that no second origin supports
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 
 from limes.intel.document import Document
 from limes.intel.extraction import Claim
+from limes.intel.gazetteer import distance_km
 
 _WORD = re.compile(r"\w+")
 _PRIME = np.uint64((1 << 61) - 1)
@@ -111,14 +111,6 @@ def near_duplicate(a: set[int], b: set[int], share: float) -> bool:
     return len(a & b) / min(len(a), len(b)) >= share
 
 
-def _distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance on a 6371 km sphere."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
-
-
 @dataclass(frozen=True)
 class Subject:
     """What a claim about the border's own state is about: a stretch and a stated length.
@@ -154,7 +146,9 @@ def same_claim(
     px, py = x.place, y.place
     if px is None or py is None:
         return False
-    near = _distance_km(px.entry.lon, px.entry.lat, py.entry.lon, py.entry.lat) <= st.same_place_km
+    near = distance_km((px.entry.lon, px.entry.lat), (py.entry.lon, py.entry.lat)) <= (
+        st.same_place_km
+    )
     if not near and px.sector is not None and px.sector == py.sector:
         assert px.chainage_km is not None and py.chainage_km is not None
         near = abs(px.chainage_km - py.chainage_km) <= st.same_place_km
