@@ -34,7 +34,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from limes.api.app import PREFIX, create_app
+from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError
@@ -57,7 +57,6 @@ from limes.service.config import (
     parse_address,
 )
 from limes.service.cot_tls import CotTlsDoor, server_tls_context
-from limes.service.dispatch_routes import dispatch_router
 from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
@@ -215,13 +214,17 @@ class Service:
             writer=self.writer,
             ingest_context=pipeline.context,
             ingest_handoff=IngestHandoff(
-                take, pipeline.reject, pipeline.dedup, trouble=trouble, stored=stored,
+                take,
+                pipeline.reject,
+                pipeline.dedup,
+                trouble=trouble,
+                stored=stored,
                 store_wait_s=self.config.store_wait_s,
             ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            dispatch_config=self.dispatch_config,
         )
-        app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
         _mount_web(app, _assessment_folders(self.config))
         return app
 
@@ -303,6 +306,9 @@ class Service:
             self._server.should_exit = True
             if self._server_thread is not None:
                 self._server_thread.join(30.0)
+        web = getattr(self.app.state, "web", None) if self.app is not None else None
+        if web is not None:
+            web.close()  # the relief shading it started
         if self.door is not None:
             self.door.close_intake()
         if self.pipeline is not None:
@@ -363,23 +369,33 @@ def _mount_web(app: FastAPI, assessments: Sequence[Path] = ()) -> None:
         log.warning("the operations map is not served: %s", error)
 
 
-def serve(config: ServiceConfig, *, ready: Callable[[Service], None] | None = None) -> None:
-    """Run `limes serve` until SIGTERM or SIGINT; then shut down cleanly and return.
+def serve(
+    config: ServiceConfig,
+    *,
+    ready: Callable[[Service], None] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run `limes serve` until SIGTERM or SIGINT (or `stop` is set); then shut down cleanly.
 
-    Blocking; call from the main thread (signals). `ready(service)` is called once started.
+    Blocking. On the main thread it takes SIGTERM and SIGINT for the run (and gives the old
+    handlers back after); elsewhere it installs none (Python allows signal handlers only on
+    the main thread) and stops when `stop` is set. `ready(service)` is called once started.
     """
     configure_logging(config.log_json, config.log_level)
-    stop = threading.Event()
+    stop = stop or threading.Event()
+    on_main = threading.current_thread() is threading.main_thread()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: shutting down", signal.Signals(signum).name)
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = (
+        {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)} if on_main else {}
+    )
     service = Service(config)
     try:
         service.start()
-        if config.tune_gc:
+        if config.tune_gc and on_main:
             tune_gc()  # this process is the service's own: its start-up objects are for good
         if ready is not None:
             ready(service)
