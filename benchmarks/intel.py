@@ -40,6 +40,7 @@ from limes.intel.text import normalise_space
 from limes.scenario.load import load_scenario
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "intel" / "corpus"
+PARTS = ("dev", "heldout-1", "heldout-2")
 
 
 def anchor_dates(body: str, published: datetime | None) -> list[date]:
@@ -161,7 +162,7 @@ def main() -> None:
     reader = Reader.for_scenario(load_scenario("iraq-syria"))
     build_s = time.perf_counter() - t0
     out: dict[str, Any] = {"benchmark": "intel", "reader_build_s": round(build_s, 2)}
-    for part in ("dev", "heldout"):
+    for part in PARTS:
         folder = CORPUS / part
         score, _ = score_corpus(folder, reader)  # warm-up and the quality figures
         best = float("inf")
@@ -201,7 +202,7 @@ def main() -> None:
             "boilerplate_ge_0.95": out[part]["ours"]["boilerplate_removed"] >= 0.95,
             "sentences_lost_le_0.02": out[part]["ours"]["sentences_lost"] <= 0.02,
         }
-        for part in ("dev", "heldout")
+        for part in PARTS
     }
     print(json.dumps(out))
 

@@ -53,7 +53,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(the day before yesterday|yesterday|today|tonight|last night|this (morning|afternoon|"
         r"evening)|earlier today)\b", re.I)),
     ("relative_period", re.compile(
-        r"\b(earlier|late|last|this|past|previous) (week|month|year)\b", re.I)),
+        r"\b(earlier|late|last|this|past|previous|the start of the|the beginning of the) "
+        r"(week|month|year)\b", re.I)),
 ]  # fmt: skip
 
 _DATEPARSER_SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}

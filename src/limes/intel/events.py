@@ -39,7 +39,9 @@ _BORDER_CROSS = (
 _CUES: dict[str, list[str]] = {
     "infiltration": [
         r"\binfiltrat\w*",
-        rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group)\b.{{0,60}}\b{_BORDER_CROSS}",
+        rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group|suspects|infiltrators|"
+        rf"attackers|facilitators)\b.{{0,60}}\b{_BORDER_CROSS}",
+        r"\b(entered|crossed|came|slipped in)\b (in )?from syria\b",
         rf"\b(attempt(ed|s)?|tried|trying) to {_BORDER_CROSS}",
         r"\bcrossing attempts?\b",
         r"\b(foiled|thwarted|repelled|repulsed) (an? )?(attempt|attack|incursion)",
@@ -102,7 +104,7 @@ _CUES: dict[str, list[str]] = {
     ],
     "strike": [
         r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)?|shell(ed|ing)|"
-        r"artillery (fire|barrage|rounds)|rocket attack|raids?)\b",
+        r"artillery (fire|barrage|rounds)|rocket attack|air ?raids?)\b",
     ],
     "threat_estimate": [
         r"\b(estimat\w*|as many as|up to|some|about|around|roughly|nearly|at least)\b.{0,25}"
@@ -113,6 +115,10 @@ _CUES: dict[str, list[str]] = {
         r"(km|kilomet\w*|miles) (from|of|away)",
         r"\b\w+ (kilomet\w*|km|miles) (away|from the border|inside syria)\b",
         r"\bsleeper cells?\b",
+        r"\b(cells?|fighters|militants|remnants)\b.{0,60}\b(pose|poses|posing|remain|remains)\b"
+        r".{0,20}\b(a )?(danger|threat)",
+        r"\b(we assess|assess(es|ed)? that|are likely to|will (likely )?(keep|continue) (trying|"
+        r"to try|to attempt))\b",
     ],
 }
 
@@ -142,6 +148,15 @@ _HOSTILE = re.compile(
 )
 
 
+# Something asked for is not something done ("asked for reinforcements").
+_REQUEST = re.compile(
+    r"\b(ask(ed|s|ing)?|request(ed|s|ing)?|call(ed|s|ing)? for|demand(ed|s|ing)?|urg(ed|es|ing)|"
+    r"need(s|ed)?|want(s|ed)?|plan(s|ned)? to)\b[^.;]{0,80}$",
+    re.I,
+)
+_REQUESTABLE = frozenset({"reinforcement", "fortification"})
+
+
 @dataclass(frozen=True)
 class EventCue:
     """An event type found in a sentence, with the span of the words that cued it."""
@@ -163,6 +178,8 @@ def classify_sentence(body: str, sentence: Span) -> list[EventCue]:
             if m is None:
                 continue
             if _NEGATION.search(text[: m.start()]) and event_type != "threat_estimate":
+                continue
+            if event_type in _REQUESTABLE and _REQUEST.search(text[: m.start()]):
                 continue
             if event_type == "infiltration" and _CIVILIANS.search(text) and not _HOSTILE.search(
                 text
