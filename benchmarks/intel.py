@@ -40,7 +40,7 @@ from limes.intel.text import normalise_space
 from limes.scenario.load import load_scenario
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "intel" / "corpus"
-PARTS = ("dev", "heldout-1", "heldout-2")
+PARTS = ("dev", "heldout-1", "heldout-2", "heldout-3")
 
 
 def anchor_dates(body: str, published: datetime | None) -> list[date]:

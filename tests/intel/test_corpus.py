@@ -19,7 +19,7 @@ from limes.intel.scoring import CorpusScore, score_corpus
 CORPUS = Path(__file__).parent / "corpus"
 
 
-@pytest.fixture(scope="module", params=["dev", "heldout-1", "heldout-2"])
+@pytest.fixture(scope="module", params=["dev", "heldout-1", "heldout-2", "heldout-3"])
 def scored(request: pytest.FixtureRequest, reader: Reader) -> CorpusScore:
     score, _ = score_corpus(CORPUS / request.param, reader)
     return score

@@ -73,7 +73,8 @@ _TIME_STAMP = re.compile(
     re.I,
 )
 _FURNITURE = re.compile(
-    r"^(advertisement|advert|sponsored( content)?|©.*|copyright\b.*|all rights reserved.*|"
+    r"^(advertisement|advert|sponsored( content)?|sponsored:.*|promoted:.*|©.*|copyright\b.*|"
+    r"all rights reserved.*|"
     r"privacy policy.*|terms (of use|and conditions).*|cookies?\b.*|home\s*([|>»/›].*)?|"
     r"menu|search|skip to (main )?content|share|tweet|print|email|image:.*|photo:.*|"
     r"(image|photo|picture) (credit|source)s?:.*|listen to this article.*|reporting by .*|"
@@ -90,7 +91,7 @@ _GOSSIP = re.compile(
     r"horoscope|box office|instagram post|goes viral|weight|diet|her new look|his new look)\b",
     re.I,
 )
-_COMMENTER = re.compile(r"^[@\w.\- ]{2,30}\s+(says|wrote|commented)\s*:?", re.I)
+_COMMENTER = re.compile(r"^[@\w.\- ]{2,30}\s+(says|wrote|commented)\s*:", re.I)
 _READ_MORE = re.compile(
     r"^(read (more|also|next)|see also|related|more|watch|listen|also read)\s*:\s*\S", re.I
 )
@@ -159,7 +160,9 @@ def clean_lines(lines: Sequence[str], first_line: int = 0) -> Cleaned:
             reasons[i] = reasons[i] or SPAM
             continue
         if in_list:
-            if reasons[i] is None and _looks_like_headline(t):
+            if reasons[i] is None and (
+                _looks_like_headline(t) or (t.endswith("?") and len(t.split()) <= 12)
+            ):
                 reasons[i] = (_GOSSIP.search(t) and GOSSIP) or HEADLINE_LIST
                 continue
             in_list = reasons[i] is not None

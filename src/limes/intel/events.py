@@ -56,6 +56,9 @@ _CUES: dict[str, list[str]] = {
         r"forces|soldiers|fighters|armou?red (vehicles|units)|tanks|regiments?)\b",
         r"\bbolster(ed|ing|s)?\b",
         r"\b(additional|extra|fresh) (troops|units|brigades?|battalions?|forces|soldiers)\b",
+        r"\b(patrols?|presence|troops|forces|deployment)\b.{0,30}\b(increased|stepped up|doubled|"
+        r"intensified|boosted|expanded)\b",
+        r"\b(increased|stepped up|intensified|boosted|doubled)\b.{0,20}\b(patrols?|presence)\b",
     ],
     "fortification": [
         r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new|clos\w*|"
@@ -100,11 +103,15 @@ _CUES: dict[str, list[str]] = {
     ],
     "detention": [
         r"\b(arrest(ed|s|ing)?|detain(ed|s|ing)?|detention|apprehend(ed|s)?|captured|"
-        r"in custody|taken into custody|rounded up|held for questioning)\b",
+        r"in custody|taken into custody|rounded up|held for questioning|detainees?|"
+        r"surrender(ed|s)?)\b",
+        r"\bhanded (over|to)\b.{0,40}\b(suspects?|prisoners|members|men)\b",
     ],
     "strike": [
         r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)?|shell(ed|ing)|"
-        r"artillery (fire|barrage|rounds)|rocket attack|air ?raids?)\b",
+        r"artillery (fire|barrage|rounds)|rocket attack|air ?raids?|pounded)\b",
+        r"\b(warplanes|jets|aircraft|drones?|helicopters?|artillery|missiles?)\b.{0,40}\b(hit|"
+        r"targeted|attacked)\b",
     ],
     "threat_estimate": [
         r"\b(estimat\w*|as many as|up to|some|about|around|roughly|nearly|at least)\b.{0,25}"
@@ -155,6 +162,12 @@ _REQUEST = re.compile(
     re.I,
 )
 _REQUESTABLE = frozenset({"reinforcement", "fortification"})
+# An intent or a possibility is not an attempt: "planning to infiltrate", "could try to cross".
+_INTENT = re.compile(
+    r"\b(plan(s|ned|ning)?|intend(s|ed)?|prepar(e|es|ed|ing)|could|might|(?-i:may)|would|expected|"
+    r"likely|threat(en|ens|ened)?|fear(s|ed)?|hop(e|es|ed|ing))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,14 @@ def classify_sentence(body: str, sentence: Span) -> list[EventCue]:
             if _NEGATION.search(text[: m.start()]) and event_type != "threat_estimate":
                 continue
             if event_type in _REQUESTABLE and _REQUEST.search(text[: m.start()]):
+                continue
+            if event_type == "infiltration" and _INTENT.search(text, max(0, m.start() - 40),
+                                                               m.end()):
+                if _HOSTILE.search(text) and not any(
+                    c.event_type == "threat_estimate" for c in found
+                ):
+                    found.append(EventCue("threat_estimate", sentence, Span(
+                        sentence.start + m.start(), sentence.start + m.end())))
                 continue
             if event_type == "infiltration" and _CIVILIANS.search(text) and not _HOSTILE.search(
                 text
