@@ -48,7 +48,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("season", re.compile(rf"\b(spring|summer|autumn|fall|winter)(?: of)? {_YEAR}\b", re.I)),
     ("between_months", re.compile(rf"\bbetween (?P<d>(?:{_MONTHS})) and (?:{_MONTHS})\b")),
     ("and_month", re.compile(rf"\bbetween (?:{_MONTHS}) and (?P<d>(?:{_MONTHS}))\b")),
-    ("month", re.compile(rf"\b(?:in|since|during|until|by|of|last|this) (?P<d>{_MONTHS})\b")),
+    ("month", re.compile(rf"\b(?i:in|since|during|until|by|of|last|this) (?P<d>{_MONTHS})\b")),
     ("year", re.compile(rf"\b(?:in|since|during|until|of) (?P<d>{_YEAR})\b")),
     ("ago", re.compile(rf"\b{_N} (day|week|month|year)s? ago\b", re.I)),
     ("weekday", re.compile(rf"\b(?:last |this )?(?:{_WEEKDAYS})\b")),

@@ -41,7 +41,7 @@ _CUES: dict[str, list[str]] = {
         r"\binfiltrat\w*",
         rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group|suspects|infiltrators|"
         rf"attackers|facilitators)\b.{{0,60}}\b{_BORDER_CROSS}",
-        r"\b(entered|crossed|came|slipped in)\b (in )?from syria\b",
+        r"\b(entered|crossed|came|slipped in|moved|slipped)\b.{0,30}\bfrom syria\b",
         rf"\b(attempt(ed|s)?|tried|trying) to {_BORDER_CROSS}",
         r"\bcrossing attempts?\b",
         r"\b(foiled|thwarted|repelled|repulsed) (an? )?(attempt|attack|incursion)",
@@ -100,6 +100,8 @@ _CUES: dict[str, list[str]] = {
         r"\b(families|civilians|people)\b.{0,40}\b(crossed|crossing|arrived|arriving|returned|"
         r"returning|escaping|escaped|left|leaving)\b",
         r"\breturnees?\b",
+        r"\b(women|children|families|civilians|nationals|returnees)\b.{0,60}\b(coming|came|"
+        r"arriving|returning|crossing|crossed|walking)\b.{0,30}\b(from|into|towards|across)\b",
     ],
     "detention": [
         r"\b(arrest(ed|s|ing)?|detain(ed|s|ing)?|detention|apprehend(ed|s)?|captured|"
@@ -108,13 +110,13 @@ _CUES: dict[str, list[str]] = {
         r"\bhanded (over|to)\b.{0,40}\b(suspects?|prisoners|members|men)\b",
     ],
     "strike": [
-        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)?|shell(ed|ing)|"
+        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)|shell(ed|ing)|"
         r"artillery (fire|barrage|rounds)|rocket attack|air ?raids?|pounded)\b",
         r"\b(warplanes|jets|aircraft|drones?|helicopters?|artillery|missiles?)\b.{0,40}\b(hit|"
         r"targeted|attacked)\b",
     ],
     "threat_estimate": [
-        r"\b(estimat\w*|as many as|up to|some|about|around|roughly|nearly|at least)\b.{0,25}"
+        r"\b(estimat\w*|as many as|up to)\b.{0,25}"
         r"\b\d[\d,]*\s+(\w+\s+)?(fighters|militants|jihadists|members)\b",
         r"\b(warn\w*|fear\w*|threat|danger|risk)\b.{0,60}\b(IS|ISIS|Daesh|Islamic State|fighters"
         r"|cells?|militants|attack|resurgence|infiltration|break-?out)\b",

@@ -40,6 +40,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "children": ("people", 1.0), "men": ("people", 1.0), "detainees": ("people", 1.0),
     "citizens": ("people", 1.0), "residents": ("people", 1.0), "returnees": ("people", 1.0),
     "villagers": ("people", 1.0), "nationals": ("people", 1.0), "prisoners": ("people", 1.0),
+    "infiltrators": ("people", 1.0),
     "soldiers": ("troops", 1.0), "troops": ("troops", 1.0), "personnel": ("troops", 1.0),
     "vehicles": ("vehicles", 1.0), "vehicle": ("vehicles", 1.0), "trucks": ("vehicles", 1.0),
     "pickups": ("vehicles", 1.0), "cars": ("vehicles", 1.0), "lorries": ("vehicles", 1.0),
