@@ -86,3 +86,15 @@ def test_near_duplicate_is_containment_of_shingles() -> None:
     a, b = shingles(WIRE, 5), shingles(REPUBLISHED, 5)
     assert near_duplicate(a, b, 0.5)
     assert not near_duplicate(a, shingles(INDEPENDENT, 5), 0.5)
+
+
+def test_two_articles_of_one_outlet_count_once(reader: Reader) -> None:
+    reports = infiltration_reports(
+        reader,
+        [doc("patrol-1", "Anbar Border Guard patrol report", INDEPENDENT),
+         doc("patrol-2", "Anbar Border Guard patrol report",
+             "Militants tried to cross the border near Husaybah on Monday night; guards fired "
+             "flares and the group went back.")],
+    )
+    assert len(reports) == 2
+    assert all(r["independent_origins"] == 1 for r in reports)

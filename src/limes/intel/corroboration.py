@@ -7,6 +7,8 @@ claims of other origins that report the same event type at the same place (withi
 `same_place_km`, or the same sector within that many km of chainage) at overlapping dates
 (within `same_days`).
 
+Origins are counted by voice: two articles of one outlet count once even when worded apart.
+
 Admiralty information credibility from the number of independent origins: three or more →
 1 (confirmed by other sources), two → 2 (probably true), one → 3 (possibly true). A claim
 the scenario contradicts (see `border_check`) and that no second origin supports is 4
@@ -40,6 +42,27 @@ class CorroborationSettings:
     bands: int = 16
     same_place_km: float = 25.0
     same_days: int = 2
+
+
+class _Groups:
+    """Union-find over indices; each group is named by its smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+    def names(self) -> list[int]:
+        return [self.find(i) for i in range(len(self.parent))]
 
 
 def shingles(text: str, k: int) -> set[int]:
@@ -81,14 +104,7 @@ def origins(
         for band in range(st.bands):
             key = (band, sig[band * rows : (band + 1) * rows].tobytes())
             buckets.setdefault(key, []).append(i)
-    parent = list(range(len(docs)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    groups = _Groups(len(docs))
     checked: set[tuple[int, int]] = set()
     for members in buckets.values():
         for x in range(len(members)):
@@ -98,10 +114,8 @@ def origins(
                     continue
                 checked.add((i, j))
                 if near_duplicate(sets[i], sets[j], st.duplicate_share):
-                    ri, rj = find(i), find(j)
-                    if ri != rj:
-                        parent[max(ri, rj)] = min(ri, rj)
-    return [find(i) for i in range(len(docs))]
+                    groups.join(i, j)
+    return groups.names()
 
 
 def near_duplicate(a: set[int], b: set[int], share: float) -> bool:
@@ -180,6 +194,22 @@ class Corroboration:
     republished_by: tuple[str, ...]
 
 
+def _voices(docs: Sequence[Document], origin_of_doc: Sequence[int]) -> list[int]:
+    """Per document, who is really speaking: documents joined by origin and by outlet.
+
+    Two articles of one outlet about one event are one voice even when worded apart; two
+    outlets running one story are one voice through their shared origin (and so, cautiously,
+    is everything else those outlets say).
+    """
+    groups = _Groups(len(docs))
+    first_of_outlet: dict[str, int] = {}
+    for i, d in enumerate(docs):
+        groups.join(i, origin_of_doc[i])
+        if d.source:
+            groups.join(i, first_of_outlet.setdefault(d.source.casefold(), i))
+    return groups.names()
+
+
 def corroborate(
     claims: Sequence[Claim],
     docs: Sequence[Document],
@@ -192,6 +222,7 @@ def corroborate(
     origin_of_doc = origins(docs, st)
     index = {d.id: i for i, d in enumerate(docs)}
     origin_name = {i: docs[origin_of_doc[i]].id for i in range(len(docs))}
+    voice = _voices(docs, origin_of_doc)
     out = []
     for k, c in enumerate(claims):
         mine = origin_of_doc[index[c.document.id]]
@@ -201,7 +232,7 @@ def corroborate(
                          if origin_of_doc[index[o.document.id]] != mine})
         republished = sorted({o.document.id for o in same if o.document.id != c.document.id
                               and origin_of_doc[index[o.document.id]] == mine})
-        n = len({origin_of_doc[index[o.document.id]] for o in same})
+        n = len({voice[index[o.document.id]] for o in same})
         out.append(Corroboration(origin_name[index[c.document.id]], n, tuple(others),
                                  tuple(republished)))
     return out
