@@ -98,3 +98,19 @@ def test_two_articles_of_one_outlet_count_once(reader: Reader) -> None:
     )
     assert len(reports) == 2
     assert all(r["independent_origins"] == 1 for r in reports)
+
+
+def test_a_wire_story_inside_a_long_article_is_one_origin_with_it() -> None:
+    from limes.intel.corroboration import origins
+
+    # The outlet runs the wire copy inside a long piece of its own: the wire's shingles are a
+    # small part of the article (low Jaccard), but all of the wire's are in it (containment).
+    own = " ".join(
+        f"Paragraph {i} of the outlet's own background on the desert economy, the harvest, "
+        f"fuel prices number {i} and the history of the crossing before the war." for i in range(12)
+    )
+    docs = [doc("wire", "Euphrates Wire", WIRE),
+            doc("long", "Tigris Times", own + " " + WIRE + " " + own.replace("desert", "river")),
+            doc("patrol", "Anbar Border Guard patrol report", INDEPENDENT)]
+    got = origins(docs)
+    assert got[0] == got[1] != got[2]

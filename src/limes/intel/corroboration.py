@@ -1,9 +1,9 @@
 """Who said it first, and how many independent origins say the same: information credibility.
 
 Two outlets running one wire story are one origin, not two: documents whose bodies are near
-duplicates (word 5-gram shingles; candidates found by MinHash with LSH banding, confirmed by
-the exact share of shingles) are grouped into one origin. A claim is corroborated by the
-claims of other origins that report the same event type at the same place (within
+duplicates (word 5-gram shingles, most of the shorter text's found in the other: containment,
+counted exactly through an inverted index) are grouped into one origin. A claim is
+corroborated by the claims of other origins that report the same event type at the same place (within
 `same_place_km`, or the same sector within that many km of chainage) at overlapping dates
 (within `same_days`).
 
@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from limes.intel.document import Document
 from limes.intel.extraction import Claim
 from limes.intel.gazetteer import distance_km
 
 _WORD = re.compile(r"\w+")
-_PRIME = np.uint64((1 << 61) - 1)
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,7 @@ class CorroborationSettings:
 
     shingle_words: int = 5
     duplicate_share: float = 0.5  # of the shorter text's shingles found in the other
-    permutations: int = 64
-    bands: int = 16
+    max_postings: int = 200  # documents sharing one shingle before it counts as boilerplate
     same_place_km: float = 25.0
     same_days: int = 2
 
@@ -77,44 +74,33 @@ def shingles(text: str, k: int) -> set[int]:
     return out
 
 
-def minhash(sh: set[int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The MinHash signature of a shingle set under the permutations (a·x + b) mod p."""
-    if not sh:
-        return np.full(len(a), np.iinfo(np.uint64).max, dtype=np.uint64)
-    x = np.fromiter(sh, dtype=np.uint64)
-    # (a*x + b) mod p in Python ints would be exact; uint64 wraps, which is still a hash
-    # family good enough to pick candidates (confirmed exactly below).
-    h = (a[:, None] * x[None, :] + b[:, None]) % _PRIME
-    return np.asarray(h.min(axis=1), dtype=np.uint64)
-
-
 def origins(
     docs: Sequence[Document], settings: CorroborationSettings | None = None
 ) -> list[int]:
-    """An origin index per document: near-duplicate bodies share one (the earliest's)."""
+    """An origin index per document: near-duplicate bodies share one (the earliest's).
+
+    Shared shingles are counted exactly through an inverted index (shingle → documents), so
+    every pair that shares any shingle is weighed. MinHash would estimate Jaccard similarity
+    instead, which is low when a short wire story sits inside a long article of the outlet's
+    own — a republication all the same. A shingle found in more than `max_postings` documents
+    is boilerplate that cleaning missed and is not counted.
+    """
     st = settings or CorroborationSettings()
-    rng = np.random.default_rng(20210601)
-    a = rng.integers(1, 1 << 61, size=st.permutations, dtype=np.uint64)
-    b = rng.integers(0, 1 << 61, size=st.permutations, dtype=np.uint64)
     sets = [shingles(d.body, st.shingle_words) for d in docs]
-    sigs = [minhash(s, a, b) for s in sets]
-    rows = st.permutations // st.bands
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    for i, sig in enumerate(sigs):
-        for band in range(st.bands):
-            key = (band, sig[band * rows : (band + 1) * rows].tobytes())
-            buckets.setdefault(key, []).append(i)
+    postings: dict[int, list[int]] = {}
+    for i, sh in enumerate(sets):
+        for h in sh:
+            postings.setdefault(h, []).append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for members in postings.values():
+        if 1 < len(members) <= st.max_postings:
+            for x in range(len(members)):
+                for y in range(x + 1, len(members)):
+                    shared[(members[x], members[y])] += 1
     groups = _Groups(len(docs))
-    checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                i, j = members[x], members[y]
-                if (i, j) in checked:
-                    continue
-                checked.add((i, j))
-                if near_duplicate(sets[i], sets[j], st.duplicate_share):
-                    groups.join(i, j)
+    for (i, j), n in shared.items():
+        if n / min(len(sets[i]), len(sets[j])) >= st.duplicate_share:
+            groups.join(i, j)
     return groups.names()
 
 
