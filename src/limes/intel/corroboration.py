@@ -3,9 +3,9 @@
 Two outlets running one wire story are one origin, not two: documents whose bodies are near
 duplicates (word 5-gram shingles, most of the shorter text's found in the other: containment,
 counted exactly through an inverted index) are grouped into one origin. A claim is
-corroborated by the claims of other origins that report the same event type at the same place (within
-`same_place_km`, or the same sector within that many km of chainage) at overlapping dates
-(within `same_days`).
+corroborated by the claims of other origins that report the same event type at the same place
+(within `same_place_km`, or the same sector within that many km of chainage) at overlapping
+dates (within `same_days`).
 
 Origins are counted by voice: two articles of one outlet count once even when worded apart.
 
