@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from limes.analysis.assess import AssessConfig, AssessError, assess
+    from limes.analysis.summary_file import AssessmentSummary, load_assessment
 
 _WHERE = {
     "AssessConfig": "limes.analysis.assess",
     "AssessError": "limes.analysis.assess",
     "assess": "limes.analysis.assess",
+    "AssessmentSummary": "limes.analysis.summary_file",
+    "load_assessment": "limes.analysis.summary_file",
 }
 
 
@@ -21,4 +24,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AssessConfig", "AssessError", "assess"]
+__all__ = [
+    "AssessConfig",
+    "AssessError",
+    "AssessmentSummary",
+    "assess",
+    "load_assessment",
+]
