@@ -35,8 +35,9 @@ def test_hillshade_equals_gdaldem_on_a_small_dem(
          - 25 * np.exp(-((rows - 16) ** 2 + (cols - 24) ** 2) / 30.0)
          + rng.normal(0, 0.5, rows.shape)).astype(np.float32)  # fmt: skip
     dem, out = tmp_path / "dem.tif", tmp_path / "hs.tif"
+    grid = from_origin(500_000, 4_000_000, 30, 30)
     profile = {"driver": "GTiff", "width": 32, "height": 24, "count": 1, "dtype": "float32",
-               "crs": "EPSG:32637", "transform": from_origin(500_000, 4_000_000, 30, 30)}  # fmt: skip
+               "crs": "EPSG:32637", "transform": grid}  # fmt: skip
     with rasterio.open(dem, "w", **profile) as f:
         f.write(z, 1)
     subprocess.run(
