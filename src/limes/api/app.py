@@ -41,7 +41,7 @@ from limes.api.stream import stream
 from limes.api.unstorable import UnstorableInput
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
-from limes.ops.ingest_context import ingest_context as scenario_ingest_context
+from limes.ops.ingest.context import ingest_context as scenario_ingest_context
 from limes.ops.threat import ThreatBoard
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario

@@ -30,7 +30,7 @@ import numpy as np
 from limes.errors import GeoError, OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
-from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState
+from limes.ops.tracker import Tracker, TrackerConfig, TrackState, Untracked
 
 
 class TrackFileError(OpsError):
@@ -45,7 +45,7 @@ class TrackFileSummary:
     states_written: int
     tracks: int
     frame: str
-    rejected: list[Rejection] = field(default_factory=list)
+    rejected: list[Untracked] = field(default_factory=list)
 
 
 def _number(obj: dict[str, Any], key: str, where: str, default: float | None = None) -> float:

@@ -39,9 +39,8 @@ from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError
 from limes.ops.dispatch import DispatchConfig
-from limes.ops.ingest.context import utc_now
+from limes.ops.ingest.context import ingest_context, utc_now
 from limes.ops.ingest.cot_server import CotLimits
-from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
 from limes.ops.tracker import TrackerConfig

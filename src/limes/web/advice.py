@@ -15,7 +15,7 @@ from limes.store.database import Database
 
 
 @dataclass(frozen=True)
-class Advice:
+class Proposal:
     """One proposed unit: its estimated time to the incident and the route it would take."""
 
     unit_id: str
@@ -27,10 +27,10 @@ class Advice:
 
 
 #: (incident lon, lat, {unit id: (lon, lat) last reported}) -> ranked advice, best first.
-AdviceSource = Callable[[float, float, dict[str, tuple[float, float]]], Sequence[Advice]]
+AdviceSource = Callable[[float, float, dict[str, tuple[float, float]]], Sequence[Proposal]]
 
 
-def dispatch_advice(scenario: Scenario, db: Database, incident_id: int) -> list[Advice]:
+def dispatch_advice(scenario: Scenario, db: Database, incident_id: int) -> list[Proposal]:
     """The live dispatch advice for an incident (`limes.ops.dispatch`), ranked, for the map."""
     # Imported here: the service assembles the app and mounts the map, not the other way round.
     from limes.service.dispatch_routes import incident_target, situations
@@ -38,7 +38,7 @@ def dispatch_advice(scenario: Scenario, db: Database, incident_id: int) -> list[
     target, _ = incident_target(db, scenario, incident_id, DispatchConfig().lead_s)
     labels = {u.id: u.label or u.id for u in scenario.spec.units}
     return [
-        Advice(
+        Proposal(
             a.unit_id,
             labels.get(a.unit_id, a.unit_id),
             a.total_s,
