@@ -34,7 +34,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from limes.api.app import PREFIX, create_app
+from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError
@@ -56,7 +56,6 @@ from limes.service.config import (
     parse_address,
 )
 from limes.service.cot_tls import CotTlsDoor, server_tls_context
-from limes.service.dispatch_routes import dispatch_router
 from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
@@ -223,8 +222,8 @@ class Service:
             ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            dispatch_config=self.dispatch_config,
         )
-        app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
         _mount_web(app, _assessment_folders(self.config))
         return app
 
