@@ -49,10 +49,8 @@ def test_schema_and_cross_field_problems_come_together_sorted_by_line(tmp_path: 
     assert any("sectors[1].far_side" in p and "Milita" in p for p in problems)
     assert any("sectors[1].from_km: overlaps sector 'North'" in p for p in problems)
     mast = by_line[_line_of(text, "mast_hieght_m")]
-    assert (
-        "sensor_models[0].mast_hieght_m: Extra inputs are not permitted: did you mean 'mast_height_m'?"
-        in mast
-    )
+    assert "sensor_models[0].mast_hieght_m: Extra inputs" in mast
+    assert mast.endswith("did you mean 'mast_height_m'?")
     assert any(p.startswith(f"{tmp_path / 'bad.yaml'}:") and "units[0].strength" in p
                for p in problems)  # fmt: skip
 
