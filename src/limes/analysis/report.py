@@ -46,6 +46,7 @@ from limes.geo.hillshade import hillshade
 from limes.scenario.errors import ScenarioError
 from limes.scenario.model import Scenario
 from limes.scenario.schema import BarrierStatus, Light, Mode, Sector
+from limes.scenario.summary import covered_km
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Largest side, in pixels, of a raster drawn on the map: enough for a page, cheap for 600 km.
@@ -848,9 +849,12 @@ def render_report(
 
 
 def _barrier_rows(scenario: Scenario) -> Sequence[dict[str, Any]]:
-    """Barrier length per status, for the summary line under the profile."""
+    """Barriers per status for the summary line under the profile: how many, and the km of
+    line they hold (the union of their intervals, as `limes scenario show` counts: two
+    obstacles on the same km hold it once)."""
     rows = []
     for status, label in STATUS_LABELS.items():
         bs = [b for b in scenario.spec.barriers if b.status is status]
-        rows.append({"status": label, "count": len(bs), "km": sum(b.to_km - b.from_km for b in bs)})
+        line_km = covered_km(((b.from_km, b.to_km) for b in bs), 0.0, scenario.length_km)
+        rows.append({"status": label, "count": len(bs), "line_km": line_km})
     return rows
