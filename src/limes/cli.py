@@ -910,7 +910,8 @@ def sharing_explain(
     from limes.scenario.load import load_scenario
     from limes.share.explain_stored import explain_stored
     from limes.share.shareable import to_record
-    from limes.store.database import connect, database_url_from_env
+    from limes.store.database import connect
+    from limes.store.location import database_url_from_env
 
     with user_errors():
         sc = load_scenario(scenario)

@@ -37,7 +37,7 @@ from fastapi import FastAPI
 from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
-from limes.errors import LimesError
+from limes.errors import LimesError, ServiceError
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import ingest_context, utc_now
 from limes.ops.ingest.cot_server import CotLimits
@@ -52,7 +52,6 @@ from limes.service.config import (
     MQTT_PASSWORD_ENV,
     MQTT_USERNAME_ENV,
     ServiceConfig,
-    ServiceError,
     parse_address,
 )
 from limes.service.cot_tls import CotTlsDoor, server_tls_context
