@@ -2,8 +2,9 @@
 
 # The names below are loaded on first use, so importing one light module of this package (or
 # the package for one name) does not import all of it: `limes --help` stays fast.
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from limes.lazy import lazy_names
 
 if TYPE_CHECKING:
     from limes.analysis.assess import AssessConfig, AssessError, assess
@@ -17,11 +18,7 @@ _WHERE = {
     "load_assessment": "limes.analysis.summary_file",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+lazy_names(__name__, _WHERE)
 
 
 __all__ = [

@@ -79,7 +79,7 @@ class Equilibrium:
     attacker_values: tuple[float, ...]
 
 
-class GameError(AnalysisError):
+class GameError(AnalysisError, ValueError):
     """A game the solvers cannot take (empty, mismatched, no feasible commitment)."""
 
 
