@@ -54,6 +54,11 @@ sharing_app = typer.Typer(
     help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
 )
 app.add_typer(sharing_app, name="sharing")
+federation_app = typer.Typer(
+    help="Federation of command sites over NATS JetStream (docs/federation.md).",
+    no_args_is_help=True,
+)
+app.add_typer(federation_app, name="federation")
 intel_app = typer.Typer(
     help="Intelligence from open reports: texts in, graded draft reports out.",
     no_args_is_help=True,
@@ -925,6 +930,56 @@ def sharing_explain(
         out.print(f"  - {reason}", markup=False)
     if decision.release is not None:
         out.print(json.dumps(to_record(decision.release.object), indent=2), markup=False)
+
+
+# --- limes federation … ---------------------------------------------------------------------
+
+DeploymentArg = Annotated[
+    Path, typer.Argument(metavar="DEPLOYMENT", help="The deployment file (sites and links).")
+]
+
+
+@federation_app.command("status")
+def federation_status(
+    deployment: DeploymentArg,
+    site: Annotated[str, typer.Option("--site", help="The receiving site whose links to show.")],
+) -> None:
+    """Each link into a site: connected, behind, silent or stalled, read from its NATS server."""
+    from limes.federation.command import federation_status as read_status
+    from limes.federation.deployment import load_deployment
+
+    with user_errors():
+        statuses = read_status(load_deployment(deployment), site)
+    table = Table(box=box.SIMPLE)
+    for column in ("from", "state", "origin seq", "arrived seq", "JetStream lag", "silent for"):
+        table.add_column(column)
+    for s in statuses:
+        state = "stalled" if s.stalled else "silent" if s.silent else (
+            "behind" if s.behind else "ok")  # fmt: skip
+        silent = "never heard" if s.silent_s is None else f"{s.silent_s:.0f} s"
+        table.add_row(
+            s.origin, state if s.origin_reachable else f"{state} (origin unreachable)",
+            str(s.origin_sequence or "-"), str(s.arrived_sequence or "-"),
+            str(s.jetstream_lag if s.jetstream_lag is not None else "-"), silent,
+        )  # fmt: skip
+    out.print(table)
+
+
+@federation_app.command("nats-config")
+def federation_nats_config(
+    deployment: DeploymentArg,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the configurations and stores.")
+    ] = Path("nats"),
+) -> None:
+    """Write nats-server configurations: the hub, and each site's leaf node in its domain."""
+    from limes.federation.command import write_nats_configs
+    from limes.federation.deployment import load_deployment
+
+    with user_errors():
+        written = write_nats_configs(load_deployment(deployment), out_dir)
+    for path in written:
+        out.print(f"{path}  (nats-server -c {path})", markup=False)
 
 
 def main() -> None:
