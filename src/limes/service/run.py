@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -39,8 +39,6 @@ from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError, ServiceError
-from limes.federation.deployment import load_deployment
-from limes.federation.runner import FederationRunner
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import ingest_context, utc_now
 from limes.ops.ingest.cot_server import CotLimits
@@ -67,6 +65,9 @@ from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from limes.federation.runner import FederationRunner
 
 log = logging.getLogger("limes.serve")
 
@@ -105,7 +106,7 @@ class Service:
         self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
         self._outputs = Outputs()
         self.gc_pauses = GcPauses()
-        self.federation: FederationRunner | None = None
+        self.federation: FederationRunner | None = None  # started with --federation
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -163,6 +164,10 @@ class Service:
         if cfg.http is not None:
             self._start_http(wait_s)
         if cfg.federation is not None and cfg.site is not None:
+            # Imported here: a service that is no site of a federation never loads NATS.
+            from limes.federation.deployment import load_deployment
+            from limes.federation.runner import FederationRunner
+
             self.federation = FederationRunner.start(
                 self._share_context(now), load_deployment(cfg.federation), cfg.site, clock=now
             )
