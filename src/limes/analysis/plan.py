@@ -638,7 +638,7 @@ def plan(
     oracle.travel[()] = ground_response(scenario, resolution_m, cfg)
     package = lazy_greedy(oracle, options, budget, lambda d, t: report("search", d, t))
     if swaps and package.items:
-        near = 30.0
+        near = 12.0  # a swap moves an item along the line, not across the border
 
         def neighbours(o: Option) -> list[Option]:
             mid = 0.5 * (o.reach_km[0] + o.reach_km[1])
@@ -648,7 +648,7 @@ def plan(
                 if c.kind == o.kind and abs(0.5 * (c.reach_km[0] + c.reach_km[1]) - mid) <= near
             ]
 
-        package = swap_improve(oracle, options, package, budget, neighbours=neighbours)
+        package = swap_improve(oracle, options, package, budget, neighbours=neighbours, passes=2)
     report("search", 1, 1)
     planned = apply(scenario, [b.cand for b in package.items])
     planned.spec = planned.spec.model_copy(
