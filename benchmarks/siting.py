@@ -34,9 +34,10 @@ from limes.analysis.plan import (
     per_km,
     plan,
     run_weights,
+    search,
     with_terrain_for,
 )
-from limes.analysis.siting import exhaustive, lazy_greedy, swap_improve
+from limes.analysis.siting import exhaustive
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
 
@@ -75,7 +76,7 @@ def small_instances(sc: Scenario, res: float, quick: bool) -> list[dict[str, flo
         )
         budget = k * CAMERA["cost"]
         t0 = time.perf_counter()
-        pkg = swap_improve(oracle, opts, lazy_greedy(oracle, opts, budget), budget)
+        pkg = search(oracle, opts, budget)
         search_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         best, _ = exhaustive(oracle, opts, budget)
@@ -170,7 +171,11 @@ def builtin_layout(sc: Scenario, res: float) -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one small instance, 3 items, 400 m")
+    ap.add_argument(
+        "--part", choices=["all", "small", "border", "builtin"], default="all", help="run one part"
+    )
     args = ap.parse_args()
+    want = {"all": {"small", "border", "builtin"}}.get(args.part, {args.part})
     # Enumeration and the 36-camera rebuy run at 400 m on this 2-core machine; the 10-item
     # whole-border search (the run-time goal) at the resolution `limes plan` uses by default.
     res = 400.0 if args.quick else 200.0
@@ -182,13 +187,16 @@ def main() -> None:
         "coarse_resolution_m": coarse,
         "objective": "expected",
     }
-    print(f"small instances at {coarse:g} m (search vs enumeration):")
-    small = small_instances(sc, coarse, args.quick)
-    out["small"] = small
-    out["worst_ratio"] = min(s["ratio"] for s in small)
-    print(f"whole border at {res:g} m:")
-    out["whole_border"] = whole_border(sc, res, 3 if args.quick else 10, 2 if args.quick else 5)
-    if not args.quick:
+    if "small" in want:
+        print(f"small instances at {coarse:g} m (search vs enumeration):")
+        small = small_instances(sc, coarse, args.quick)
+        out["small"] = small
+        out["worst_ratio"] = min(s["ratio"] for s in small)
+    if "border" in want:
+        print(f"whole border at {res:g} m:")
+        n, draws = (3, 2) if args.quick else (10, 5)
+        out["whole_border"] = whole_border(sc, res, n, draws)
+    if not args.quick and "builtin" in want:
         print(f"against the built-in layout at equal cost, {coarse:g} m:")
         out["builtin"] = builtin_layout(sc, coarse)
     print(json.dumps(out))

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from limes.analysis.assess import AssessConfig, AssessError, assess, ground_response
 from limes.analysis.response import GroundTravel, UnitGroup
 from limes.analysis.result import Assessment
-from limes.analysis.siting import Package, lazy_greedy, swap_improve
+from limes.analysis.siting import Package, lazy_greedy, multi_start, swap_improve
 from limes.scenario.errors import Problem, ScenarioError
 from limes.scenario.model import Scenario
 from limes.scenario.schema import (
@@ -65,6 +65,12 @@ from limes.sensing.coverage import sensor_places, visibility
 from limes.sensing.line_of_sight import LineOfSightError
 
 Progress = Callable[[str, int, int], None]
+
+
+# With few candidates (a sector's given sites) greedy is restarted from the best few single
+# items; on a whole border the restarts would multiply the run time for little.
+MULTI_START_BELOW = 40
+MULTI_STARTS = 5
 
 
 class PlanError(AssessError):
@@ -270,8 +276,9 @@ def _sensor_options(
 
 
 def _strip_seen(sc: Scenario, s: Sensor, res: float) -> float:
-    """Strip area (km²) a sensor at a site has line of sight to within its range: the
-    "high ground" score that picks among the offsets at one chainage."""
+    """Area (km²) of the approach (the strip outside the line, and the line) a sensor at a
+    site has line of sight to within its range: the "high ground" score that picks among the
+    offsets at one chainage."""
     probe = with_additions(sc, [s], [], [], [])
     place = next(p for p in sensor_places(probe) if p.id == s.id)
     reach = longest_range_m(probe, s)
@@ -285,7 +292,10 @@ def _strip_seen(sc: Scenario, s: Sensor, res: float) -> float:
     xs, ys = vis.grid.cell_centres()
     seen = vis.visible & shapely.contains_xy(probe.strip_polygon(), xs, ys)
     seen &= np.hypot(xs - place.x, ys - place.y) <= reach
-    return float(seen.sum()) * cell * cell / 1e6
+    # The approach counts: the outer half of the strip and the line itself, where a detection
+    # still leaves the adversary the inner half to cross while a unit comes.
+    _, off = probe.locate(xs[seen], ys[seen])
+    return float((off <= cell).sum()) * cell * cell / 1e6
 
 
 def _barrier_options(sc: Scenario, item: BarrierItem, n: int, lateral_km: float) -> list[Option]:
@@ -610,6 +620,34 @@ class Plan:
         }
 
 
+def search(
+    oracle: WindowOracle,
+    options: Sequence[Option],
+    budget: float,
+    swaps: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Package[Option, _State]:
+    """The search `limes plan` runs: greedy (restarted from the best single items when the
+    candidates are few), then swaps within 12 km."""
+    if len(options) <= MULTI_START_BELOW:
+        package = multi_start(oracle, options, budget, MULTI_STARTS, progress)
+    else:
+        package = lazy_greedy(oracle, options, budget, progress)
+    if swaps and package.items:
+        near = 12.0  # a swap moves an item along the line, not across the border
+
+        def neighbours(o: Option) -> list[Option]:
+            mid = 0.5 * (o.reach_km[0] + o.reach_km[1])
+            return [
+                c
+                for c in options
+                if c.kind == o.kind and abs(0.5 * (c.reach_km[0] + c.reach_km[1]) - mid) <= near
+            ]
+
+        package = swap_improve(oracle, options, package, budget, neighbours=neighbours, passes=2)
+    return package
+
+
 def plan(
     scenario: Scenario,
     catalogue: Catalogue,
@@ -636,19 +674,7 @@ def plan(
     weights = run_weights(scenario, catalogue.modes, catalogue.lights)
     oracle = WindowOracle(scenario, catalogue, resolution_m, per_km(before), weights, cfg)
     oracle.travel[()] = ground_response(scenario, resolution_m, cfg)
-    package = lazy_greedy(oracle, options, budget, lambda d, t: report("search", d, t))
-    if swaps and package.items:
-        near = 12.0  # a swap moves an item along the line, not across the border
-
-        def neighbours(o: Option) -> list[Option]:
-            mid = 0.5 * (o.reach_km[0] + o.reach_km[1])
-            return [
-                c
-                for c in options
-                if c.kind == o.kind and abs(0.5 * (c.reach_km[0] + c.reach_km[1]) - mid) <= near
-            ]
-
-        package = swap_improve(oracle, options, package, budget, neighbours=neighbours, passes=2)
+    package = search(oracle, options, budget, swaps, lambda d, t: report("search", d, t))
     report("search", 1, 1)
     planned = apply(scenario, [b.cand for b in package.items])
     planned.spec = planned.spec.model_copy(
