@@ -1,6 +1,6 @@
 """limes' tracker against Stone Soup's GNN tracker at its best usual settings, same detections.
 
-Scenarios (all seeded, made by `limes.sim.synthetic_tracks`):
+Scenarios (all seeded, made by `limes.ops.tracker.synthetic`):
 
 - `sizes`: 10, 50 and 200 targets (half walkers, half vehicles, random headings, uniform
   clutter; the area grows with the target count so densities stay the same), one 5 m sensor.
