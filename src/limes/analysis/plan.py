@@ -133,6 +133,9 @@ class Candidates(_M):
     sensor_spacing_km: float = Field(default=4.0, gt=0)
     sensor_offsets_m: list[float] = Field(default_factory=lambda: [500.0, 1500.0, 3000.0])
     base_within_km: float = Field(default=30.0, gt=0)
+    barrier_step_km: float = Field(
+        default=1.0, gt=0, description="a barrier section may start every this many km"
+    )
 
 
 class Objective(_M):
@@ -205,7 +208,7 @@ def candidate_options(
         if isinstance(item, SensorItem):
             out += _sensor_options(sc, cat, item, n, resolution_m, lateral_km)
         elif isinstance(item, BarrierItem):
-            out += _barrier_options(sc, item, n, lateral_km)
+            out += _barrier_options(sc, item, n, lateral_km, cat.candidates.barrier_step_km)
         else:
             out += _base_options(sc, cat, item, n)
     return out
@@ -298,11 +301,14 @@ def _strip_seen(sc: Scenario, s: Sensor, res: float) -> float:
     return float((off <= cell).sum()) * cell * cell / 1e6
 
 
-def _barrier_options(sc: Scenario, item: BarrierItem, n: int, lateral_km: float) -> list[Option]:
+def _barrier_options(
+    sc: Scenario, item: BarrierItem, n: int, lateral_km: float, step_km: float = 1.0
+) -> list[Option]:
+    last = max(0.0, sc.length_km - item.section_km)
     starts = (
         [float(s.chainage_km or 0.0) for s in item.sites]
         if item.sites
-        else [float(k) for k in range(0, max(1, math.floor(sc.length_km - item.section_km) + 1))]
+        else [float(k) for k in np.arange(0.0, last + 1e-9, step_km)]
     )
     out = []
     for a in starts:
