@@ -150,21 +150,35 @@ def builtin_layout(sc: Scenario, res: float) -> dict[str, object]:
     )
     bare = Scenario(spec=bare_spec, frame=sc.frame, border=sc.border, base_dir=sc.base_dir)
     bare._terrain = sc.terrain()
+    # Cameras bought one at a time, and in chains of 4 every 4 km (the built-in's own spacing).
     cat = catalogue()
     t0 = time.perf_counter()
     p = plan(bare, cat, len(ours) * CAMERA["cost"], res, swaps=False)
     plan_s = time.perf_counter() - t0
+    chains = Catalogue.model_validate(
+        {
+            "items": [dict(CAMERA, chain=4, chain_spacing_km=4.0)],
+            "candidates": {"sensor_spacing_km": 4.0, "sensor_offsets_m": [500, 1500, 3000]},
+            "objective": {"kind": "expected"},
+        }
+    )
+    t0 = time.perf_counter()
+    pc = plan(bare, chains, len(ours) * CAMERA["cost"], res, swaps=False)
+    chain_s = time.perf_counter() - t0
     layout = full_objective(with_terrain_for(sc, []), cat, res)
     print(
-        f"  {len(ours)} berm cameras: built-in layout {layout:.2f}, searched "
-        f"{p.objective_after:.2f} (without any {p.objective_before:.2f}) in {plan_s:.0f} s"
+        f"  {len(ours)} berm cameras: built-in layout {layout:.2f}, searched one by one "
+        f"{p.objective_after:.2f} in {plan_s:.0f} s, in chains of 4 {pc.objective_after:.2f} "
+        f"in {chain_s:.0f} s (without any {p.objective_before:.2f})"
     )
     return {
         "cameras": len(ours),
         "objective_without": round(p.objective_before, 3),
         "objective_builtin": round(layout, 3),
         "objective_search": round(p.objective_after, 3),
+        "objective_search_chains": round(pc.objective_after, 3),
         "search_s": round(plan_s, 1),
+        "search_chains_s": round(chain_s, 1),
     }
 
 

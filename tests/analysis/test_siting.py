@@ -265,3 +265,21 @@ def apply_all(sc: Scenario, options: list) -> Scenario:  # type: ignore[type-arg
     from limes.analysis.plan import apply
 
     return apply(sc, options)
+
+
+def test_a_chain_of_cameras_is_one_purchase_of_them_all(short_line: Scenario) -> None:
+    from limes.analysis.plan import apply, candidate_options
+
+    data = dict(CATALOGUE)
+    data["items"] = [
+        {"kind": "sensor", "model": "tower-cam", "cost": 100.0, "chain": 3, "chain_spacing_km": 2.0}
+    ]
+    cat = Catalogue.model_validate(data)
+    (first, *_) = candidate_options(short_line, cat, 250.0, 3.0)
+    assert first.cost == 300.0 and len(first.chain) == 2
+    ch = [
+        short_line.locate(*short_line.position_xy(s.position))[0] / 1000.0
+        for s in (first.sensor, *first.chain)
+    ]
+    assert np.diff(ch) == pytest.approx([2.0, 2.0], abs=1e-6)
+    assert len(apply(short_line, [first]).spec.sensors) == len(short_line.spec.sensors) + 3

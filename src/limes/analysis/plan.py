@@ -100,6 +100,10 @@ class SensorItem(_M):
     sensor_model: SensorModel | None = Field(default=None, description="defined here if new")
     mast_height_m: float | None = None
     fov_deg: float | None = None
+    chain: int = Field(
+        default=1, ge=1, description="bought as a chain of this many, `chain_spacing_km` apart"
+    )
+    chain_spacing_km: float = Field(default=4.0, gt=0)
     sites: list[Site] = Field(default_factory=list)
 
 
@@ -186,6 +190,7 @@ class Option:
     lat: float
     reach_km: tuple[float, float]
     sensor: Sensor | None = None
+    chain: tuple[Sensor, ...] = ()  # the rest of a chain of sensors, after `sensor`
     sensor_model: SensorModel | None = None
     barrier: Barrier | None = None
     unit: Unit | None = None
@@ -262,16 +267,31 @@ def _sensor_options(
         ch, _ = sc.locate(x, y)
         r = longest_range_m(probe, s) / 1000.0 + lateral_km
         lon, lat = sc.frame.to_lonlat(x, y)
+        # A chain: the same offset repeated along the line from the chosen site.
+        links = []
+        off = float(sc.locate(x, y)[1])
+        for j in range(1, item.chain):
+            c = float(ch) / 1e3 + j * item.chain_spacing_km
+            if c > sc.length_km:
+                break
+            link = s.model_copy(
+                update={"id": f"{s.id}-{j}", "position": Position(chainage_km=c, offset_m=off)}
+            )
+            if fov < 360:
+                link = link.model_copy(update={"heading_deg": bearing_to_line_deg(probe, link)})
+            links.append(link)
+        end = float(ch) / 1e3 + len(links) * item.chain_spacing_km
         out.append(
             Option(
                 s.id,
                 "sensor",
                 item.model,
-                item.cost,
+                item.cost * (1 + len(links)),
                 float(lon),
                 float(lat),
-                (max(0.0, float(ch) / 1e3 - r), min(sc.length_km, float(ch) / 1e3 + r)),
+                (max(0.0, float(ch) / 1e3 - r), min(sc.length_km, end + r)),
                 sensor=s,
+                chain=tuple(links),
                 sensor_model=item.sensor_model,
             )
         )
@@ -448,7 +468,7 @@ def apply(sc: Scenario, options: Sequence[Option]) -> Scenario:
     models = {o.sensor_model.name: o.sensor_model for o in options if o.sensor_model}
     return with_additions(
         sc,
-        [o.sensor for o in options if o.sensor],
+        [x for o in options for x in ((o.sensor, *o.chain) if o.sensor else ())],
         [o.barrier for o in options if o.barrier],
         [o.unit for o in options if o.unit],
         list(models.values()),
@@ -610,6 +630,7 @@ class Plan:
                     "model": b.cand.model,
                     "id": b.cand.key,
                     "site": {"lon": b.cand.lon, "lat": b.cand.lat},
+                    "count": 1 + len(b.cand.chain),
                     "reach_km": list(b.cand.reach_km),
                     "cost": b.cost,
                     "gain": b.gain,
