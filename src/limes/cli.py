@@ -735,6 +735,8 @@ def intel_ingest(
         f"{flagged} border-state claim(s) disagree with the scenario",
         markup=False,
     )
+    for _, why in result.rejected:
+        err.print(f"skipped: {why}", markup=False)
 
 
 @intel_app.command("submit")

@@ -327,7 +327,7 @@ class Service:
                 self._server_thread.join(30.0)
         web = getattr(self.app.state, "web", None) if self.app is not None else None
         if web is not None:
-            web.close()  # the relief shading it started
+            web.close(timeout=5.0)  # the relief shading it started (a daemon: never wait long)
         if self.door is not None:
             self.door.close_intake()
         if self.pipeline is not None:
