@@ -64,7 +64,7 @@ def full_objective(sc: Scenario, cat: Catalogue, res: float) -> float:
 def small_instances(sc: Scenario, res: float, quick: bool) -> list[dict[str, float]]:
     """Search against enumeration on stretches of the line with given sites."""
     out = []
-    cases = [(196.0, 6, 2)] if quick else [(196.0, 8, 3), (355.0, 8, 3), (441.0, 7, 3)]
+    cases = [(196.0, 5, 2)] if quick else [(196.0, 8, 3), (355.0, 8, 3), (441.0, 7, 3)]
     for start, n, k in cases:
         sites = [{"chainage_km": start + 3.0 * i, "offset_m": 1000.0} for i in range(n)]
         cat = catalogue(sites)
