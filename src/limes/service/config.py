@@ -173,6 +173,11 @@ class ServiceConfig(BaseModel):
         3600.0, ge=0, description="On start, detections stored this many seconds back from the "
         "newest are replayed through the tracker and rules to rebuild their state.",
     )  # fmt: skip
+    snapshot_s: float | None = Field(
+        60.0, gt=0, description="Seconds between snapshots of the tracker's and rules' state in "
+        "the store, so a start replays only the detections stored since the last one (off: "
+        "replay the whole --recover window).",
+    )  # fmt: skip
     retry_s: float = Field(
         1.0, ge=0, description="Seconds to wait before retrying a store transaction that failed "
         "for a transient reason (connection lost, database restarting); doubles on each failure.",
@@ -234,7 +239,7 @@ class ServiceConfig(BaseModel):
     @field_validator(
         "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
         "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username", "mqtt_tls_ca",
-        mode="before",
+        "snapshot_s", mode="before",
     )  # fmt: skip
     @classmethod
     def _turned_off(cls, value: object) -> object:

@@ -62,6 +62,7 @@ from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
+from limes.service.snapshot import Snapshots
 from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
@@ -97,6 +98,7 @@ class Service:
         self.app: FastAPI | None = None
         self.recovered: Recovered | None = None
         self.cot_tls: CotTlsDoor | None = None
+        self.snapshots: Snapshots | None = None
         self.signal = ChangeSignal()
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
@@ -126,7 +128,15 @@ class Service:
         )
         self.writer = StoreWriter(self.db, sc.frame, clock=now, on_commit=self.signal.notify)
         self._outputs.subscribe(self.pipeline.bus)
-        self.recovered = recover(self.pipeline, self.writer, self._outputs, cfg.recover_s)
+        # The tracker's kernels first (compiled or loaded from cache), then its state: the
+        # newest snapshot, and a replay of only what was stored after it.
+        load_tracker_kernels()
+        self.snapshots = Snapshots(self.db, self.pipeline, cfg.snapshot_s)
+        loaded = self.snapshots.load(cfg.recover_s) if cfg.snapshot_s is not None else None
+        self.recovered = recover(
+            self.pipeline, self.writer, self._outputs, cfg.recover_s,
+            after_id=loaded.detection_id if loaded is not None else 0,
+        )  # fmt: skip
         self.door = self._make_door()
         self.committer = Committer(
             self.pipeline, self.writer, self._inbox, self._outputs,
@@ -134,10 +144,8 @@ class Service:
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
             retry_max_s=cfg.retry_max_s, quarantine_file=cfg.quarantine_file,
-            track_store_s=cfg.track_store_s,
+            track_store_s=cfg.track_store_s, snapshots=self.snapshots,
         )  # fmt: skip
-        # Compile (or load from cache) the tracker's kernels now, not in the first live batch.
-        load_tracker_kernels()
         self.gc_pauses.start()
         self.committer.start()
         if self.door is not None:
@@ -298,6 +306,10 @@ class Service:
             out.update({f"cot_{k}": v for k, v in self.pipeline.cot.stats.as_dict().items()})
         if self.cot_tls is not None:
             out.update({f"cot_tls_{k}": v for k, v in self.cot_tls.server.stats.as_dict().items()})
+        if self.snapshots is not None:
+            out["snapshots_saved"] = self.snapshots.saved
+            out["snapshot_failures"] = self.snapshots.failures
+            out["snapshot_last_s"] = self.snapshots.last_s
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
