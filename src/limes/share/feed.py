@@ -110,15 +110,34 @@ class Feed:
         with self.db.reader() as session:
             last = session.scalar(select(func.max(SharedObjectRow.change_id))) or 0
             changes = changes_after(session, int(last), CATCH_UP_BATCH)
-            kept = [(c.id, c.kind, dict(c.payload)) for c in changes if c.kind in FEED_KINDS]
-            more = len(changes) == CATCH_UP_BATCH
-            if not kept:
-                if changes:  # nothing to keep, but remember how far we read
-                    return self._mark_read(changes[-1].id, now), more
+            if not changes:
                 return 0, False
+            kept = [(c.id, c.kind, dict(c.payload)) for c in changes if c.kind in FEED_KINDS]
             objects = self._objects(session, kept)
-            versions = self._next_versions(session, [o.key for _, o in objects])
-            modified = self._last_modified(session, [o.key for _, o in objects])
+            rows = self._rows(session, objects, now)
+        if changes[-1].id not in {change_id for change_id, _ in objects}:
+            rows.append(self._marker(changes[-1].id, now))  # remember how far the log was read
+        with self.db.session() as session:
+            session.execute(upsert_insert(session, SharedObjectRow).on_conflict_do_nothing(), rows)
+        return len(objects), len(changes) == CATCH_UP_BATCH
+
+    def append(self, objects: Sequence[Shareable], now: datetime) -> int:
+        """Add versions that did not come from this installation's change log (objects
+        another site or a test hands over); each gets the next version of its key."""
+        with self._lock:
+            with self.db.reader() as session:
+                rows = self._rows(session, [(None, o) for o in objects], now)
+            with self.db.session() as session:
+                session.execute(upsert_insert(session, SharedObjectRow), rows)
+        return len(rows)
+
+    def _rows(
+        self, session: Session, objects: Sequence[tuple[int | None, Shareable]], now: datetime
+    ) -> list[dict[str, Any]]:
+        """Feed rows for new versions: numbered after the stored ones, `modified` rising."""
+        keys = [o.key for _, o in objects]
+        versions = self._next_versions(session, keys)
+        modified = self._last_modified(session, keys)
         rows = []
         for change_id, obj in objects:
             version = versions.get(obj.key, 1)
@@ -127,19 +146,17 @@ class Feed:
             before = modified.get(obj.key)
             mod = now if before is None else max(now, before + timedelta(milliseconds=1))
             modified[obj.key] = mod
-            record = to_record(_with_version(obj, version, min(obj.time, now)))
+            # An object's time cannot lie after it was stored (so its delay ends by
+            # `stored + delay`, which bounds the feed's scans).
+            time = min(obj.time, now)
+            record = to_record(_with_version(obj, version, time))
             record["modified"] = mod.isoformat()
             rows.append(
                 {"key": obj.key, "uid": stix_uid(obj.key), "kind": obj.kind.value,
-                 "version": version, "stored": now,
-                 "time": min(obj.time, now), "sector": obj.sector, "originator": obj.originator,
-                 "change_id": change_id, "record": record}
+                 "version": version, "stored": now, "time": time, "sector": obj.sector,
+                 "originator": obj.originator, "change_id": change_id, "record": record}
             )  # fmt: skip
-        if changes and changes[-1].id != kept[-1][0]:
-            rows.append(self._marker(changes[-1].id, now))
-        with self.db.session() as session:
-            session.execute(upsert_insert(session, SharedObjectRow).on_conflict_do_nothing(), rows)
-        return len(objects), more
+        return rows
 
     def _mark_read(self, change_id: int, now: datetime) -> int:
         with self.db.session() as session:
