@@ -48,6 +48,9 @@ class ServiceConfig:
     - `cot_tls_port` (None): CoT over TLS on this port (0: any free port), with
       `cot_tls_cert` / `cot_tls_key` (the server's) and `cot_tls_client_ca` (the CA that signs
       sensors' client certificates, each naming its sensor in its common name).
+    - `share_cot_port` (None): the partners' Cursor-on-Target out streams over TLS on this
+      port (0: any free port), with the same server certificate and CA; a client certificate's
+      common name is the partner id (see docs/sharing.md).
     - `mqtt_username` / `mqtt_password` (None; environment `LIMES_MQTT_USERNAME`,
       `LIMES_MQTT_PASSWORD`): the broker login. `mqtt_tls_ca` (None: plain TCP) turns TLS on,
       verifying the broker against that CA; `mqtt_tls_cert` / `mqtt_tls_key`: a client
@@ -118,6 +121,7 @@ class ServiceConfig:
     cot_tls_cert: str | None = None
     cot_tls_key: str | None = None
     cot_tls_client_ca: str | None = None
+    share_cot_port: int | None = None
     mqtt_tls_ca: str | None = None
     mqtt_tls_cert: str | None = None
     mqtt_tls_key: str | None = None
@@ -158,6 +162,13 @@ class ServiceConfig:
                        if not getattr(self, n)]  # fmt: skip
             if missing:
                 raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
+        if self.share_cot_port is not None:
+            if not 0 <= self.share_cot_port <= 65535:
+                raise ServiceError(f"--share-cot-port: {self.share_cot_port} is outside 0..65535")
+            missing = [n for n in ("cot_tls_cert", "cot_tls_key", "cot_tls_client_ca")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ServiceError(f"--share-cot-port needs {', '.join(missing)}")
         if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
             raise ServiceError("an MQTT client certificate needs both mqtt_tls_cert and _key")
         for name in ("batch_messages", "queue_messages"):

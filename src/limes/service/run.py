@@ -43,7 +43,8 @@ from limes.ops.ingest.context import utc_now
 from limes.ops.ingest.cot_server import CotLimits
 from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
-from limes.ops.plan_lookup import PlanLookup
+from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
+from limes.ops.threat import ThreatBoard
 from limes.ops.tracker import TrackerConfig
 from limes.ops.tracker.tracker import warm_up as load_tracker_kernels
 from limes.scenario.load import load_scenario
@@ -62,6 +63,9 @@ from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
+from limes.service.share_cot import ShareCotThread
+from limes.share.context import ShareContext
+from limes.share.cot_out import CotOutServer
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
@@ -96,6 +100,9 @@ class Service:
         self.app: FastAPI | None = None
         self.recovered: Recovered | None = None
         self.cot_tls: CotTlsDoor | None = None
+        self.share_cot: ShareCotThread | None = None
+        self.share: ShareContext | None = None
+        self.threats = ThreatBoard()
         self.signal = ChangeSignal()
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
@@ -119,9 +126,15 @@ class Service:
         clock = cfg.exercise_clock()
         now = clock.now if clock is not None else utc_now
         pace = cfg.clock_speed if clock is not None else 1.0
+        # Intelligence reports raise sector threat levels; alert severity reads the same board.
+        self.threats = ThreatBoard()
         self.pipeline = Pipeline(
-            sc, self.tracker_config, plan, context=ingest_context(sc, clock=now)
-        )
+            sc, self.tracker_config, plan, context=ingest_context(sc, clock=now),
+            severity=SeverityPolicy(threat=self.threats),
+        )  # fmt: skip
+        # One sharing context (feed, threat board) for the API's TAXII and the CoT out streams.
+        self.share = ShareContext.for_scenario(self.db, sc, board=self.threats, clock=now)
+        self.share.refresh_threat()
         self.writer = StoreWriter(self.db, sc.frame, clock=now, on_commit=self.signal.notify)
         self._outputs.subscribe(self.pipeline.bus)
         self.recovered = recover(self.pipeline, self.writer, self._outputs, cfg.recover_s)
@@ -150,9 +163,26 @@ class Service:
         if cfg.cot_tls_port is not None:
             self.cot_tls = self._make_cot_tls()
             self.cot_tls.start(wait_s)
+        if cfg.share_cot_port is not None:
+            self._start_share_cot(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
         log.info("limes serve started", extra=self.addresses())
+
+    def _start_share_cot(self, wait_s: float) -> None:
+        """The partners' CoT out streams, on the CoT door's certificate and CA."""
+        cfg = self.config
+        assert self.db is not None and cfg.share_cot_port is not None
+        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
+        try:
+            context = server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
+        except (OSError, ValueError) as error:
+            raise ServiceError(f"share CoT certificate, key or client CA: {error}") from None
+        assert self.share is not None
+        self.share_cot = ShareCotThread(
+            CotOutServer(self.share, context, host=cfg.cot_host, port=cfg.share_cot_port)
+        )
+        self.share_cot.start(wait_s)
 
     def _cot_limits(self) -> CotLimits:
         cfg = self.config
@@ -220,6 +250,8 @@ class Service:
             ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            threat_board=self.threats,
+            share_context=self.share,
         )
         app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
         _mount_web(app, _assessment_folders(self.config))
@@ -258,6 +290,8 @@ class Service:
             out["cot_udp"] = str(self.pipeline.cot.udp_address)
         if self.cot_tls is not None:
             out["cot_tls"] = str(self.cot_tls.server.tcp_address)
+        if self.share_cot is not None:
+            out["share_cot"] = "{}:{}".format(*self.share_cot.address)
         return out
 
     def figures(self) -> dict[str, Any]:
@@ -309,6 +343,8 @@ class Service:
             self.pipeline.stop()  # CoT and ticker
         if self.cot_tls is not None:
             self.cot_tls.stop()
+        if self.share_cot is not None:
+            self.share_cot.stop()
         if self.committer is not None:
             self.committer.stop()
         if self.door is not None:
