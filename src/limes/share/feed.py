@@ -46,6 +46,18 @@ from limes.store.tables import AlertRow, SharedObjectRow, TrackRow, UnitRow
 FEED_KINDS = frozenset({"alert", "incident", "sector", "intel_report"})
 CATCH_UP_BATCH = 2000
 SCAN_CHUNK = 500
+#: Rows × partners whose availability is remembered (a few hundred bytes each).
+FORM_MEMORY = 1_000_000
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A feed row as a scan sees it: the record only where the guard must look at it."""
+
+    seq: int
+    stored: datetime
+    record: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +105,8 @@ class Feed:
         self.scenario = scenario
         self.board = board
         self._lock = threading.Lock()
+        self._forms: dict[tuple[int, str], datetime | None] = {}
+        self._forms_lock = threading.Lock()
 
     # -- filling ---------------------------------------------------------------------------------
 
@@ -262,7 +276,7 @@ class Feed:
             start = (after.available - delay, -1) if delay else (after.available, after.seq - 1)
         found: list[FeedItem] = []
         dropped = more = False
-        for row in self._scan(start, horizon):
+        for row in self._scan(partner, after, delay, start, horizon):
             if len(found) >= limit:
                 found.sort(key=_order)
                 dropped = dropped or len(found) > limit
@@ -271,7 +285,7 @@ class Feed:
                 if (row.stored, row.seq) > (found[-1].available, found[-1].seq):
                     more = True
                     break
-            if after is not None and (row.stored + delay, row.seq) < (after.available, after.seq):
+            if row.record is None:
                 continue
             item = self._decide(partner, row, now, horizon)
             if item is None:
@@ -291,13 +305,23 @@ class Feed:
         return found, more
 
     def _scan(
-        self, start: tuple[datetime, int] | None, horizon: datetime
-    ) -> Iterator[SharedObjectRow]:
-        """Feed rows after `start` (stored, seq) and stored by `horizon`, in that order."""
+        self,
+        partner: PartnerPolicy,
+        after: Cursor | None,
+        delay: timedelta,
+        start: tuple[datetime, int] | None,
+        horizon: datetime,
+    ) -> Iterator[_Row]:
+        """Feed rows after `start` (stored, seq) and stored by `horizon`, in that order.
+
+        Only rows that may be released after the cursor carry their record: a row the guard
+        never releases to this partner (remembered per row and partner: a stored version and
+        a policy do not change) or one that cannot come after the cursor is passed bare.
+        """
         last = start
         while True:
             query = (
-                select(SharedObjectRow)
+                select(SharedObjectRow.seq, SharedObjectRow.stored)
                 .where(SharedObjectRow.stored <= horizon, SharedObjectRow.kind != "")
                 .order_by(SharedObjectRow.stored, SharedObjectRow.seq)
                 .limit(SCAN_CHUNK)
@@ -307,19 +331,53 @@ class Feed:
                     tuple_(SharedObjectRow.stored, SharedObjectRow.seq) > tuple_(*last)
                 )
             with self.db.reader() as session:
-                rows = session.scalars(query).all()
-                session.expunge_all()
-            yield from rows
-            if len(rows) < SCAN_CHUNK:
+                light = session.execute(query).all()
+                wanted = [
+                    seq for seq, stored in light
+                    if self._may_come(partner.id, seq, stored, after, delay, horizon)
+                ]  # fmt: skip
+                records: dict[int, dict[str, Any]] = dict(
+                    session.execute(
+                        select(SharedObjectRow.seq, SharedObjectRow.record).where(
+                            SharedObjectRow.seq.in_(wanted)
+                        )
+                    ).all()
+                ) if wanted else {}  # fmt: skip
+            for seq, stored in light:
+                yield _Row(seq, stored, records.get(seq))
+            if len(light) < SCAN_CHUNK:
                 return
-            last = (rows[-1].stored, rows[-1].seq)
+            last = (light[-1].stored, light[-1].seq)
 
-    @staticmethod
+    def _may_come(
+        self,
+        pid: str,
+        seq: int,
+        stored: datetime,
+        after: Cursor | None,
+        delay: timedelta,
+        horizon: datetime,
+    ) -> bool:
+        if after is not None and (stored + delay, seq) < (after.available, after.seq):
+            return False
+        known = self._forms.get((seq, pid), _UNKNOWN)
+        if known is _UNKNOWN:
+            return True
+        if known is None:
+            return False
+        assert isinstance(known, datetime)
+        available = max(stored, known)
+        if available > horizon:
+            return False
+        return after is None or (available, seq) >= (after.available, after.seq)
+
     def _decide(
-        partner: PartnerPolicy, row: SharedObjectRow, now: datetime, horizon: datetime
+        self, partner: PartnerPolicy, row: _Row | SharedObjectRow, now: datetime, horizon: datetime
     ) -> FeedItem | None:
+        assert row.record is not None
         obj = from_record(row.record)
         decision = explain(partner, obj, now=now)
+        self._remember(row.seq, partner.id, decision.available_at)
         if decision.release is None or decision.available_at is None:
             return None
         available = max(row.stored, decision.available_at)
@@ -327,6 +385,14 @@ class Feed:
             return None
         modified = datetime.fromisoformat(row.record.get("modified", row.stored.isoformat()))
         return FeedItem(row.seq, row.stored, available, modified, decision.release)
+
+    def _remember(self, seq: int, pid: str, available: datetime | None) -> None:
+        """Keep when (if ever) a row becomes available to a partner: it never changes."""
+        with self._forms_lock:
+            self._forms[(seq, pid)] = available
+            if len(self._forms) > FORM_MEMORY:
+                for key in list(self._forms)[: FORM_MEMORY // 10]:
+                    del self._forms[key]
 
     def _latest(
         self, partner: PartnerPolicy, items: list[FeedItem], now: datetime, horizon: datetime
