@@ -97,7 +97,7 @@ def objects(n: int, rng: random.Random) -> list[Shareable]:
                     "credibility": 2,
                     "reported": NOW.isoformat(),
                 },
-            )  # fmt: skip
+            )
         )
     return out
 
