@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from limes.api.rate_limit import RateLimiter
 from limes.api.settings import Settings
 from limes.ops.detection import Detection
+from limes.ops.dispatch import DispatchConfig
+from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.ingest.dedup import Deduplicator
@@ -96,6 +98,8 @@ class Services:
     transitions, notes, unit reports, users): the wall clock on a real border, the exercise
     clock in an exercise, so an incident's story and its alerts' times agree. `clock_speed`
     is how many of its seconds pass per wall second (the map counts ages with it).
+    `exercise` says what an exercise driving this system is doing (the map shows it); `advice`
+    keeps the units' travel fields so dispatch advice answers in milliseconds.
     """
 
     settings: Settings
@@ -108,10 +112,12 @@ class Services:
     ingest_context: IngestContext | None = None
     ingest: IngestHandoff | None = None
     extra_metrics: Callable[[], str] | None = None
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     counters: dict[str, int] = field(default_factory=dict)
     clock: Callable[[], datetime] = wall_clock
     clock_speed: float = 1.0
     exercise: dict[str, object] | None = None
+    advice: AdviceCache | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def now(self) -> datetime:

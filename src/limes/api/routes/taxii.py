@@ -34,6 +34,7 @@ from fastapi.responses import Response
 from limes.api.auth import Permission, bearer_token, check, principal_of
 from limes.api.errors import ApiError
 from limes.api.services import Services
+from limes.errors import WebError
 from limes.ops.alert import Rule
 from limes.scenario.sharing import Tlp
 from limes.share.audit import Channel, record_releases
@@ -56,7 +57,7 @@ NAMESPACE = uuid.UUID("5d3c1b2a-7e6f-5a4b-8c9d-6c696d657334")
 router = APIRouter(include_in_schema=False)
 
 
-class TaxiiError(Exception):
+class TaxiiError(WebError):
     """A TAXII error answer: `{"title", "description", "http_status"}`."""
 
     def __init__(self, status: int, title: str, description: str = "") -> None:
