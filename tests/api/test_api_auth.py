@@ -62,6 +62,7 @@ TABLE: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/api/audit"): COMMANDERS,
     ("WS", "/api/stream"): READERS,
     ("POST", "/api/intel/reports"): FILERS,
+    ("POST", "/api/intel/drafts"): FILERS,
     ("PUT", "/api/intel/reports/{report_id}"): FILERS,
     ("GET", "/api/intel/reports"): READERS,
     ("GET", "/api/intel/reports/{report_id}"): READERS,
