@@ -281,11 +281,11 @@ def main() -> None:
     ap.add_argument("--partners", type=int, default=20)
     ap.add_argument("--events", type=int, default=500)
     a = ap.parse_args()
-    n_objects = 20_000 if a.quick else a.objects
-    pages = 15 if a.quick else a.pages
-    events = 200 if a.quick else a.events
+    n_objects = 10_000 if a.quick else a.objects
+    pages = 10 if a.quick else a.pages
+    events = 100 if a.quick else a.events
     figures: dict[str, Any] = {"quick": a.quick, "objects": n_objects}
-    figures |= bench_guard(2.0 if a.quick else 5.0)
+    figures |= bench_guard(1.0 if a.quick else 5.0)
     print(f"guard: {figures['guard_releases_per_s']:,.0f} releases/s "
           f"(projection alone {figures['guard_anchor_per_s']:,.0f}/s; "
           f"ratio {figures['guard_ratio']:.2f})")  # fmt: skip

@@ -179,13 +179,8 @@ class Service:
     def _start_share_cot(self, wait_s: float) -> None:
         """The partners' CoT out streams, on the CoT door's certificate and CA."""
         cfg = self.config
-        assert self.db is not None and cfg.share_cot_port is not None
-        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
-        try:
-            context = server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
-        except (OSError, ValueError) as error:
-            raise ServiceError(f"share CoT certificate, key or client CA: {error}") from None
-        assert self.share is not None
+        assert self.share is not None and cfg.share_cot_port is not None
+        context = self._cot_tls_context()
         self.share_cot = ShareCotThread(
             CotOutServer(self.share, context, host=cfg.cot_host, port=cfg.share_cot_port)
         )
@@ -212,14 +207,19 @@ class Service:
         `Committer.trouble`)."""
         return self.committer is not None and self.committer.trouble() is not None
 
+    def _cot_tls_context(self) -> ssl.SSLContext:
+        """The CoT TLS server context (the door's and the partners' streams' alike)."""
+        cfg = self.config
+        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
+        try:
+            return server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
+        except (OSError, ValueError) as error:
+            raise ServiceError(f"CoT TLS certificate, key or client CA: {error}") from None
+
     def _make_cot_tls(self) -> CotTlsDoor:
         cfg = self.config
         assert self.pipeline is not None and cfg.cot_tls_port is not None
-        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
-        try:
-            context = server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
-        except (OSError, ValueError) as error:
-            raise ServiceError(f"CoT TLS certificate, key or client CA: {error}") from None
+        context = self._cot_tls_context()
         return CotTlsDoor(
             self.pipeline, context, host=cfg.cot_host, port=cfg.cot_tls_port,
             limits=self._cot_limits(), paused=self._store_behind,
