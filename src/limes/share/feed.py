@@ -58,6 +58,7 @@ class _Row:
     seq: int
     stored: datetime
     record: dict[str, Any] | None
+    known: datetime | None = None  # remembered: released, available from then
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,17 +275,22 @@ class Feed:
         if after is not None:
             # Rows stored before the cursor less the longest delay cannot come after it.
             start = (after.available - delay, -1) if delay else (after.available, after.seq - 1)
-        found: list[FeedItem] = []
+        # Candidates as (available, seq, item or bare row): a row whose availability is
+        # remembered is decided again only if it makes the page.
+        found: list[tuple[datetime, int, FeedItem | _Row]] = []
         dropped = more = False
         for row in self._scan(partner, after, delay, start, horizon):
             if len(found) >= limit:
-                found.sort(key=_order)
+                found.sort(key=_first_two)
                 dropped = dropped or len(found) > limit
                 found = found[:limit]
                 # Every later row is available at or after its own (stored, seq).
-                if (row.stored, row.seq) > (found[-1].available, found[-1].seq):
+                if (row.stored, row.seq) > (found[-1][0], found[-1][1]):
                     more = True
                     break
+            if row.known is not None:
+                found.append((max(row.stored, row.known), row.seq, row))
+                continue
             if row.record is None:
                 continue
             item = self._decide(partner, row, now, horizon)
@@ -296,13 +302,40 @@ class Feed:
                 and not (item.seq == after.seq and after.sub >= 0)
             ):
                 continue
-            found.append(item)
-        found.sort(key=_order)
+            found.append((item.available, item.seq, item))
+        found.sort(key=_first_two)
         more = more or dropped or len(found) > limit
-        found = found[:limit]
+        items = self._items(partner, [c[2] for c in found[:limit]], now, horizon)
         if latest_only:
-            found = self._latest(partner, found, now, horizon)
-        return found, more
+            items = self._latest(partner, items, now, horizon)
+        return items, more
+
+    def _items(
+        self, partner: PartnerPolicy, page: list[FeedItem | _Row], now: datetime, horizon: datetime
+    ) -> list[FeedItem]:
+        """The page's items, deciding the rows that were passed on their remembered form."""
+        bare = [r.seq for r in page if isinstance(r, _Row)]
+        records: dict[int, dict[str, Any]] = {}
+        if bare:
+            with self.db.reader() as session:
+                records = dict(
+                    session.execute(
+                        select(SharedObjectRow.seq, SharedObjectRow.record).where(
+                            SharedObjectRow.seq.in_(bare)
+                        )
+                    ).all()
+                )
+        out = []
+        for entry in page:
+            if isinstance(entry, _Row):
+                decided = self._decide(
+                    partner, _Row(entry.seq, entry.stored, records[entry.seq]), now, horizon
+                )
+                if decided is None:
+                    continue
+                entry = decided
+            out.append(entry)
+        return out
 
     def _scan(
         self,
@@ -332,10 +365,11 @@ class Feed:
                 )
             with self.db.reader() as session:
                 light = session.execute(query).all()
-                wanted = [
-                    seq for seq, stored in light
-                    if self._may_come(partner.id, seq, stored, after, delay, horizon)
-                ]  # fmt: skip
+                verdicts = {
+                    seq: self._may_come(partner.id, seq, stored, after, delay, horizon)
+                    for seq, stored in light
+                }
+                wanted = [seq for seq, v in verdicts.items() if v is True]
                 records: dict[int, dict[str, Any]] = dict(
                     session.execute(
                         select(SharedObjectRow.seq, SharedObjectRow.record).where(
@@ -344,7 +378,8 @@ class Feed:
                     ).all()
                 ) if wanted else {}  # fmt: skip
             for seq, stored in light:
-                yield _Row(seq, stored, records.get(seq))
+                v = verdicts[seq]
+                yield _Row(seq, stored, records.get(seq), v if isinstance(v, datetime) else None)
             if len(light) < SCAN_CHUNK:
                 return
             last = (light[-1].stored, light[-1].seq)
@@ -357,7 +392,9 @@ class Feed:
         after: Cursor | None,
         delay: timedelta,
         horizon: datetime,
-    ) -> bool:
+    ) -> bool | datetime:
+        """False: cannot come after the cursor; True: the guard must look at the record;
+        a time: released, available then (remembered from an earlier look)."""
         if after is not None and (stored + delay, seq) < (after.available, after.seq):
             return False
         known = self._forms.get((seq, pid), _UNKNOWN)
@@ -369,7 +406,10 @@ class Feed:
         available = max(stored, known)
         if available > horizon:
             return False
-        return after is None or (available, seq) >= (after.available, after.seq)
+        if after is not None and (available, seq) <= (after.available, after.seq):
+            # the row the cursor stands in, part-consumed, is looked at again
+            return seq == after.seq and after.sub >= 0
+        return known
 
     def _decide(
         self, partner: PartnerPolicy, row: _Row | SharedObjectRow, now: datetime, horizon: datetime
@@ -444,6 +484,10 @@ class Feed:
 
 def _order(item: FeedItem) -> tuple[datetime, int]:
     return (item.available, item.seq)
+
+
+def _first_two(entry: tuple[datetime, int, object]) -> tuple[datetime, int]:
+    return (entry[0], entry[1])
 
 
 def _with_version(obj: Shareable, version: int, time: datetime) -> Shareable:
