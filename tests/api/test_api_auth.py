@@ -128,6 +128,9 @@ CALLS: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/taxii2/limes/collections/{cid}/objects/{object_id}/versions/"): (
         f"/taxii2/limes/collections/{JOC}/objects/{STIX_ID}/versions/", None),
     ("GET", "/taxii2/limes/status/{status_id}/"): ("/taxii2/limes/status/s1/", None),
+    ("POST", "/api/intel/drafts"): (
+        "/api/intel/drafts", {"drafts": [{"draft": {"id": "auth-table"}, "text": "seen"}]}
+    ),
 }  # fmt: skip
 
 
