@@ -580,11 +580,18 @@ def _database(url: str | None) -> str:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (a person, or a sensor's name).")],
     role: Annotated[
-        str, typer.Option("--role", help="viewer, operator, commander, sensor or admin.")
+        str,
+        typer.Option(
+            "--role", help="viewer, operator, commander, analyst, sensor, partner or admin."
+        ),
     ],
     sensor: Annotated[
         list[str] | None,
-        typer.Option("--sensor", help="For a sensor token: a sensor id it may ingest as."),
+        typer.Option(
+            "--sensor",
+            help="For a sensor token: a sensor id it may ingest as; for a partner token: the "
+            "partner id it speaks for.",
+        ),
     ] = None,
     database: DatabaseOpt = None,
 ) -> None:

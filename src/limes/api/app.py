@@ -72,6 +72,7 @@ def create_app(
     extra_metrics: Callable[[], str] | None = None,
     dispatch_config: DispatchConfig | None = None,
     threat_board: ThreatBoard | None = None,
+    share_context: ShareContext | None = None,
     clock: Callable[[], datetime] | None = None,
     clock_speed: float = 1.0,
 ) -> FastAPI:
@@ -135,9 +136,10 @@ def create_app(
     app.state.services = services
     # Sharing: the scenario's partners, the shared-object feed, the sector threat board
     # (give the pipeline's `SeverityPolicy` the same board so reports weigh on alerts).
-    share = ShareContext.for_scenario(
-        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s
-    )
+    share = share_context or ShareContext.for_scenario(
+        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s,
+        clock=clock or wall_clock,
+    )  # fmt: skip
     share.refresh_threat()
     app.state.share = share
     install_error_handlers(app)
