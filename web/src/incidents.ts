@@ -253,6 +253,7 @@ export class IncidentQueue {
     }
     const age = document.querySelector<HTMLElement>("#incident-detail .age");
     if (age?.dataset["opened"]) age.textContent = ago(age.dataset["opened"], now);
+    this.onChange(); // the header's oldest unacknowledged age
   }
 
   async select(id: number): Promise<void> {

@@ -197,7 +197,7 @@ async function boot(api: Api, me: Me): Promise<void> {
   queue.onChange = () => updateAlarm(app);
   byId("mute").onclick = () => {
     app.alarm.muted = !app.alarm.muted;
-    byId("mute").textContent = app.alarm.muted ? "🔇" : "🔔";
+    byId("mute").textContent = app.alarm.muted ? "Sound off" : "Sound on";
   };
   window.limes = { app, ready: false, inject: (batch) => applyChanges(app, batch) };
 
