@@ -1,7 +1,9 @@
 """Federation over NATS JetStream: cross-site latency, catch-up after an outage, and loss.
 
 A hub and two sites (an operations command and the JOC), each site a real nats-server leaf node
-in its own JetStream domain, all on loopback; each site's store a SQLite file. Measured:
+in its own JetStream domain, all on loopback; each site's store a SQLite file; what flows is
+what the release guard gives the JOC (alerts and incidents of the command's sector, sensors
+withheld), read from the sharing layer's feed. Measured:
 
 - **latency**: the origin stores an alert every 20 ms; the time from its commit to the JOC's
   commit of the received copy (p50/p99). Anchor: a plain NATS publish on the origin's server to
@@ -26,6 +28,7 @@ import json
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ from nats.js.api import ExternalStream, StreamConfig, StreamSource
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "federation"))
-from federation_support import Federation, start_federation
+from federation_support import Federation, alert_row, incident_row, share_context, start_federation
 
 from limes.federation.site import FederatedSite
 from limes.store.changes import record_changes
@@ -44,11 +47,6 @@ from limes.store.database import Database, connect
 from limes.store.federated import received_objects
 from limes.store.migrate import migrate
 from limes.store.tables import ChangeRow
-
-
-def release_all(partner: str, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-    """Everything goes: the benchmark measures the transport, not the policy."""
-    return payload
 
 
 def _db(root: Path, name: str) -> Database:
@@ -81,7 +79,7 @@ async def _until(condition: Any, timeout: float) -> bool:
 async def measure_sites(fed: Federation, root: Path, alerts: int, outage: int) -> dict[str, Any]:
     deployment = fed.deployment([("ops", "joc")])
     dbs = {n: _db(root, n) for n in ("ops", "joc")}
-    sites = [FederatedSite(dbs[n], deployment, deployment.site(n), release_all,
+    sites = [FederatedSite(share_context(dbs[n], n), deployment, deployment.site(n),
                            heartbeat_s=1.0, watch_s=1.0) for n in dbs]  # fmt: skip
     stop = asyncio.Event()
     tasks = [asyncio.create_task(s.run(stop)) for s in sites]
@@ -89,17 +87,18 @@ async def measure_sites(fed: Federation, root: Path, alerts: int, outage: int) -
     for i in range(alerts):
         with dbs["ops"].session() as session:
             now = datetime.now(UTC)
-            record_changes(session, [("alert", {"id": i, "t0": now.timestamp()})], now)
+            row = alert_row(i, "Nineveh", now)
+            record_changes(session, [("alert", {**row, "detail": str(now.timestamp())})], now)
         await asyncio.sleep(0.02)
     await _until(lambda: _count(dbs["joc"]) >= alerts, 60)
     rows = _applied(dbs["joc"])
-    latency = [r.time.timestamp() - r.payload["payload"]["t0"] for r in rows]
+    latency = [r.time.timestamp() - float(r.payload["payload"]["fields"]["detail"]) for r in rows]
 
     fed.sites["ops"].stop()
     with dbs["ops"].session() as session:
         now = datetime.now(UTC)
-        record_changes(session, [("incident", {"id": i, "state": "new"}) for i in range(outage)],
-                       now)  # fmt: skip
+        incidents = [("incident", incident_row(i, "Nineveh", "new", now)) for i in range(outage)]
+        record_changes(session, incidents, now)
     fed.sites["ops"].start()
     started = time.perf_counter()
     await _until(lambda: _count(dbs["joc"]) > alerts, 120)
@@ -114,8 +113,8 @@ async def measure_sites(fed: Federation, root: Path, alerts: int, outage: int) -
     keys = [(r.payload["kind"], r.payload["id"], r.payload["version"]) for r in applied]
     with dbs["joc"].reader() as session:
         held = {(r.kind, r.object_id) for r in received_objects(session, "ops")}
-    expected = {("alert", str(i)) for i in range(alerts)} | {
-        ("incident", str(i)) for i in range(outage)
+    expected = {("alert", f"alert:{uuid.UUID(int=i)}") for i in range(alerts)} | {
+        ("incident", f"incident:{i}") for i in range(outage)
     }
     return {
         "latency_p50_s": float(np.percentile(latency, 50)),

@@ -1,4 +1,4 @@
-"""The CLI's edge: errors a person can fix are one clear message (exit 2); a bug keeps its traceback.
+"""The CLI's edge: errors a person can fix are one clear message (exit 2); bugs keep a traceback.
 
 Every exception class limes defines descends from `LimesError`, so the edge can map exactly the
 known ones and nothing else.
@@ -53,9 +53,7 @@ def test_a_known_error_is_one_clear_message_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_a_command_line_that_cannot_work_is_a_usage_error(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["simulate", "iraq-syria", "--udp", "--out", str(tmp_path / "x")]
-    )
+    result = runner.invoke(app, ["simulate", "iraq-syria", "--udp", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2, result.output
     assert "--udp goes with --cot" in result.output
 

@@ -15,7 +15,6 @@ from limes.ops.alert import Alert, Rule, Severity
 from limes.ops.dispatch import advise, target_at_lonlat
 from limes.ops.dispatch_fields import build_field
 from limes.scenario.load import load_scenario
-from limes.service.dispatch_routes import dispatch_router
 
 
 @pytest.fixture
@@ -23,7 +22,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
     sc = load_scenario("iraq-syria")
     for db in database("sqlite", tmp_path):
         made = make_api(db, sc)
-        made.app.include_router(dispatch_router(), prefix="/api")
         yield Api(made.app, TestClient(made.app), made.db, made.tokens)
 
 

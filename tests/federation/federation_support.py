@@ -8,13 +8,18 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from limes.federation.deployment import Deployment, Link, Site
 from limes.federation.nats_config import hub_config, site_config
+from limes.scenario.sharing import Sharing
+from limes.share.context import ShareContext
+from limes.store.database import Database
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
@@ -122,22 +127,54 @@ async def wait_for(condition: Callable[[], Awaitable[bool] | bool], what: str,
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def sector_release(partner: str, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-    """The tests' stand-in policy for transport tests: Nineveh and Jazeera only, no sensor ids."""
-    if payload.get("sector") not in {"Nineveh", "Jazeera"}:
-        return None
-    return {k: v for k, v in payload.items() if k != "sensor_id"}
+#: The test policy: the JOC receives alerts and incidents of Nineveh and Jazeera, without the
+#: sensors that saw them.
+JOC_RULE = {
+    "name": "joc-north", "kinds": ["alert", "incident"], "sectors": ["Nineveh", "Jazeera"],
+    "withhold": ["sensor_ids", "sensor_positions"], "tlp_ceiling": "red",
+}  # fmt: skip
+ALLOWED_SECTORS = {"Nineveh", "Jazeera"}
+
+
+def share_context(db: Database, site: str, settle_s: float = 0.2) -> ShareContext:
+    """A site's sharing side: its own originator id, and the JOC as its one partner."""
+    partners = [] if site == "joc" else [{"id": "joc", "name": "Joint Operations Command",
+                                           "rules": [JOC_RULE]}]  # fmt: skip
+    sharing = Sharing.model_validate({"home": site, "partners": partners})
+    return ShareContext(db, sharing, None, settle_s=settle_s)
+
+
+def alert_row(n: int, sector: str, when: datetime) -> dict[str, Any]:
+    """An `alerts` row as the change log carries it."""
+    return {
+        "alert_id": str(uuid.UUID(int=n)), "rule": "crossed", "track_id": f"t{n}",
+        "time": when.isoformat(), "lon": 41.24, "lat": 35.6, "target_class": "person",
+        "group_size": 3, "chainage_km": 240.0, "offset_m": 120.0, "sector": sector,
+        "command": "command", "far_side": "far side", "channel": "coalition",
+        "severity": "high", "eta_s": None, "p_interruption": None, "barrier_id": None,
+        "detail": "crossed inward", "incident_id": None, "sensor_id": "tw-1",
+    }  # fmt: skip
+
+
+def incident_row(n: int, sector: str, state: str, when: datetime) -> dict[str, Any]:
+    """An `incidents` row as the change log carries it."""
+    return {
+        "id": n, "sector": sector, "lon": 41.24, "lat": 35.6, "state": state, "outcome": None,
+        "severity": "high", "opened": when.isoformat(), "updated": when.isoformat(),
+        "resolved": None, "alert_count": 1, "unit_id": None,
+    }  # fmt: skip
 
 
 SITE_PROCESS = """
 import sys
 sys.path.insert(0, {support!r})
-from federation_support import sector_release
+from federation_support import share_context
 from limes.federation.command import run_site
 from limes.federation.deployment import load_deployment
 from limes.store.database import connect
 from pathlib import Path
-run_site(connect({database!r}), load_deployment(Path({deployment!r})), {site!r}, sector_release)
+share = share_context(connect({database!r}), {site!r})
+run_site(share, load_deployment(Path({deployment!r})), {site!r})
 """
 
 

@@ -6,14 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
 import yaml
-from federation_support import Federation, sector_release, site_process, start_federation, wait_for
+from federation_support import (
+    ALLOWED_SECTORS,
+    Federation,
+    alert_row,
+    incident_row,
+    share_context,
+    site_process,
+    start_federation,
+    wait_for,
+)
 from sqlalchemy import select
 
 from limes.federation.deployment import Deployment
@@ -27,10 +36,6 @@ from limes.store.migrate import migrate
 from limes.store.tables import ChangeRow
 
 pytestmark = [pytest.mark.federation, pytest.mark.slow]
-
-#: What the JOC may receive in these transport tests (see `sector_release`).
-ALLOWED = {"joc": {"Nineveh", "Jazeera"}}
-release = sector_release
 
 
 @pytest.fixture
@@ -47,29 +52,36 @@ def _db(tmp_path: Path, name: str) -> Database:
 
 
 def _record(db: Database, sector: str, n: int, start: int = 0, *, versions: int = 2) -> None:
-    """n incidents, each stored `versions` times (transitions), plus one alert each."""
-    when = datetime(2026, 1, 1, tzinfo=UTC)
+    """n alerts, each with an incident stored `versions` times (its transitions)."""
+    when = datetime.now(UTC)
     for i in range(start, start + n):
         with db.session() as session:
-            record_changes(session, [("alert", {"id": i, "sector": sector, "sensor_id": "s1"})],
-                           when)  # fmt: skip
-        for v in range(versions):
-            with db.session() as session:
-                record_changes(session, [("incident", {"id": i, "sector": sector,
-                                                      "state": f"s{v}"})], when)  # fmt: skip
+            changes = [("alert", alert_row(i, sector, when))]
+            changes += [("incident", incident_row(i, sector, f"s{v}", when))
+                        for v in range(versions)]  # fmt: skip
+            record_changes(session, changes, when)
     with db.session() as session:
-        record_changes(session, [("alert", {"id": 10_000 + start, "sector": "Anbar al-Qaim"})],
-                       when + timedelta(seconds=1))  # fmt: skip
+        record_changes(session, [("alert", alert_row(90_000 + start, "Anbar al-Qaim", when))],
+                       when)  # fmt: skip
 
 
-def _expected(db: Database, origin: str, partner: str) -> dict[tuple[str, str], int]:
-    """(kind, id) → newest released version, from the origin's own change log."""
+def _expected(db: Database) -> dict[tuple[str, str], int]:
+    """(kind, key) → newest version the JOC may hold, from the origin's own change log."""
     with db.reader() as session:
         rows = session.scalars(select(ChangeRow).order_by(ChangeRow.id)).all()
-        out = {}
+        out: dict[tuple[str, str], int] = {}
         for row in rows:
-            if row.kind in ("alert", "incident") and release(partner, row.kind, row.payload):
-                out[(row.kind, str(row.payload["id"]))] = row.id
+            if (
+                row.kind not in ("alert", "incident")
+                or row.payload["sector"] not in ALLOWED_SECTORS
+            ):
+                continue
+            key = (
+                f"alert:{row.payload['alert_id']}"
+                if row.kind == "alert"
+                else f"incident:{row.payload['id']}"
+            )
+            out[(row.kind, key)] = out.get((row.kind, key), 0) + 1
         return out
 
 
@@ -103,8 +115,8 @@ async def _run_sites(sites: list[FederatedSite], stop: asyncio.Event) -> list[as
 
 def _sites(deployment: Deployment, dbs: dict[str, Database]) -> dict[str, FederatedSite]:
     return {
-        name: FederatedSite(db, deployment, deployment.site(name), release, heartbeat_s=0.3,
-                            watch_s=0.3, stall_after_s=3.0)
+        name: FederatedSite(share_context(db, name), deployment, deployment.site(name),
+                            heartbeat_s=0.3, watch_s=0.3, stall_after_s=3.0)
         for name, db in dbs.items()
     }  # fmt: skip
 
@@ -123,7 +135,7 @@ def test_a_cut_link_catches_up_with_every_change_once_in_version_order(
         _record(dbs["nineveh"], "Nineveh", 50)
         _record(dbs["jazeera"], "Jazeera", 30)
         for origin in ("nineveh", "jazeera"):
-            want = _expected(dbs[origin], origin, "joc")
+            want = _expected(dbs[origin])
             await wait_for(lambda o=origin, w=want: _received(dbs["joc"], o) == w,
                            f"the JOC to hold {origin}'s changes")  # fmt: skip
 
@@ -139,7 +151,7 @@ def test_a_cut_link_catches_up_with_every_change_once_in_version_order(
         assert not sites["joc"].links["jazeera"].silent
         federation.sites["nineveh"].start()
 
-        want = _expected(dbs["nineveh"], "nineveh", "joc")
+        want = _expected(dbs["nineveh"])
         await wait_for(lambda: _received(dbs["joc"], "nineveh") == want,
                        "the JOC to catch up after the link is back", timeout=90)  # fmt: skip
         await wait_for(lambda: not sites["joc"].links["nineveh"].silent, "nineveh well again")
@@ -178,7 +190,7 @@ def test_nothing_outside_the_policy_is_on_the_wire_or_in_the_store(
         tasks = await _run_sites(list(sites.values()), stop)
         _record(dbs["nineveh"], "Nineveh", 20)
         _record(dbs["nineveh"], "Anbar al-Tanf", 20, start=100)
-        want = _expected(dbs["nineveh"], "nineveh", "joc")
+        want = _expected(dbs["nineveh"])
         await wait_for(lambda: _received(dbs["joc"], "nineveh") == want, "the JOC's copy")
         stop.set()
         await asyncio.gather(*tasks)
@@ -187,11 +199,12 @@ def test_nothing_outside_the_policy_is_on_the_wire_or_in_the_store(
     asyncio.run(scenario())
     bodies = [m for m in seen if "payload" in m]
     assert bodies, "nothing was seen on the wire"
-    assert all(m["payload"]["sector"] in ALLOWED["joc"] for m in bodies)
-    assert all("sensor_id" not in m["payload"] for m in bodies)
+    assert all(m["payload"]["sector"] in ALLOWED_SECTORS for m in bodies)
+    withheld = ("sensor_id", "sensors", "sensor_positions")
+    assert not any(k in m["payload"]["fields"] for m in bodies for k in withheld)
     with dbs["joc"].reader() as session:
         held = received_objects(session)
-        assert held and all(r.payload["sector"] in ALLOWED["joc"] for r in held)
+        assert held and all(r.payload["sector"] in ALLOWED_SECTORS for r in held)
 
 
 def test_a_recreated_inbound_stream_redelivers_without_duplicates(
@@ -205,7 +218,7 @@ def test_a_recreated_inbound_stream_redelivers_without_duplicates(
         stop = asyncio.Event()
         tasks = await _run_sites(list(sites.values()), stop)
         _record(dbs["nineveh"], "Nineveh", 40)
-        want = _expected(dbs["nineveh"], "nineveh", "joc")
+        want = _expected(dbs["nineveh"])
         await wait_for(lambda: _received(dbs["joc"], "nineveh") == want, "the first copy")
         stop.set()
         await asyncio.gather(*tasks)
@@ -219,7 +232,7 @@ def test_a_recreated_inbound_stream_redelivers_without_duplicates(
         stop = asyncio.Event()
         tasks = await _run_sites(list(sites.values()), stop)
         _record(dbs["nineveh"], "Nineveh", 10, start=40)
-        want = _expected(dbs["nineveh"], "nineveh", "joc")
+        want = _expected(dbs["nineveh"])
         await wait_for(lambda: _received(dbs["joc"], "nineveh") == want, "the second copy")
         await wait_for(
             lambda: sites["joc"].receiver is not None and sites["joc"].receiver.stats.stale > 0,
@@ -239,9 +252,9 @@ def test_a_site_killed_mid_sync_resumes_without_loss_or_duplicates(
     path = tmp_path / "deployment.yaml"
     path.write_text(yaml.safe_dump(deployment.model_dump(by_alias=True)))
     dbs = {n: _db(tmp_path, n) for n in ("nineveh", "joc")}
-    _record(dbs["nineveh"], "Nineveh", 4000)
-    want = _expected(dbs["nineveh"], "nineveh", "joc")
-    joc = FederatedSite(dbs["joc"], deployment, deployment.site("joc"), release)
+    _record(dbs["nineveh"], "Nineveh", 1500)
+    want = _expected(dbs["nineveh"])
+    joc = FederatedSite(share_context(dbs["joc"], "joc"), deployment, deployment.site("joc"))
 
     async def scenario() -> None:
         stop = asyncio.Event()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from share_support import ShareApi, alert_payload, ago, put_alerts
+from share_support import ShareApi, ago, alert_payload, put_alerts
 
 from limes.api.routes.taxii import MEDIA, collection_id
 

@@ -22,10 +22,12 @@ from limes.api.routes import (
     alerts,
     changes,
     dead_letters,
+    dispatch,
     health,
     incidents,
     ingest,
     intel,
+    intel_drafts,
     metrics,
     scenario,
     sectors,
@@ -39,6 +41,7 @@ from limes.api.services import ChangeSignal, IngestHandoff, Services, wall_clock
 from limes.api.settings import Settings
 from limes.api.stream import stream
 from limes.api.unstorable import UnstorableInput
+from limes.ops.dispatch import DispatchConfig
 from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
@@ -67,6 +70,7 @@ def create_app(
     impact_rule: ImpactRule | None = None,
     signal: ChangeSignal | None = None,
     extra_metrics: Callable[[], str] | None = None,
+    dispatch_config: DispatchConfig | None = None,
     threat_board: ThreatBoard | None = None,
     clock: Callable[[], datetime] | None = None,
     clock_speed: float = 1.0,
@@ -77,7 +81,8 @@ def create_app(
     `settings.migrate`), `scenario_obj` from `settings.scenario`, `writer` a `StoreWriter` on
     the scenario's frame, `ingest_context` from the scenario, `ingest_handoff` straight into the
     writer. Pass `signal` and give the same one's `notify` to writers in other components so
-    the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics.
+    the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics;
+    `dispatch_config` sets the dispatch advice.
     `clock` (default the wall clock) stamps every action people take through the API; an
     exercise passes its own, running `clock_speed` times faster than the wall.
     """
@@ -114,6 +119,7 @@ def create_app(
         ingest_context=ingest_context,
         ingest=ingest_handoff,
         extra_metrics=extra_metrics,
+        dispatch=dispatch_config or DispatchConfig(),
         clock=clock or wall_clock,
         clock_speed=clock_speed,
         advice=AdviceCache(sc) if sc is not None else None,
@@ -156,7 +162,9 @@ def create_app(
         ingest,
         changes,
         users,
+        dispatch,
         intel,
+        intel_drafts,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from limes.api.rate_limit import RateLimiter
 from limes.api.settings import Settings
 from limes.ops.detection import Detection
+from limes.ops.dispatch import DispatchConfig
 from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.dead_letter import Rejection
@@ -111,6 +112,7 @@ class Services:
     ingest_context: IngestContext | None = None
     ingest: IngestHandoff | None = None
     extra_metrics: Callable[[], str] | None = None
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     counters: dict[str, int] = field(default_factory=dict)
     clock: Callable[[], datetime] = wall_clock
     clock_speed: float = 1.0

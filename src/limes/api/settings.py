@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from limes.errors import WebError
-from limes.store.database import DEFAULT_DATABASE_URL
+from limes.store.location import DEFAULT_DATABASE_URL
 
 #: Environment variable for each setting (`Settings.from_env`).
 ENV_NAMES = {

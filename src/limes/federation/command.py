@@ -14,11 +14,10 @@ import nats
 
 from limes.federation.deployment import Deployment
 from limes.federation.errors import FederationError
-from limes.federation.forwarder import Releaser
 from limes.federation.links import LinkStatus, link_statuses
 from limes.federation.nats_config import hub_config, site_config
 from limes.federation.site import FederatedSite
-from limes.store.database import Database
+from limes.share.context import ShareContext
 
 
 def _port(url: str, what: str) -> tuple[str, int]:
@@ -67,9 +66,9 @@ def federation_status(
     return asyncio.run(read())
 
 
-def run_site(db: Database, deployment: Deployment, site: str, release: Releaser) -> FederatedSite:
+def run_site(share: ShareContext, deployment: Deployment, site: str) -> FederatedSite:
     """Run one site's federation until SIGINT/SIGTERM; returns it (with its counters) after."""
-    federated = FederatedSite(db, deployment, deployment.site(site), release)
+    federated = FederatedSite(share, deployment, deployment.site(site))
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -16,15 +16,6 @@ from limes.federation.errors import FederationError
 from limes.store.federated import ReceivedChange
 
 SUBJECT_ROOT = "limes.fed"
-#: The field that identifies an object of each kind in its change payload.
-OBJECT_KEYS: dict[str, str] = {
-    "alert": "id",
-    "incident": "id",
-    "track": "track_id",
-    "sector": "name",
-    "unit": "unit_id",
-    "report": "id",
-}
 
 
 def subject(origin: str, destination: str, kind: str) -> str:
@@ -35,14 +26,6 @@ def subject(origin: str, destination: str, kind: str) -> str:
 def heartbeat_subject(origin: str, destination: str) -> str:
     """The subject of the origin's periodic 'still here' message to `destination`."""
     return subject(origin, destination, "heartbeat")
-
-
-def object_id(kind: str, payload: dict[str, Any]) -> str:
-    """The id of the object a change carries, as text."""
-    key = OBJECT_KEYS.get(kind)
-    if key is None or key not in payload:
-        raise FederationError(f"a {kind!r} change carries no {key or 'id'!r} to identify it")
-    return str(payload[key])
 
 
 @dataclass(frozen=True)

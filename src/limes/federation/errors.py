@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from limes.errors import LimesError
 
-class FederationError(Exception):
+
+class FederationError(LimesError):
     """A deployment or link problem; the message says what and where."""

@@ -1,13 +1,16 @@
-"""Forward a site's change log to the sites it links to, each change released per destination.
+"""Forward what a site may release to the sites it links to, through the one release guard.
 
-The change log (store.changes) is the outbox: every alert, incident transition, track summary
-and sector status a site stores is already there, in commit order, with a monotonic id. For each
-outbound link the forwarder reads the changes after that destination's cursor, passes each
-through the release guard as the destination's partner, publishes what comes back to the site's
-own stream and waits for JetStream's acknowledgement, then moves the cursor. A crash between
-publish and cursor repeats a few publishes, which the message id and the receiver's idempotent
-apply absorb; nothing is skipped. While the site's NATS server is unreachable the cursor simply
-stays, and the site keeps working on its own database.
+The sharing layer's feed is the outbox: every alert, incident transition, sector status and
+accepted intelligence report a site stores is fed (from the change log, in commit order) into
+`shared_objects`, and `Feed.released` pages it for one partner through `share.release` — with
+that partner's rules, delays, coarsening, withheld fields, originator consent and references
+pruned — in the order versions became available to it. For each outbound link the forwarder
+pages the feed as the destination's partner after that destination's cursor, publishes what
+comes back to the site's own stream and waits for JetStream's acknowledgements, then moves the
+cursor. A crash between publish and cursor repeats a few publishes, which the message id and
+the receiver's idempotent apply absorb; nothing is skipped, and a delayed version goes when its
+delay has run. While the site's NATS server is unreachable the cursor stays and the site keeps
+working on its own database. What the guard withholds is never published.
 """
 
 from __future__ import annotations
@@ -19,21 +22,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from nats.js.client import JetStreamContext
 
 from limes.federation.deployment import Deployment, Site
-from limes.federation.envelope import Envelope, heartbeat_subject, object_id
+from limes.federation.envelope import Envelope, heartbeat_subject
 from limes.federation.pause import pause
-from limes.store.changes import changes_after
-from limes.store.database import Database
+from limes.share.context import ShareContext
+from limes.share.feed import Cursor
+from limes.share.shareable import to_record
 from limes.store.federated import forwarded_to, set_forwarded
 
 log = logging.getLogger(__name__)
-
-#: The release guard as the forwarder calls it: (partner, kind, payload) → projection or None.
-Releaser = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
 
 
 @dataclass
@@ -41,61 +41,61 @@ class ForwardStats:
     """What the forwarder did since it started."""
 
     published: int = 0
-    withheld: int = 0
     rounds: int = 0
     last_error: str | None = None
     by_destination: dict[str, int] = field(default_factory=dict)
 
 
 class Forwarder:
-    """One site's outbound side: change log → release guard → its JetStream stream."""
+    """One site's outbound side: shared-object feed → release guard → its JetStream stream."""
 
     def __init__(
         self,
-        db: Database,
+        share: ShareContext,
         js: JetStreamContext,
         deployment: Deployment,
         site: Site,
-        release: Releaser,
         *,
         batch: int = 1000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.db = db
+        self.share = share
+        self.db = share.db
         self.js = js
         self.deployment = deployment
         self.site = site
-        self.release = release
         self.batch = batch
         self.clock = clock
         self.stats = ForwardStats()
 
     async def forward_once(self) -> int:
-        """Forward at most one batch to every destination; returns how many were published."""
+        """Forward at most one page to every destination; returns how many were published."""
+        now = self.clock()
+        self.share.catch_up(now)
         published = 0
         for link in self.deployment.outbound(self.site.name):
             destination = self.deployment.site(link.destination)
+            partner = self.share.partner(destination.as_partner)
             with self.db.reader() as session:
-                cursor = forwarded_to(session, destination.name)
-                logged = changes_after(session, cursor, self.batch)
-                rows = [(r.id, r.kind, r.payload) for r in logged]
-            if not rows:
+                held = forwarded_to(session, destination.name)
+            after = None if held is None else Cursor(held[0], held[1])
+            items, _more = self.share.feed.released(
+                partner, now=now, after=after, limit=self.batch,
+                settle_s=self.share.settle_s, latest_only=False,
+            )  # fmt: skip
+            if not items:
                 continue
-            envelopes = []
-            for change_id, kind, payload in rows:
-                if kind not in link.kinds:
-                    continue
-                projected = self.release(destination.as_partner, kind, payload)
-                if projected is None:
-                    self.stats.withheld += 1
-                    continue
-                oid = object_id(kind, payload)
-                envelopes.append(
-                    Envelope(self.site.name, destination.name, kind, oid, change_id, projected)
-                )
+            envelopes = [
+                Envelope(self.site.name, destination.name, item.release.object.kind.value,
+                         item.release.object.key, item.release.object.version,
+                         to_record(item.release.object))
+                for item in items
+                if item.release.object.kind.value in link.kinds
+            ]  # fmt: skip
             await self._publish(envelopes)
+            last = items[-1]
             with self.db.session() as session:
-                set_forwarded(session, destination.name, rows[-1][0], self.clock())
+                set_forwarded(session, destination.name, (last.available, last.seq), now)
             published += len(envelopes)
             self.stats.by_destination[destination.name] = self.stats.by_destination.get(
                 destination.name, 0
@@ -105,17 +105,18 @@ class Forwarder:
         return published
 
     async def heartbeat(self) -> None:
-        """Tell each destination, through the same stream, how far this site has forwarded."""
+        """Tell each destination, through the same stream, that this site is alive."""
         now = self.clock()
         for link in self.deployment.outbound(self.site.name):
             with self.db.reader() as session:
-                version = forwarded_to(session, link.destination)
-            body = json.dumps({"origin": self.site.name, "version": version,
+                held = forwarded_to(session, link.destination)
+            body = json.dumps({"origin": self.site.name, "seq": 0 if held is None else held[1],
                                "time": now.isoformat()}).encode()  # fmt: skip
             await self.js.publish(heartbeat_subject(self.site.name, link.destination), body)
 
-    async def run(self, stop: asyncio.Event, *, idle_s: float = 0.05,
-                  heartbeat_s: float = 5.0) -> None:  # fmt: skip
+    async def run(
+        self, stop: asyncio.Event, *, idle_s: float = 0.05, heartbeat_s: float = 5.0
+    ) -> None:
         """Forward until `stop` is set; an unreachable server is retried, never fatal."""
         next_beat = 0.0
         backoff = idle_s
@@ -141,7 +142,6 @@ class Forwarder:
         for start in range(0, len(envelopes), 256):
             chunk = envelopes[start : start + 256]
             await asyncio.gather(*(
-                self.js.publish(e.subject, e.encode(),
-                                headers={"Nats-Msg-Id": e.message_id})
+                self.js.publish(e.subject, e.encode(), headers={"Nats-Msg-Id": e.message_id})
                 for e in chunk
             ))  # fmt: skip

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Heard:
-    """The last word from one origin: when, and how far it said it had forwarded."""
+    """The last word from one origin: when, and its feed position (sequence) for us."""
 
     time: datetime
     version: int
@@ -133,7 +133,7 @@ class Receiver:
     def _heard(self, data: bytes, now: datetime) -> str | None:
         try:
             raw = json.loads(data)
-            origin, version = str(raw["origin"]), int(raw["version"])
+            origin, version = str(raw["origin"]), int(raw["seq"])
         except (ValueError, KeyError, TypeError):
             self.stats.rejected += 1
             return None

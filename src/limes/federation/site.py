@@ -18,13 +18,13 @@ import nats
 from nats.aio.client import Client
 
 from limes.federation.deployment import Deployment, Site
-from limes.federation.forwarder import Forwarder, Releaser
+from limes.federation.forwarder import Forwarder
 from limes.federation.links import LinkStatus, link_statuses
 from limes.federation.pause import pause
 from limes.federation.receiver import Receiver
 from limes.federation.streams import ensure_streams, resource_sources
+from limes.share.context import ShareContext
 from limes.store.changes import record_changes
-from limes.store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +34,19 @@ class FederatedSite:
 
     def __init__(
         self,
-        db: Database,
+        share: ShareContext,
         deployment: Deployment,
         site: Site,
-        release: Releaser,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         heartbeat_s: float = 5.0,
         watch_s: float = 5.0,
         stall_after_s: float = 30.0,
     ) -> None:
-        self.db = db
+        self.share = share
+        self.db = share.db
         self.deployment = deployment
         self.site = site
-        self.release = release
         self.clock = clock
         self.heartbeat_s = heartbeat_s
         self.watch_s = watch_s
@@ -84,8 +83,7 @@ class FederatedSite:
         if nc is None:
             return
         js = nc.jetstream()
-        self.forwarder = Forwarder(self.db, js, self.deployment, self.site, self.release,
-                                   clock=self.clock)  # fmt: skip
+        self.forwarder = Forwarder(self.share, js, self.deployment, self.site, clock=self.clock)
         tasks = [asyncio.create_task(self.forwarder.run(stop, heartbeat_s=self.heartbeat_s))]
         if self.deployment.inbound(self.site.name):
             self.receiver = Receiver(self.db, js, self.site.name, clock=self.clock)

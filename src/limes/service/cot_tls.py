@@ -46,6 +46,7 @@ class CotTlsDoor:
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="limes-cot-tls", daemon=True
         )
+
         def submit(items: list[Detection]) -> None:
             pipeline.submit(items)
 

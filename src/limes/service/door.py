@@ -1,9 +1,8 @@
 """The service's MQTT door: QoS 1 on a persistent session, acknowledged only after the commit.
 
-Unlike `limes.ops.ingest.mqtt.MqttIngest` (which acknowledges a message when its handler
-returns), this door only reads: paho's thread parses each message and queues it with its
-message id; the committer tracks a batch of queued messages, stores everything they produced
-in one transaction, and then calls `ack` for each. A message read but not acknowledged when
+The one MQTT door limes has. It only reads: paho's thread parses each message and queues it
+with its message id; the committer tracks a batch of queued messages, stores everything they
+produced in one transaction, and then calls `ack` for each. A message read but not acknowledged when
 the process dies is redelivered by the broker when the same client id connects again
 (`clean_session=False`), which is what makes a hard kill lose nothing.
 """

@@ -27,6 +27,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -34,10 +35,12 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from limes.api.app import PREFIX, create_app
+from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError
+from limes.federation.deployment import load_deployment
+from limes.federation.runner import FederationRunner
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import utc_now
 from limes.ops.ingest.cot_server import CotLimits
@@ -57,11 +60,11 @@ from limes.service.config import (
     parse_address,
 )
 from limes.service.cot_tls import CotTlsDoor, server_tls_context
-from limes.service.dispatch_routes import dispatch_router
 from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
+from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
@@ -102,6 +105,7 @@ class Service:
         self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
         self._outputs = Outputs()
         self.gc_pauses = GcPauses()
+        self.federation: FederationRunner | None = None
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -152,7 +156,19 @@ class Service:
             self.cot_tls.start(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
+        if cfg.federation is not None and cfg.site is not None:
+            self.federation = FederationRunner.start(
+                self._share_context(now), load_deployment(cfg.federation), cfg.site, clock=now
+            )
         log.info("limes serve started", extra=self.addresses())
+
+    def _share_context(self, now: Callable[[], datetime]) -> ShareContext:
+        """The app's sharing side when it serves HTTP, else one of the service's own."""
+        if self.app is not None:
+            found: ShareContext = self.app.state.share
+            return found
+        assert self.db is not None
+        return ShareContext.for_scenario(self.db, self.scenario, clock=now)
 
     def _cot_limits(self) -> CotLimits:
         cfg = self.config
@@ -215,13 +231,17 @@ class Service:
             writer=self.writer,
             ingest_context=pipeline.context,
             ingest_handoff=IngestHandoff(
-                take, pipeline.reject, pipeline.dedup, trouble=trouble, stored=stored,
+                take,
+                pipeline.reject,
+                pipeline.dedup,
+                trouble=trouble,
+                stored=stored,
                 store_wait_s=self.config.store_wait_s,
             ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            dispatch_config=self.dispatch_config,
         )
-        app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
         _mount_web(app, _assessment_folders(self.config))
         return app
 
@@ -299,10 +319,15 @@ class Service:
 
     def stop(self) -> None:
         """Stop in reverse order; everything taken in is stored and acknowledged first."""
+        if self.federation is not None:
+            self.federation.stop()
         if self._server is not None:
             self._server.should_exit = True
             if self._server_thread is not None:
                 self._server_thread.join(30.0)
+        web = getattr(self.app.state, "web", None) if self.app is not None else None
+        if web is not None:
+            web.close()  # the relief shading it started
         if self.door is not None:
             self.door.close_intake()
         if self.pipeline is not None:
@@ -363,23 +388,33 @@ def _mount_web(app: FastAPI, assessments: Sequence[Path] = ()) -> None:
         log.warning("the operations map is not served: %s", error)
 
 
-def serve(config: ServiceConfig, *, ready: Callable[[Service], None] | None = None) -> None:
-    """Run `limes serve` until SIGTERM or SIGINT; then shut down cleanly and return.
+def serve(
+    config: ServiceConfig,
+    *,
+    ready: Callable[[Service], None] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run `limes serve` until SIGTERM or SIGINT (or `stop` is set); then shut down cleanly.
 
-    Blocking; call from the main thread (signals). `ready(service)` is called once started.
+    Blocking. On the main thread it takes SIGTERM and SIGINT for the run (and gives the old
+    handlers back after); elsewhere it installs none (Python allows signal handlers only on
+    the main thread) and stops when `stop` is set. `ready(service)` is called once started.
     """
     configure_logging(config.log_json, config.log_level)
-    stop = threading.Event()
+    stop = stop or threading.Event()
+    on_main = threading.current_thread() is threading.main_thread()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: shutting down", signal.Signals(signum).name)
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = (
+        {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)} if on_main else {}
+    )
     service = Service(config)
     try:
         service.start()
-        if config.tune_gc:
+        if config.tune_gc and on_main:
             tune_gc()  # this process is the service's own: its start-up objects are for good
         if ready is not None:
             ready(service)

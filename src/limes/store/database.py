@@ -8,7 +8,6 @@ separate schemas in one database.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from limes.store.errors import StoreError
-
-#: Environment variable naming the database (a SQLAlchemy URL).
-DATABASE_URL_ENV = "LIMES_DATABASE_URL"
-#: The embedded default: one SQLite file in the working directory.
-DEFAULT_DATABASE_URL = "sqlite:///limes.db"
+from limes.store.location import database_url_from_env
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -43,11 +38,6 @@ class SqliteTuning:
 
     busy_timeout_ms: int = 10_000
     synchronous: str = "NORMAL"
-
-
-def database_url_from_env(default: str = DEFAULT_DATABASE_URL) -> str:
-    """The database URL from `LIMES_DATABASE_URL`, else the embedded default."""
-    return os.environ.get(DATABASE_URL_ENV) or default
 
 
 def _normalise_url(url: str) -> str:

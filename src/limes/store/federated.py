@@ -113,17 +113,20 @@ def received_objects(
     return session.scalars(query).all()
 
 
-def forwarded_to(session: Session, destination: str) -> int:
-    """The last change id of this site's log forwarded to `destination` (0: none yet)."""
+def forwarded_to(session: Session, destination: str) -> tuple[datetime, int] | None:
+    """The feed position (available, seq) last forwarded to `destination`; None: nothing yet."""
     row = session.get(FederationCursorRow, destination)
-    return 0 if row is None else int(row.change_id)
+    return None if row is None else (row.available, int(row.seq))
 
 
-def set_forwarded(session: Session, destination: str, change_id: int, when: datetime) -> None:
-    """Record that every change up to `change_id` has reached `destination`'s stream."""
+def set_forwarded(
+    session: Session, destination: str, position: tuple[datetime, int], when: datetime
+) -> None:
+    """Record that every version up to feed `position` has reached `destination`'s stream."""
+    available, seq = position
     row = session.get(FederationCursorRow, destination)
     if row is None:
-        session.add(FederationCursorRow(destination=destination, change_id=change_id, updated=when))
-    elif change_id > row.change_id:
-        row.change_id = change_id
-        row.updated = when
+        session.add(FederationCursorRow(destination=destination, available=available, seq=seq,
+                                        updated=when))  # fmt: skip
+    elif (available, seq) > (row.available, row.seq):
+        row.available, row.seq, row.updated = available, seq, when

@@ -448,10 +448,15 @@ class FederatedObjectRow(Base):
 
 
 class FederationCursorRow(Base):
-    """How far this site's change log has been forwarded to one destination site."""
+    """How far this site's shared-object feed has been forwarded to one destination site.
+
+    The position is the feed's own cursor for the destination's partner: the moment the last
+    forwarded version became available to it, and that version's feed sequence number.
+    """
 
     __tablename__ = "federation_cursors"
 
     destination: Mapped[str] = mapped_column(String(64), primary_key=True)
-    change_id: Mapped[int] = mapped_column(BigInteger)
+    available: Mapped[datetime]
+    seq: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[datetime]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from limes.api.routes.dispatch import situations
 from limes.ops.dispatch import (
     DispatchConfig,
     Target,
@@ -87,9 +88,6 @@ def dispatch_advice(
     scenario: Scenario, db: Database, incident_id: int, cache: AdviceCache | None = None
 ) -> AdviceAnswer:
     """The live dispatch advice for an incident, ranked, with intercept verdicts."""
-    # Imported here: the service assembles the app and mounts the map, not the other way round.
-    from limes.service.dispatch_routes import situations
-
     cfg = cache.config if cache is not None else DispatchConfig()
     target, group_s = incident_place(db, scenario, incident_id, cfg.lead_s)
     units = situations(db)

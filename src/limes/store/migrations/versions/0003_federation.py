@@ -40,7 +40,8 @@ def upgrade() -> None:
     op.create_table(
         "federation_cursors",
         sa.Column("destination", sa.String(length=64), nullable=False),
-        sa.Column("change_id", sa.BigInteger(), nullable=False),
+        sa.Column("available", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("destination", name=op.f("pk_federation_cursors")),
     )
