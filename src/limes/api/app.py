@@ -122,7 +122,7 @@ def create_app(
         dispatch=dispatch_config or DispatchConfig(),
         clock=clock or wall_clock,
         clock_speed=clock_speed,
-        advice=AdviceCache(sc) if sc is not None else None,
+        advice=AdviceCache(sc, dispatch_config) if sc is not None else None,
     )
 
     app = FastAPI(
