@@ -96,9 +96,12 @@ def create_app(
     change_signal = signal or ChangeSignal()
     rule = impact_rule or ImpactRule()
     if writer is None and sc is not None:
-        writer = StoreWriter(database, sc.frame, impact_rule=rule, on_commit=change_signal.notify)
+        writer = StoreWriter(database, sc.frame, impact_rule=rule, on_commit=change_signal.notify,
+                             **({"clock": clock} if clock else {}))  # fmt: skip
     if ingest_context is None and sc is not None:
-        ingest_context = scenario_ingest_context(sc)
+        ingest_context = (
+            scenario_ingest_context(sc, clock=clock) if clock else scenario_ingest_context(sc)
+        )
     if ingest_handoff is None and writer is not None:
         store = writer
 
@@ -120,7 +123,7 @@ def create_app(
         dispatch=dispatch_config or DispatchConfig(),
         clock=clock or wall_clock,
         clock_speed=clock_speed,
-        advice=AdviceCache(sc) if sc is not None else None,
+        advice=AdviceCache(sc, dispatch_config) if sc is not None else None,
     )
 
     app = FastAPI(

@@ -265,6 +265,8 @@ class Service:
         def trouble() -> str | None:
             return None if committer is None else committer.trouble()
 
+        # People's actions are stamped on the system's one clock (the exercise's, if any).
+        exercise = self.config.exercise_clock()
         app = create_app(
             Settings(database_url=self.config.database_url, migrate=False),
             db=self.db,
@@ -284,6 +286,8 @@ class Service:
             threat_board=self.threats,
             share_context=self.share,
             dispatch_config=self.dispatch_config,
+            clock=exercise.now if exercise is not None else None,
+            clock_speed=self.config.clock_speed if exercise is not None else 1.0,
         )
         _mount_web(app, _assessment_folders(self.config))
         return app
