@@ -63,6 +63,8 @@ export class IncidentQueue {
   private shownSeq = -1;
   private actionsEl: HTMLElement | null = null;
   private adviceEl: HTMLElement | null = null;
+  private headEl: HTMLElement | null = null;
+  private tailEl: HTMLElement | null = null;
   private readonly detailLayer = L.layerGroup();
   private readonly canWork: boolean;
   /** Called after every change to the queue (the alarm and header follow it). */
@@ -315,7 +317,9 @@ export class IncidentQueue {
     this.actionsEl = actions;
     this.adviceEl = advice;
     const last = d.alerts[d.alerts.length - 1];
-    panel.replaceChildren(
+    const head = h(
+      "div",
+      { class: "detail-part" },
       h("h3", { "data-state": d.state }, `Incident #${d.id} — ${d.severity.toUpperCase()} — ${d.state}`),
       positionBlock(d.lon, d.lat),
       h(
@@ -328,13 +332,27 @@ export class IncidentQueue {
         h("dt", {}, "Unit"), h("dd", {}, d.unit_id ?? "none"),
         d.outcome ? h("dt", {}, "Outcome") : null, d.outcome ? h("dd", { class: "outcome" }, d.outcome.replace("_", " ")) : null,
       ),
-      actions,
-      advice,
+    );
+    const tail = h(
+      "div",
+      { class: "detail-part" },
       h("h4", {}, `Alerts (${d.alerts.length})`),
       h("ul", { class: "history" }, ...d.alerts.map((a) => h("li", { class: "alert-item", "data-alert": a.alert_id }, `${clock(a.time)} ${a.rule.replace("_", " ")} · km ${a.chainage_km.toFixed(1)} · ${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}${a.eta_s !== null ? ` · ETA ${duration(a.eta_s)}` : ""} · ${a.far_side} via ${a.channel}`))),
       h("h4", {}, "Story"),
       h("ul", { class: "history story" }, ...d.events.map((e) => h("li", {}, `${clock(e.time)} ${e.actor}: ${e.action}${e.to_state ? ` → ${e.to_state}` : ""}${e.note ? ` — ${e.note}` : ""}`))),
     );
+    // A live update replaces what is around the kept buttons, never the buttons themselves:
+    // taking a node out of the page, even to put it straight back, cancels a click whose
+    // mouse button is down on it (the browser drops the click when its target is removed).
+    const inPlace = keep && this.headEl?.parentElement === panel && this.tailEl?.parentElement === panel && actions.parentElement === panel && advice.parentElement === panel;
+    if (inPlace && this.headEl !== null && this.tailEl !== null) {
+      this.headEl.replaceWith(head);
+      this.tailEl.replaceWith(tail);
+    } else {
+      panel.replaceChildren(head, actions, advice, tail);
+    }
+    this.headEl = head;
+    this.tailEl = tail;
   }
 
   /** The buttons and forms this user may use on an incident in its state: exactly what the
