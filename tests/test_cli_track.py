@@ -52,8 +52,25 @@ def test_track_turns_three_clean_targets_into_three_confirmed_tracks(tmp_path: P
 
 def test_track_names_the_line_and_field_of_bad_input(tmp_path: Path) -> None:
     src = tmp_path / "bad.jsonl"
-    src.write_text('{"time": "2024-03-01T02:00:01Z", "x": "ten", "y": 0, "sd_m": 5}\n')
+    src.write_text(
+        '{"time": "2024-03-01T02:00:01Z", "x": "ten", "y": 0, "sd_m": 5}\n'
+        '{"time": "2024-03-01T02:00:02Z", "x": 1, "y": 0, "sd_m": 5}\n'
+    )
     result = runner.invoke(app, ["track", str(src), "--out", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 2
+    # The bad record is skipped with its place and field; the good one is tracked.
+    assert result.exit_code == 0
     assert "bad.jsonl:1" in result.output and "'x'" in result.output
+    assert "1 detections" in result.output
     assert "Traceback" not in result.output
+
+
+def test_track_refuses_a_bad_settings_file_naming_the_key(tmp_path: Path) -> None:
+    src = tmp_path / "d.jsonl"
+    src.write_text('{"time": "2024-03-01T02:00:01Z", "x": 1, "y": 0, "sd_m": 5}\n')
+    settings = tmp_path / "s.yaml"
+    settings.write_text("default_sensor: {p_detect: 2}\n")
+    result = runner.invoke(
+        app, ["track", str(src), "-o", str(tmp_path / "o"), "--settings", str(settings)]
+    )
+    assert result.exit_code == 2
+    assert "default_sensor" in result.output and "p_detect" in result.output

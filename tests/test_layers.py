@@ -40,6 +40,7 @@ SIDEWAYS: frozenset[tuple[str, str]] = frozenset({
     ("ops", "analysis"),  # alert severity from the plan's P(interruption)
     ("share", "store"),  # the release guard reads and audits through the store
     ("web", "api"),  # the map's routes use the API's auth and services
+    ("service", "federation"),  # `limes serve --federation` runs its site of a federation
     ("demo", "exercise"),
 })  # fmt: skip
 

@@ -50,6 +50,15 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
+sharing_app = typer.Typer(
+    help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
+)
+app.add_typer(sharing_app, name="sharing")
+intel_app = typer.Typer(
+    help="Intelligence from open reports: texts in, graded draft reports out.",
+    no_args_is_help=True,
+)
+app.add_typer(intel_app, name="intel")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -231,6 +240,36 @@ def assess(
             compare,
             console=out,
         )
+
+
+# --- limes plan ------------------------------------------------------------------------------
+
+
+@app.command("plan")
+def plan(
+    scenario: ScenarioArg,
+    catalogue: Annotated[
+        Path,
+        typer.Option(
+            "--catalogue",
+            help="YAML of what can be bought and its cost (e.g. the built-in "
+            "scenario's catalogue.yaml; see docs/planning.md).",
+        ),
+    ],
+    budget: Annotated[float, typer.Option("--budget", help="Money to spend, in its currency.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for plan.json, scenario.yaml, report.html.")
+    ] = Path("plan"),
+    resolution: Annotated[
+        float, typer.Option("--resolution", help="Analysis cell size in metres for the search.")
+    ] = 200.0,
+) -> None:
+    """What to buy with a budget, where, and in which order: a shopping list, its report, and
+    the scenario with the package added (ready for `limes assess --compare`)."""
+    from limes.analysis.plan_command import run_plan
+
+    with user_errors():
+        run_plan(scenario, catalogue, budget, out_dir, resolution, console=out)
 
 
 # --- limes serve -----------------------------------------------------------------------------
@@ -610,6 +649,16 @@ def track(
             "a transverse Mercator centred on the data.",
         ),
     ] = None,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings",
+            help="Tracker settings (YAML or JSON): sensor laws, thresholds (docs/tracking.md).",
+        ),
+    ] = None,
+    tentative: Annotated[
+        bool, typer.Option("--tentative", help="Also write tentative tracks' states.")
+    ] = False,
 ) -> None:
     """Track a file of detections offline with the live pipeline's tracker.
 
@@ -617,15 +666,94 @@ def track(
     tracker and compared.
     """
     from limes.ops.track_file import track_file
+    from limes.ops.tracker.settings import load_settings
 
     with user_errors():
-        summary = track_file(detections, out_path, frame=frame)
+        config = load_settings(settings) if settings is not None else None
+        summary = track_file(detections, out_path, config, frame=frame, tentative=tentative)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "
         f"{summary.states_written} states written to {out_path} (frame {summary.frame}); "
-        f"{len(summary.rejected)} rejected as too late",
+        f"{len(summary.rejected)} rejected",
         markup=False,
     )
+    for reason, count in summary.rejection_counts().items():
+        out.print(f"  {count} {reason}", markup=False)
+    for skipped in summary.skipped[:10]:
+        err.print(f"skipped {skipped.where}: {skipped.reason}", markup=False)
+    if len(summary.skipped) > 10:
+        err.print(f"… and {len(summary.skipped) - 10} more skipped", markup=False)
+
+
+# --- limes intel … ---------------------------------------------------------------------------
+
+
+@intel_app.command("ingest")
+def intel_ingest(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="FILE|DIR", help="A text, HTML or .eml file, or a folder of them."),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for reports.jsonl and documents.jsonl.")
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
+    ] = "iraq-syria",
+    register: Annotated[
+        Path | None,
+        typer.Option("--register", help="Source register YAML (default: the shipped one)."),
+    ] = None,
+) -> None:
+    """Read news and field reports offline into graded draft reports (reports.jsonl).
+
+    Boilerplate is cut (each removed line kept with its reason); places, actors, dates,
+    quantities and event types are extracted with their character spans; reports are graded
+    (source reliability from the register, credibility from independent corroboration) and
+    border-state claims are checked against the scenario. See docs/intelligence.md.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from limes.intel.ingest import ingest
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err,
+                      transient=True) as bar:
+            task = bar.add_task("read", total=None)
+            result = ingest(path, out_dir, scenario=sc, register=register,
+                            progress=lambda done, total: bar.update(task, completed=done,
+                                                                    total=total))
+    flagged = sum(
+        1 for r in result.reports
+        if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
+    )
+    out.print(
+        f"{len(result.documents)} documents → {len(result.reports)} draft reports in "
+        f"{out_dir / 'reports.jsonl'}; {result.removed_lines} lines removed as boilerplate; "
+        f"{flagged} border-state claim(s) disagree with the scenario",
+        markup=False,
+    )
+
+
+@intel_app.command("submit")
+def intel_submit(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
+    ],
+    target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
+    token: Annotated[
+        str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
+    ],
+) -> None:
+    """Send an ingest's drafts to a running limes, into its analysts' review queue."""
+    from limes.intel.submit import submit_drafts
+
+    with user_errors():
+        done = submit_drafts(folder, target, token)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
+              markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:
@@ -714,6 +842,63 @@ def _print_summary(s: ScenarioSummary) -> None:
         f"units: {units}; roads: {s.roads}; places: {s.places}; threat profiles: {s.threats}",
         markup=False,
     )
+
+
+# --- limes sharing … ------------------------------------------------------------------------
+
+
+@sharing_app.command("partners")
+def sharing_partners(scenario: ScenarioArg) -> None:
+    """List a scenario's partners and what each rule releases."""
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+    table = Table(box=box.SIMPLE)
+    for column in ("partner", "via", "rule", "kinds", "sectors", "precision", "delay",
+                   "withheld", "TLP ≤"):  # fmt: skip
+        table.add_column(column, overflow="fold", no_wrap=column == "partner")
+    for p in sc.spec.sharing.partners:
+        for i, r in enumerate(p.rules or [None]):
+            head = (p.id, p.via or "-") if i == 0 else ("", "")
+            if r is None:
+                table.add_row(*head, "(none: receives nothing)", "", "", "", "", "", "")
+                continue
+            table.add_row(
+                *head, r.name, ", ".join(k.value for k in r.kinds), ", ".join(r.sectors),
+                f"{r.precision_m:g} m" if r.precision_m else "exact", f"{r.delay_s:g} s",
+                ", ".join(w.value for w in r.withhold) or "-", r.tlp_ceiling.value.upper(),
+            )  # fmt: skip
+    out.print(table)
+
+
+@sharing_app.command("explain")
+def sharing_explain(
+    partner: Annotated[str, typer.Argument(help="Partner id (see `limes sharing partners`).")],
+    key: Annotated[
+        str, typer.Argument(metavar="OBJECT", help="alert:<id>, incident:<id>, intel_report:<id>…")
+    ],
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario name or file.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Say why an object is or is not released to a partner, and in what form."""
+    import json
+
+    from limes.scenario.load import load_scenario
+    from limes.share.explain_stored import explain_stored
+    from limes.share.shareable import to_record
+    from limes.store.database import connect, database_url_from_env
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        db = connect(database or database_url_from_env())
+        decision = explain_stored(db, sc, partner, key)
+    verdict = "released" if decision.release is not None else "withheld"
+    out.print(f"{key} → {partner}: {verdict}", markup=False)
+    for reason in decision.reasons:
+        out.print(f"  - {reason}", markup=False)
+    if decision.release is not None:
+        out.print(json.dumps(to_record(decision.release.object), indent=2), markup=False)
 
 
 def main() -> None:

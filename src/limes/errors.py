@@ -51,3 +51,7 @@ class ServiceError(LimesError):
 
 class WebError(LimesError):
     """The HTTP edge (API and map): settings, assessments served, the front end's build."""
+
+
+class ShareError(LimesError):
+    """Sharing: an unknown partner, an object that was never shared, a policy that cannot hold."""

@@ -67,7 +67,13 @@ def report(
         releasable_to=releasable_to,
         topics=topics,
         position=(41.2, 35.6),
-        fields={"title": "cell gathering", "text": "an IS cell seen", "source": "informant 7",
-                "reliability": "B", "credibility": 2, "reported": time.isoformat()},
+        fields={
+            "title": "cell gathering",
+            "text": "an IS cell seen",
+            "source": "informant 7",
+            "reliability": "B",
+            "credibility": 2,
+            "reported": time.isoformat(),
+        },
         refs=refs,
     )

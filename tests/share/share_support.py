@@ -58,14 +58,17 @@ def make_share_api(db: Database, sc: Scenario, settle_s: float = 0.0) -> ShareAp
             _, tokens[partner] = create_user(
                 s, f"{partner}-taxii", Role.PARTNER, speaks_for=[partner], actor="test", now=now
             )
-    app = create_app(
-        Settings(migrate=False, share_settle_s=settle_s), db=db, scenario_obj=sc
-    )
+    app = create_app(Settings(migrate=False, share_settle_s=settle_s), db=db, scenario_obj=sc)
     return ShareApi(app, TestClient(app), db, tokens)
 
 
 def alert_payload(
-    n: int, when: datetime, *, sector: str = "Jazeera", lon: float = 41.24, lat: float = 35.6,
+    n: int,
+    when: datetime,
+    *,
+    sector: str = "Jazeera",
+    lon: float = 41.24,
+    lat: float = 35.6,
     rule: str = "crossed",
 ) -> dict[str, Any]:
     """An `alerts` row as the change log carries it."""

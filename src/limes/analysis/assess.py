@@ -23,7 +23,9 @@ from limes.analysis.interruption import Motion, adversary_motion, cost_halves, p
 from limes.analysis.monte_carlo import simulate
 from limes.analysis.outputs import km_rank_key, rank_stretches, stretches_of
 from limes.analysis.response import (
+    GroundTravel,
     ResponseField,
+    UnitGroup,
     ground_travel,
     response_grid,
     response_on,
@@ -31,7 +33,7 @@ from limes.analysis.response import (
     unit_groups,
 )
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
-from limes.analysis.tiles import Tile, make_tile, plan_spans
+from limes.analysis.tiles import Tile, make_tile, plan_spans, window_spans
 from limes.errors import AnalysisError
 from limes.geo.grid import Grid
 from limes.geo.terrain import Dem
@@ -174,11 +176,16 @@ def assess(
     config: AssessConfig | None = None,
     terrain: Dem | None = None,
     sight: Sight | None = None,
+    window_km: tuple[float, float] | None = None,
+    travel: tuple[list[UnitGroup], GroundTravel] | None = None,
 ) -> Assessment:
     """Assess a border: per-km P(interruption) and its reason, worst paths, raster layers.
 
     `progress(stage, done, total)` is called as the work advances. `terrain` overrides the
-    scenario's (tests), `sight` the line-of-sight kernel.
+    scenario's (tests), `sight` the line-of-sight kernel. `window_km` limits the per-km results
+    to the whole km of a chainage interval (a what-if that can only act there; the tiles still
+    extend their margins beyond it); `travel` reuses the units' ground travel of an earlier
+    assessment whose units were the same (`ground_response`).
     """
     cfg = config or AssessConfig()
     if not (resolution_m > 0 and math.isfinite(resolution_m)):
@@ -200,7 +207,12 @@ def assess(
     with clock.stage("tiles"):
         core = max(1, int(cfg.tile_core_km)) * 1000.0
         margin = tile_margin_m(scenario, cfg)
-        spans = plan_spans(scenario.border.length_m, core, margin)
+        if window_km is None:
+            spans = plan_spans(scenario.border.length_m, core, margin)
+        else:
+            spans = window_spans(
+                scenario.border.length_m, core, margin, window_km[0] * 1e3, window_km[1] * 1e3
+            )
         tiles: list[Tile] = []
         elevations: list[NDArray[np.float32]] = []
         for i, (c, s) in enumerate(spans):
@@ -212,13 +224,11 @@ def assess(
 
     with clock.stage("response"):
         alert = spec.response.alert_handling
-        groups = unit_groups(spec.units, alert.sd_s)
-        rgrid = response_grid(scenario, cfg.response_cell_m or max(resolution_m, 500.0))
-        travel = ground_travel(scenario, groups, rgrid, road_mask(scenario, rgrid))
+        groups, units_travel = travel or ground_response(scenario, resolution_m, cfg)
         responses: list[ResponseField] = []
         for i, t in enumerate(tiles):
             x, y = t.grid.cell_centres()
-            responses.append(response_on(scenario, groups, travel, x, y, alert.mean_s))
+            responses.append(response_on(scenario, groups, units_travel, x, y, alert.mean_s))
             report("response", i + 1, len(tiles))
 
     with clock.stage("line of sight"):
@@ -238,7 +248,11 @@ def assess(
             core_cells = (
                 tile.in_strip
                 & (tile.chainage_m >= tile.core_m[0])
-                & (tile.chainage_m < tile.core_m[1] if t_i < len(tiles) - 1 else True)
+                & (
+                    tile.chainage_m < tile.core_m[1]
+                    if tile.core_m[1] < scenario.border.length_m - 1e-6
+                    else True
+                )
             )
             flat_out = _output_index(layers.grid, tile, core_cells)
             layers.count_cells(flat_out)
@@ -298,6 +312,16 @@ def assess(
     timings = dict(clock.seconds)
     timings["total"] = sum(clock.seconds.values())
     return Assessment(scenario.name, resolution_m, runs, timings, out_cell, cells)
+
+
+def ground_response(
+    scenario: Scenario, resolution_m: float, config: AssessConfig | None = None
+) -> tuple[list[UnitGroup], GroundTravel]:
+    """The units' groups and their ground travel, as `assess` computes them (reusable)."""
+    cfg = config or AssessConfig()
+    groups = unit_groups(scenario.spec.units, scenario.spec.response.alert_handling.sd_s)
+    rgrid = response_grid(scenario, cfg.response_cell_m or max(resolution_m, 500.0))
+    return groups, ground_travel(scenario, groups, rgrid, road_mask(scenario, rgrid))
 
 
 def _hazards(

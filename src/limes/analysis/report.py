@@ -811,6 +811,7 @@ def render_report(
     generated: datetime | None = None,
     *,
     changes: Changes | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> Path:
     """Write the report as one self-contained HTML file and return its path.
 
@@ -852,6 +853,7 @@ def render_report(
         "compare": compare,
         "difference": difference_chart(compare, scenario) if compare and compare.runs else None,
         "changes": changes,
+        "plan": plan,
         "change_map": change_map(assessment, scenario, compare, changes)
         if compare and changes
         else None,

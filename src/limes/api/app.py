@@ -27,6 +27,7 @@ from limes.api.routes import (
     incidents,
     ingest,
     intel,
+    intel_drafts,
     metrics,
     scenario,
     sectors,
@@ -41,6 +42,7 @@ from limes.api.settings import Settings
 from limes.api.stream import stream
 from limes.api.unstorable import UnstorableInput
 from limes.ops.dispatch import DispatchConfig
+from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
@@ -117,6 +119,7 @@ def create_app(
         dispatch=dispatch_config or DispatchConfig(),
         clock=clock or wall_clock,
         clock_speed=clock_speed,
+        advice=AdviceCache(sc) if sc is not None else None,
     )
 
     app = FastAPI(
@@ -158,6 +161,7 @@ def create_app(
         users,
         dispatch,
         intel,
+        intel_drafts,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -16,6 +16,7 @@ from limes.api.rate_limit import RateLimiter
 from limes.api.settings import Settings
 from limes.ops.detection import Detection
 from limes.ops.dispatch import DispatchConfig
+from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.ingest.dedup import Deduplicator
@@ -97,6 +98,8 @@ class Services:
     transitions, notes, unit reports, users): the wall clock on a real border, the exercise
     clock in an exercise, so an incident's story and its alerts' times agree. `clock_speed`
     is how many of its seconds pass per wall second (the map counts ages with it).
+    `exercise` says what an exercise driving this system is doing (the map shows it); `advice`
+    keeps the units' travel fields so dispatch advice answers in milliseconds.
     """
 
     settings: Settings
@@ -114,6 +117,7 @@ class Services:
     clock: Callable[[], datetime] = wall_clock
     clock_speed: float = 1.0
     exercise: dict[str, object] | None = None
+    advice: AdviceCache | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def now(self) -> datetime:

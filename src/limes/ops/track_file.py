@@ -16,7 +16,14 @@ The metric frame is `frame` (any PROJ/EPSG string pyproj reads) when given, else
 Mercator centred on the mean lon/lat of the file. Records with x/y are used as they are (in
 `frame` when given; without one, lon/lat is not written out, and a file that mixes x/y and
 lon/lat-only records is refused).
-Output: one `TrackState.to_json()` object per line, plus "lon"/"lat" where the frame is known.
+Output: one `TrackState.to_json()` object per line, plus "lon"/"lat" where the frame is known;
+only tracks that were confirmed at some time (their states from confirmation on, and their
+deletion), unless `tentative` asks for every state.
+
+Bad records are rejected one by one, as the live doors do, each with its place and reason
+(a missing or non-finite field, `sd_m` or variances not positive, a position beyond
+`MAX_COORDINATE_M` of the frame's origin, a repeated `sensor_id`/`seq`); the rest are tracked.
+A file that cannot be read at all (not there, not UTF-8, no frame) is an error.
 """
 
 from __future__ import annotations
@@ -33,11 +40,22 @@ import numpy as np
 from limes.errors import GeoError, OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
-from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState
+from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState, TrackStatus
+
+#: Largest |x| or |y| (m) taken: 10,000 km from the frame's origin, beyond any border strip.
+MAX_COORDINATE_M = 1.0e7
 
 
 class TrackFileError(OpsError):
     """A detections file that cannot be read, with the place (file:line) and field at fault."""
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record of the file not tracked: where (file:line) and why."""
+
+    where: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,16 @@ class TrackFileSummary:
     tracks: int
     frame: str
     rejected: list[Rejection] = field(default_factory=list)
+    skipped: list[SkippedRecord] = field(default_factory=list)
+
+    def rejection_counts(self) -> dict[str, int]:
+        """How many records were not tracked, by reason (the reason's text before any colon)."""
+        out: dict[str, int] = {}
+        reasons = [s.reason for s in self.skipped] + [r.reason for r in self.rejected]
+        for reason in reasons:
+            key = reason.split(":", 1)[0]
+            out[key] = out.get(key, 0) + 1
+        return out
 
 
 def _number(obj: dict[str, Any], key: str, where: str, default: float | None = None) -> float:
@@ -73,12 +101,15 @@ def _time(obj: dict[str, Any], where: str) -> datetime:
     return when
 
 
-def _read(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def _read(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[SkippedRecord]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise TrackFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise TrackFileError(f"{path}: not UTF-8 text: {exc.reason}") from exc
     records = []
+    skipped = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -86,11 +117,18 @@ def _read(path: Path) -> list[tuple[str, dict[str, Any]]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise TrackFileError(f"{where}: not JSON: {exc.msg}") from exc
+            skipped.append(SkippedRecord(where, f"not JSON: {exc.msg}"))
+            continue
         if not isinstance(obj, dict):
-            raise TrackFileError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-        records.extend(_unwrapped(where, obj))
-    return records
+            skipped.append(
+                SkippedRecord(where, f"expected a JSON object, got {type(obj).__name__}")
+            )
+            continue
+        try:
+            records.extend(_unwrapped(where, obj))
+        except TrackFileError as exc:
+            skipped.append(SkippedRecord(where, str(exc).removeprefix(f"{where}: ")))
+    return records, skipped
 
 
 def _unwrapped(where: str, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -108,6 +146,17 @@ def _unwrapped(where: str, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any
     return [(f"{where} detections[{k}]", item) for k, item in enumerate(items)]
 
 
+def _finite_lonlat(obj: dict[str, Any]) -> tuple[float, float] | None:
+    lon, lat = obj.get("lon"), obj.get("lat")
+    ok = all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        for v in (lon, lat)
+    )
+    if not ok or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # type: ignore[operator]
+        return None
+    return float(lon), float(lat)  # type: ignore[arg-type]
+
+
 def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Frame | None:
     if frame is not None:
         try:
@@ -116,9 +165,10 @@ def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Fram
             raise TrackFileError(f"frame {frame!r}: {exc}") from exc
     metric = [w for w, o in records if "x" in o or "y" in o]
     lonlat = [
-        (_number(o, "lon", w), _number(o, "lat", w))
-        for w, o in records
+        ll
+        for _, o in records
         if "lon" in o and "lat" in o and not ("x" in o or "y" in o)
+        if (ll := _finite_lonlat(o)) is not None
     ]
     if metric and lonlat:
         raise TrackFileError(
@@ -149,14 +199,24 @@ def _detection(where: str, obj: dict[str, Any], seq: int, frame: Frame | None) -
         x, y = float(xs), float(ys)
     else:
         raise TrackFileError(f"{where}: a position is needed: 'x' and 'y', or 'lon' and 'lat'")
+    if not (abs(x) <= MAX_COORDINATE_M and abs(y) <= MAX_COORDINATE_M):
+        raise TrackFileError(
+            f"{where}: position beyond {MAX_COORDINATE_M:.0e} m of the frame's origin: {x}, {y}"
+        )
     sd_key = "sd_m" if "sd_m" in obj else "position_sd_m"  # the file's name, the doors' name
     if sd_key in obj:
         sd = _number(obj, sd_key, where)
+        if sd <= 0:
+            raise TrackFileError(f"{where}: {sd_key} must be positive, got {sd}")
         var_xx, var_xy, var_yy = sd * sd, 0.0, sd * sd
     elif "var_xx" in obj:
         var_xx = _number(obj, "var_xx", where)
         var_xy = _number(obj, "var_xy", where, 0.0)
         var_yy = _number(obj, "var_yy", where)
+        if not (var_xx > 0 and var_yy > 0 and var_xx * var_yy > var_xy * var_xy):
+            raise TrackFileError(
+                f"{where}: var_xx, var_xy, var_yy must be a positive-definite covariance"
+            )
     else:
         raise TrackFileError(
             f"{where}: an uncertainty is needed: 'sd_m' (or 'position_sd_m'), or 'var_xx'/'var_yy'"
@@ -198,23 +258,51 @@ def _line(state: TrackState, frame: Frame | None) -> str:
     return json.dumps(out)
 
 
+def _detections(
+    records: list[tuple[str, dict[str, Any]]], metric: Frame | None
+) -> tuple[list[Detection], list[SkippedRecord]]:
+    """The records as detections, and those rejected one by one with their reasons."""
+    out: list[Detection] = []
+    skipped: list[SkippedRecord] = []
+    keys: dict[tuple[str, int], str] = {}
+    for i, (where, obj) in enumerate(records):
+        try:
+            d = _detection(where, obj, i + 1, metric)
+        except TrackFileError as exc:
+            skipped.append(SkippedRecord(where, str(exc).removeprefix(f"{where}: ")))
+            continue
+        first = keys.get(d.key)
+        if first is not None:
+            skipped.append(
+                SkippedRecord(where, f"duplicate sensor_id/seq: {d.key} (first at {first})")
+            )
+            continue
+        keys[d.key] = where
+        out.append(d)
+    return out, skipped
+
+
 def track_file(
     in_path: str | Path,
     out_path: str | Path,
     config: TrackerConfig | None = None,
     *,
     frame: str | None = None,
+    tentative: bool = False,
 ) -> TrackFileSummary:
-    """Track the detections of a JSON-lines file; write every track state change as JSON lines.
+    """Track the detections of a JSON-lines file; write track state changes as JSON lines.
 
     The whole file is known in advance, so detections are tracked in time order (stable for
-    equal times) and none is too late; invalid ones are returned in the summary's `rejected`.
-    Raises `TrackFileError` naming file:line and field for input it cannot read.
+    equal times) and none is too late. Records that cannot be used are skipped one by one
+    (the summary's `skipped`, with file:line and reason); detections the tracker refuses
+    are in `rejected`. Only tracks confirmed at some time are written, unless `tentative`.
+    Raises `TrackFileError` for a file it cannot read at all.
     """
     source = Path(in_path)
-    records = _read(source)
+    records, unread = _read(source)
     metric = _frame(records, frame)
-    detections = [_detection(w, o, i + 1, metric) for i, (w, o) in enumerate(records)]
+    detections, skipped = _detections(records, metric)
+    skipped = sorted(unread + skipped, key=lambda r: int(r.where.rsplit(":", 1)[1]))
     detections.sort(key=lambda d: d.time)
     tracker = Tracker(config)
     written = 0
@@ -225,13 +313,19 @@ def track_file(
             states = tracker.update(detections[start : start + step])
             states += tracker.flush() if start + step >= len(detections) else []
             for s in states:
+                if not tentative:
+                    if s.status is TrackStatus.TENTATIVE:
+                        continue
+                    if s.status is TrackStatus.DELETED and s.track_id not in ids:
+                        continue
                 sink.write(_line(s, metric) + "\n")
                 ids.add(s.track_id)
-            written += len(states)
+                written += 1
     return TrackFileSummary(
         detections=len(detections),
         states_written=written,
         tracks=len(ids),
         frame=metric.crs.to_string() if metric is not None else "none (x/y as given)",
         rejected=tracker.take_rejected(),
+        skipped=skipped,
     )

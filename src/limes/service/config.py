@@ -219,6 +219,18 @@ class ServiceConfig(BaseModel):
         json_schema_extra={"option": "--exercise-speed"},
     )  # fmt: skip
 
+    # -- federation ---------------------------------------------------------------------------
+    federation: Path | None = Field(
+        None, description="A deployment file (docs/federation.md): run this service as one site "
+        "of a federation over NATS JetStream, forwarding what the release guard gives each "
+        "linked site and applying what they release to it.",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    site: str | None = Field(
+        None, description="This service's site in the --federation deployment.",
+        json_schema_extra={"metavar": "NAME"},
+    )  # fmt: skip
+
     @field_validator(
         "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
         "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username", "mqtt_tls_ca",
@@ -263,6 +275,12 @@ class ServiceConfig(BaseModel):
                 raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
         if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
             raise ServiceError("an MQTT client certificate needs both --mqtt-tls-cert and -key")
+        return self
+
+    @model_validator(mode="after")
+    def _federation(self) -> ServiceConfig:
+        if (self.federation is None) != (self.site is None):
+            raise ServiceError("--federation and --site go together")
         return self
 
     @model_validator(mode="after")

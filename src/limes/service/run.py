@@ -27,6 +27,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -38,6 +39,8 @@ from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError
+from limes.federation.deployment import load_deployment
+from limes.federation.runner import FederationRunner
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import utc_now
 from limes.ops.ingest.cot_server import CotLimits
@@ -61,6 +64,7 @@ from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
+from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
@@ -101,6 +105,7 @@ class Service:
         self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
         self._outputs = Outputs()
         self.gc_pauses = GcPauses()
+        self.federation: FederationRunner | None = None
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -151,7 +156,19 @@ class Service:
             self.cot_tls.start(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
+        if cfg.federation is not None and cfg.site is not None:
+            self.federation = FederationRunner.start(
+                self._share_context(now), load_deployment(cfg.federation), cfg.site, clock=now
+            )
         log.info("limes serve started", extra=self.addresses())
+
+    def _share_context(self, now: Callable[[], datetime]) -> ShareContext:
+        """The app's sharing side when it serves HTTP, else one of the service's own."""
+        if self.app is not None:
+            found: ShareContext = self.app.state.share
+            return found
+        assert self.db is not None
+        return ShareContext.for_scenario(self.db, self.scenario, clock=now)
 
     def _cot_limits(self) -> CotLimits:
         cfg = self.config
@@ -302,6 +319,8 @@ class Service:
 
     def stop(self) -> None:
         """Stop in reverse order; everything taken in is stored and acknowledged first."""
+        if self.federation is not None:
+            self.federation.stop()
         if self._server is not None:
             self._server.should_exit = True
             if self._server_thread is not None:

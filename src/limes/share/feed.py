@@ -167,14 +167,18 @@ class Feed:
     ) -> list[tuple[int, Shareable]]:
         ctx = self._context()
         out: list[tuple[int, Shareable]] = []
+        track_ids = {p.get("track_id") for _, k, p in changes if k == "alert"}
+        sensors = _sensors_of(session, {str(t) for t in track_ids if t})
         for change_id, kind, payload in changes:
             if kind == "alert":
-                out.append((change_id, alert_object(payload, 1, ctx, _sensors(session, payload))))
+                seen = sensors.get(str(payload.get("track_id")), [])
+                out.append((change_id, alert_object(payload, 1, ctx, seen)))
             elif kind == "incident":
                 alerts = session.scalars(
                     select(AlertRow).where(AlertRow.incident_id == payload["id"])
                 ).all()
-                refs = [alert_object(_row(a), 1, ctx, _sensors(session, _row(a))) for a in alerts]
+                by_track = _sensors_of(session, {a.track_id for a in alerts})
+                refs = [alert_object(_row(a), 1, ctx, by_track.get(a.track_id, [])) for a in alerts]
                 unit = payload.get("unit_id")
                 position = None
                 if unit:
@@ -371,9 +375,14 @@ def _row(alert: AlertRow) -> dict[str, Any]:
     return row_dict(alert)
 
 
-def _sensors(session: Session, alert: dict[str, Any]) -> list[str]:
-    track = session.get(TrackRow, alert.get("track_id"))
-    return [str(s) for s in (track.sensors if track is not None else [])]
+def _sensors_of(session: Session, track_ids: set[str]) -> dict[str, list[str]]:
+    """The sensors that saw each of these tracks (one query)."""
+    if not track_ids:
+        return {}
+    rows = session.execute(
+        select(TrackRow.track_id, TrackRow.sensors).where(TrackRow.track_id.in_(track_ids))
+    ).all()
+    return {t: [str(s) for s in sensors] for t, sensors in rows}
 
 
 def key_of_uid(db: Database, uid: str) -> str | None:

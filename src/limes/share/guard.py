@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from limes.errors import ShareError
 from limes.scenario.sharing import (
     ALL_SECTORS,
     WITHHELD_FIELDS,
@@ -37,7 +38,7 @@ from limes.share.coarsen import coarsen, coarsen_any
 from limes.share.shareable import Shareable
 
 
-class UnknownPartner(KeyError):
+class UnknownPartner(ShareError):
     """A partner id the sharing policy does not name."""
 
 

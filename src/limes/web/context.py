@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from limes.errors import LimesError
@@ -31,9 +32,9 @@ class WebContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _shading: threading.Thread | None = field(default=None, init=False, repr=False)
 
-    def shade_in_background(self) -> None:
+    def shade_in_background(self, then: Callable[[], None] | None = None) -> None:
         """Start building the relief tiles now, in a thread this context owns, so the first
-        tiles come at once; `close()` joins it."""
+        tiles come at once, then run `then` (e.g. the units' travel fields); `close()` joins it."""
         if self.scenario is None or self._shading is not None:
             return
 
@@ -42,6 +43,11 @@ class WebContext:
                 self.hillshade_tiles(build=True)
             except LimesError:  # the tiles route reports it to the user on first use
                 log.exception("could not shade the scenario terrain")
+            if then is not None:
+                try:
+                    then()
+                except LimesError:  # advice reports it on first use
+                    log.exception("could not prepare the background work")
 
         # A daemon, so a program that never closes the context can still exit.
         self._shading = threading.Thread(target=shade, name="limes-hillshade", daemon=True)

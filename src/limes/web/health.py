@@ -40,8 +40,12 @@ def sensor_health(
     """Each sensor's state from its reports in the last `window_s` seconds before `now`."""
     since = now - timedelta(seconds=window_s)
     rows = session.execute(
-        select(DetectionRow.sensor_id, func.min(DetectionRow.time), func.max(DetectionRow.time),
-               func.count())  # fmt: skip
+        select(
+            DetectionRow.sensor_id,
+            func.min(DetectionRow.time),
+            func.max(DetectionRow.time),
+            func.count(),
+        )
         .where(DetectionRow.time >= since, DetectionRow.time <= now)
         .group_by(DetectionRow.sensor_id)
     ).all()

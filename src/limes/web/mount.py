@@ -41,9 +41,10 @@ def mount_web(
 
     `assessments`: folders written by `limes assess` for the planner view (a sequence names
     each by its folder). `advice`: another ranking of units than the dispatch advice of
-    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain in the
-    background now (a thread the context owns and `WebContext.close()` joins), so the first
-    tiles come at once. Returns the map's context (also `app.state.web`).
+    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain and build the
+    units' travel fields in the background now (a thread the context owns and
+    `WebContext.close()` joins), so the first tiles and advice come at once. Returns the map's
+    context (also `app.state.web`).
     """
     services: Services = app.state.services
     folders = (
@@ -71,5 +72,8 @@ def mount_web(
     if static.is_dir():
         app.mount("/assets", StaticFiles(directory=static), name="map-assets")
     if warm:
-        web.shade_in_background()  # the context owns the thread: `web.close()` joins it
+        # The context owns the thread (`web.close()` joins it); every free unit's travel fields
+        # follow the relief, so the first assign dialog is quick.
+        keep = services.advice if advice is None else None
+        web.shade_in_background(then=keep.warm if keep is not None else None)
     return web

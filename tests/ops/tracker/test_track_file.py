@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from limes.ops.track_file import TrackFileError, track_file
+from limes.ops.track_file import track_file
 from limes.ops.tracker import TrackerConfig
 from limes.ops.tracker.synthetic import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 
@@ -111,16 +111,39 @@ def test_bad_lines_are_named_with_file_line_and_field(
 ) -> None:
     good = '{"time": "2024-03-01T02:00:00Z", "x": 0, "y": 0, "sd_m": 3}'
     source = tmp_path / "bad.jsonl"
-    source.write_text(good + "\n" + line + "\n", encoding="utf-8")
-    with pytest.raises(TrackFileError, match=message) as err:
-        track_file(source, tmp_path / "out.jsonl")
-    assert "bad.jsonl:2" in str(err.value)
+    source.write_text(good + "\n" + line + "\n" + good.replace("00Z", "01Z") + "\n", "utf-8")
+    summary = track_file(source, tmp_path / "out.jsonl")
+    # Only the bad line is left out, named by file:line with its reason; the others are kept.
+    assert [s.where for s in summary.skipped] == [f"{source}:2"]
+    assert message in summary.skipped[0].reason
+    assert summary.detections == 2
 
 
-def test_invalid_covariance_is_reported_not_lost(tmp_path: Path) -> None:
-    rows = [
-        {"time": "2024-03-01T02:00:00Z", "x": 0, "y": 0, "sd_m": 3},
-        {"time": "2024-03-01T02:00:01Z", "x": 1, "y": 0, "var_xx": 4, "var_yy": -1},
-    ]
-    summary = track_file(_write(tmp_path / "in.jsonl", rows), tmp_path / "out.jsonl")
-    assert [r.detection.seq for r in summary.rejected] == [2]
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sd_m": 0}, "sd_m must be positive"),
+        ({"sd_m": -3}, "sd_m must be positive"),
+        ({"sd_m": float("nan")}, "finite number"),
+        ({"x": 1e300}, "beyond"),
+        ({"x": float("nan")}, "finite number"),
+        ({"var_xx": 4, "var_yy": -1}, "positive-definite"),
+        ({"seq": 1}, "duplicate"),
+    ],
+)  # fmt: skip
+def test_each_bad_detection_is_rejected_alone_with_its_reason(
+    tmp_path: Path, fields: dict[str, float], message: str
+) -> None:
+    base = {"time": "2024-03-01T02:00:00Z", "sensor_id": "s", "x": 0, "y": 0, "sd_m": 3}
+    bad = {**base, "seq": 2, "time": "2024-03-01T02:00:01Z", **fields}
+    if "var_xx" in fields:
+        del bad["sd_m"]
+    rows = [{**base, "seq": 1}, bad, {**base, "seq": 3, "time": "2024-03-01T02:00:02Z"}]
+    source = tmp_path / "in.jsonl"
+    # json.dumps writes NaN as the bare token NaN, as a careless producer would.
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    summary = track_file(source, tmp_path / "out.jsonl")
+    assert [s.where for s in summary.skipped] == [f"{source}:2"]
+    assert message in summary.skipped[0].reason
+    assert summary.detections == 2
+    assert summary.rejection_counts() == {summary.skipped[0].reason.split(":")[0]: 1}

@@ -1,4 +1,7 @@
-"""Track life: M-of-N confirmation, coasting, deletion by misses, age and uncertainty."""
+"""Track life with M-of-N confirmation: coasting, deletion by misses, age and uncertainty.
+
+The score-based existence (the default) has its own tests in test_tracker_existence.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from limes.ops.tracker import Tracker, TrackerConfig, TrackStatus
 
 
 def _config(**kw: object) -> TrackerConfig:
-    return TrackerConfig(reorder_window_s=0.0, **kw)  # type: ignore[arg-type]
+    return TrackerConfig(reorder_window_s=0.0, existence="m_of_n", **kw)  # type: ignore[arg-type]
 
 
 def _walk(det: MakeDetection, t: float, sensor: str = "s1") -> list:

@@ -17,6 +17,7 @@ from limes.api.routes.common import scenario, services
 from limes.api.services import Services
 from limes.ops.dispatch import (
     Advice,
+    DispatchConfig,
     DispatchError,
     Target,
     UnitSituation,
@@ -101,6 +102,13 @@ def incident_target(
         return target_at_lonlat(sc, incident.lon, incident.lat), None
 
 
+def ranked(svc: Services, sc: Scenario, target: Target, cfg: DispatchConfig) -> list[Advice]:
+    """Free units ranked for a target: from the kept travel fields when the app keeps them."""
+    if svc.advice is not None and svc.advice.config == cfg:
+        return svc.advice.advise(target, situations(svc.db))
+    return advise(sc, target, situations(svc.db), cfg)
+
+
 def _out(target: Target, advice: list[Advice], since: datetime | None) -> DispatchAdviceOut:
     return DispatchAdviceOut(
         target_lon=target.lon,
@@ -127,7 +135,7 @@ def advice_for_place(
         target = target_at_lonlat(sc, lon, lat)
     except DispatchError as error:
         raise ApiError(422, "invalid_request", str(error)) from None
-    return _out(target, advise(sc, target, situations(svc.db), svc.dispatch), None)
+    return _out(target, ranked(svc, sc, target, svc.dispatch), None)
 
 
 @router.get(
@@ -143,7 +151,7 @@ def advice_for_incident(
     sc: Annotated[Scenario, Depends(scenario)],
 ) -> DispatchAdviceOut:
     target, since = incident_target(svc.db, sc, incident_id, svc.dispatch.lead_s)
-    return _out(target, advise(sc, target, situations(svc.db), svc.dispatch), since)
+    return _out(target, ranked(svc, sc, target, svc.dispatch), since)
 
 
 @router.post(

@@ -217,7 +217,7 @@ def get_explain(
     try:
         policy = share.partner(partner)
     except UnknownPartner as error:
-        raise ApiError(404, "not_found", str(error.args[0])) from None
+        raise ApiError(404, "not_found", str(error)) from None
     stamp = now()
     share.catch_up(stamp)
     record = share.feed.latest(key)

@@ -42,7 +42,7 @@ from limes.share.context import ShareContext
 from limes.share.feed import Cursor, FeedItem, key_of_uid
 from limes.share.guard import PartnerPolicy, UnknownPartner
 from limes.share.inbox import accept_bundle, inbox_status
-from limes.share.stix import attack_patterns, identities, render, tlp_marking
+from limes.share.stix import attack_patterns, identities, tlp_marking
 
 MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -312,7 +312,7 @@ def page(
             settle_s=share.settle_s, latest_only=not filters.all_versions,
         )  # fmt: skip
         for item in items:
-            objects = render(item.release, item.modified)
+            objects = share.render(item)
             used = False
             for j, obj in enumerate(objects):
                 c = Cursor(item.available, item.seq, j)
@@ -328,6 +328,8 @@ def page(
                     used = True
             if used:
                 served.append(item)
+            # The whole row is consumed: the next read starts after it, not inside it.
+            last = Cursor(item.available, item.seq, -1)
         if not more or not items:
             return entries, last, more, served
         feed_after = last
@@ -409,7 +411,7 @@ def _versions_of(caller: Caller, object_id: str) -> list[tuple[FeedItem, dict[st
         raise NOT_FOUND
     out = []
     for item in share.feed.versions(caller.partner, key, now=now, settle_s=share.settle_s):
-        for obj in render(item.release, item.modified):
+        for obj in share.render(item):
             if obj["id"] == object_id:
                 out.append((item, obj))
     if not out:

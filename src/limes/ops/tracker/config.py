@@ -45,6 +45,46 @@ def _default_confusion() -> dict[TargetClass, dict[TargetClass, float]]:
     }
 
 
+@dataclass(frozen=True)
+class SensorLaw:
+    """What the tracker knows of one sensor's reports, from the scenario's sensor model.
+
+    A *scanning* sensor (radar, a camera reporting every frame) looks at everything in its
+    coverage each scan: `p_detect` is the probability a target in view is reported in one
+    scan, `clutter_per_m2` the false reports per square metre per scan. An *event* sensor
+    (a camera operator, a ground sensor, an observation post) reports when it happens to
+    detect: `hazard_per_s` is its detection rate for a target in view (detections per
+    second, `limes.sensing.detection_law`), and `clutter_per_m2` is then false reports per
+    square metre per second.
+    """
+
+    p_detect: float = 0.9
+    clutter_per_m2: float = 1e-6
+    hazard_per_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.p_detect < 1.0:
+            raise ValueError(f"p_detect must be in (0, 1), got {self.p_detect}")
+        if not self.clutter_per_m2 > 0.0:
+            raise ValueError(f"clutter_per_m2 must be positive, got {self.clutter_per_m2}")
+        if self.hazard_per_s is not None and not self.hazard_per_s > 0.0:
+            raise ValueError(f"hazard_per_s must be positive, got {self.hazard_per_s}")
+
+    @property
+    def event(self) -> bool:
+        """Whether the sensor reports events (a rate) rather than scans (a probability)."""
+        return self.hazard_per_s is not None
+
+    def hit_log_ratio(self) -> float:
+        """log(P(report | target) / clutter density), before the position likelihood."""
+        rate = self.hazard_per_s if self.hazard_per_s is not None else self.p_detect
+        return float(np.log(rate) - np.log(self.clutter_per_m2))
+
+    def miss_log_ratio(self) -> float:
+        """Score added when a scan that could have seen the track missed it (scans only)."""
+        return 0.0 if self.event else float(np.log1p(-self.p_detect))
+
+
 def _by_class(person: float, vehicle: float, animal: float) -> dict[TargetClass, float]:
     return {TargetClass.PERSON: person, TargetClass.VEHICLE: vehicle, TargetClass.ANIMAL: animal}
 
@@ -62,9 +102,22 @@ class TrackerConfig:
     detection then fixes the velocity (a Kalman update from a wide prior is the two-point
     difference, weighted by both positions' uncertainties).
 
-    Confirmation: M-of-N over the track's *opportunities* (scans of a sensor that has seen the
-    track before, or that hit it): `confirm_hits` hits within the last `confirm_window`
-    opportunities confirm it; a tentative track that can no longer reach that is deleted.
+    Existence (`existence = "score"`, the default): each track carries a sequential
+    log-likelihood ratio (Blackman & Popoli, *Design and Analysis of Modern Tracking
+    Systems*, 6.2), target against false reports, built from each report's sensor law
+    (`sensors`, else `default_sensor`): a hit adds log(Pd · N(ν; S) / clutter density) for a
+    scanning sensor and log(hazard · N(ν; S) / false-report density) for an event sensor; a
+    scanning sensor that saw the track before and missed it adds log(1 − Pd); time without
+    reports from event sensors that saw the track costs their hazard times the time. A
+    track starts at `birth_score`, is confirmed once its score reaches
+    log((1 − β) / α) (α = `false_track_probability`, β = `missed_track_probability`); a
+    tentative track is deleted below log(β / (1 − α)), an established one once its score falls
+    `delete_drop` below its peak. The time caps below apply only where set.
+
+    Confirmation (`existence = "m_of_n"`): M-of-N over the track's *opportunities* (scans
+    of a sensor that has seen the track before, or that hit it): `confirm_hits` hits within
+    the last `confirm_window` opportunities confirm it; a tentative track that can no longer
+    reach that is deleted.
 
     Deletion: a confirmed track that missed its latest opportunity is *coasting*; it is
     deleted after `max_missed` opportunities in a row without a hit, or after
@@ -87,13 +140,21 @@ class TrackerConfig:
     )
     #: P(a detection of the track falls inside the gate); 2 degrees of freedom.
     gate_probability: float = 0.999
+    existence: str = "score"
+    sensors: dict[str, SensorLaw] = field(default_factory=dict)
+    default_sensor: SensorLaw = field(default_factory=SensorLaw)
+    false_track_probability: float = 1e-3
+    missed_track_probability: float = 0.1
+    birth_score: float = 0.0
+    delete_drop: float = 6.0
     confirm_hits: int = 2
     confirm_window: int = 3
     max_missed: int = 5
     young_max_missed: int = 2
     established_hits: int = 5
-    tentative_max_coast_s: float = 5.0
-    max_coast_s: float = 15.0
+    #: Time caps (s) since a track's last update; None: 5 / 15 s with M-of-N, none with scores.
+    tentative_max_coast_s: float | None = None
+    max_coast_s: float | None = None
     max_position_sd_m: float = 500.0
     reorder_window_s: float = 1.0
     scan_window_s: float = 0.5
@@ -139,8 +200,16 @@ class TrackerConfig:
                 f"{self.max_missed}"
             )
         for name in ("tentative_max_coast_s", "max_coast_s", "max_position_sd_m"):
-            if getattr(self, name) <= 0:
+            value = getattr(self, name)
+            if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.existence not in ("score", "m_of_n"):
+            raise ValueError(f"existence must be 'score' or 'm_of_n', got {self.existence!r}")
+        for name in ("false_track_probability", "missed_track_probability"):
+            if not 0.0 < getattr(self, name) < 0.5:
+                raise ValueError(f"{name} must be in (0, 0.5), got {getattr(self, name)}")
+        if not self.delete_drop > 0:
+            raise ValueError(f"delete_drop must be positive, got {self.delete_drop}")
         for name in ("reorder_window_s", "scan_window_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative")
@@ -153,6 +222,32 @@ class TrackerConfig:
             raise ValueError("group_size_smoothing must be in (0, 1]")
         if self.track_ids not in ("sequence", "detection"):
             raise ValueError(f"track_ids must be 'sequence' or 'detection', got {self.track_ids!r}")
+
+    def sensor_law(self, sensor_id: str) -> SensorLaw:
+        """The law of `sensor_id`'s reports (`default_sensor` for a sensor not listed)."""
+        return self.sensors.get(sensor_id, self.default_sensor)
+
+    @property
+    def confirm_score(self) -> float:
+        """Score at which a tentative track is confirmed: log((1 − β) / α)."""
+        a, b = self.false_track_probability, self.missed_track_probability
+        return float(np.log((1 - b) / a))
+
+    @property
+    def reject_score(self) -> float:
+        """Score below which a tentative track is deleted: log(β / (1 − α))."""
+        a, b = self.false_track_probability, self.missed_track_probability
+        return float(np.log(b / (1 - a)))
+
+    def coast_caps(self) -> tuple[float, float]:
+        """(tentative, established) time caps in seconds, inf where there is none."""
+        mofn = self.existence == "m_of_n"
+        tent = self.tentative_max_coast_s
+        est = self.max_coast_s
+        return (
+            tent if tent is not None else (5.0 if mofn else np.inf),
+            est if est is not None else (15.0 if mofn else np.inf),
+        )
 
     @property
     def gate_threshold(self) -> float:

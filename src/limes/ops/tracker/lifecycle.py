@@ -25,9 +25,19 @@ class MofNConfirmer:
         self.mask = np.uint32((1 << window) - 1)
 
     def score(
-        self, table: TrackTable, slots: NDArray[np.intp], hit: NDArray[np.bool_], sensor: int
+        self,
+        table: TrackTable,
+        slots: NDArray[np.intp],
+        hit: NDArray[np.bool_],
+        sensor: int,
+        loglik: NDArray[np.float64] | None = None,
+        t: float = 0.0,
+        seen: NDArray[np.bool_] | None = None,
     ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-        """Record one scan for `slots`; return (status changed, tentative failed) masks."""
+        """Record one scan for `slots`; return (status changed, tentative failed) masks.
+
+        `loglik`, `t` and `seen` are what a score-keeping confirmer needs; M-of-N counts only.
+        """
         opp = table.seen[slots, sensor] | hit
         hist = table.history[slots]
         hist = np.where(opp, ((hist << np.uint32(1)) | hit.astype(np.uint32)) & self.mask, hist)
@@ -56,11 +66,13 @@ class TrackDeleter:
     """Deletes tracks missed too often, too long without an update, or grown too uncertain."""
 
     def __init__(self, config: TrackerConfig) -> None:
-        self.tentative_age = config.tentative_max_coast_s
-        self.max_age = config.max_coast_s
+        self.tentative_age, self.max_age = config.coast_caps()
         self.max_var = config.max_position_sd_m**2
-        self.max_missed = config.max_missed
-        self.young_max_missed = config.young_max_missed
+        if config.existence == "m_of_n":
+            self.max_missed = config.max_missed
+            self.young_max_missed = config.young_max_missed
+        else:  # the score decides on misses
+            self.max_missed = self.young_max_missed = np.iinfo(np.int64).max
         self.established_hits = config.established_hits
 
     def doomed(

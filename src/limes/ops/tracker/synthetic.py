@@ -4,7 +4,9 @@ Walkers and vehicles move with nearly-constant velocity (white acceleration nois
 exactly between truth times); sensors report each target with probability `p_detect` and
 Gaussian position noise, and add uniform clutter over the area. Layouts: random headings,
 pairs of targets whose paths cross at the same place and time, or columns moving side by
-side on parallel paths. Positions are in a local metric frame centred on `origin_lonlat`.
+side on parallel paths. Targets may manoeuvre (sharp turns at random times) and may be born
+and die during the run (each lives over a random part of it); a sensor reports only targets
+alive at its scan. Positions are in a local metric frame centred on `origin_lonlat`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class SyntheticScenario:
     vehicle_noise: float = 0.1
     parallel_spacing_m: float = 30.0
     max_group_size: int = 5
+    #: Sharp turns per target over the run (45–135°, left or right, at random times).
+    turns: int = 0
+    #: Fraction of the run each target lives (its start random); 1: all live throughout.
+    lifetime_fraction: float = 1.0
     sensors: tuple[SyntheticSensor, ...] = (SyntheticSensor("s1"),)
     start: datetime = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
     origin_lonlat: tuple[float, float] = (41.0, 34.4)
@@ -66,11 +72,17 @@ class SyntheticRun:
     frame: Frame
     times: NDArray[np.float64]  # (K,) POSIX seconds
     truth: NDArray[np.float64]  # (K, N, 4) x, y, vx, vy
+    alive: NDArray[np.bool_] = field(repr=False)  # (K, N) target exists at that time
     classes: tuple[TargetClass, ...]  # (N,)
     group_sizes: tuple[int, ...]
     detections: list[Detection] = field(repr=False)
     is_clutter: NDArray[np.bool_] = field(repr=False)  # aligned with detections
     target_of: NDArray[np.intp] = field(repr=False)  # source target per detection, -1 clutter
+
+    def truth_at(self, k: int) -> NDArray[np.float64]:
+        """Positions (n, 2) of the targets alive at truth time `k`."""
+        out: NDArray[np.float64] = self.truth[k, self.alive[k], :2]
+        return out
 
     def datetimes(self) -> list[datetime]:
         """`times` as UTC datetimes."""
@@ -127,11 +139,26 @@ def _truth_times(sc: SyntheticScenario) -> NDArray[np.float64]:
     return np.unique(np.concatenate(per_sensor))
 
 
+def _turn_steps(
+    times: NDArray[np.float64], n: int, turns: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """(K, N) turn angle (radians) applied at each truth step, zero where none."""
+    out = np.zeros((times.size, n))
+    if turns <= 0 or times.size < 3:
+        return out
+    for j in range(n):
+        steps = rng.integers(1, times.size, turns)
+        angle = rng.uniform(np.pi / 4, 3 * np.pi / 4, turns) * rng.choice([-1.0, 1.0], turns)
+        out[steps, j] += angle
+    return out
+
+
 def _move(
     x0: NDArray[np.float64],
     times: NDArray[np.float64],
     q: NDArray[np.float64],
     rng: np.random.Generator,
+    turns: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     out = np.empty((times.size, *x0.shape))
     out[0] = x0
@@ -144,7 +171,22 @@ def _move(
         prev = out[k - 1]
         out[k, :, :2] = prev[:, :2] + dt * prev[:, 2:] + w[:, :, 0]
         out[k, :, 2:] = prev[:, 2:] + w[:, :, 1]
+        if turns is not None and turns[k].any():
+            c, s = np.cos(turns[k]), np.sin(turns[k])
+            vx, vy = out[k, :, 2].copy(), out[k, :, 3].copy()
+            out[k, :, 2], out[k, :, 3] = c * vx - s * vy, s * vx + c * vy
     return out
+
+
+def _lifetimes(
+    sc: SyntheticScenario, times: NDArray[np.float64], n: int, rng: np.random.Generator
+) -> NDArray[np.bool_]:
+    """(K, N) whether each target exists at each truth time."""
+    if sc.lifetime_fraction >= 1.0:
+        return np.ones((times.size, n), dtype=bool)
+    life = sc.lifetime_fraction * sc.duration_s
+    born = times[0] + rng.uniform(0.0, sc.duration_s - life, n)
+    return (times[:, None] >= born[None, :]) & (times[:, None] < born[None, :] + life)
 
 
 def generate(scenario: SyntheticScenario, seed: int) -> SyntheticRun:
@@ -161,11 +203,13 @@ def generate(scenario: SyntheticScenario, seed: int) -> SyntheticRun:
         for v, g in zip(is_vehicle, rng.integers(1, sc.max_group_size + 1, n), strict=True)
     )
     times = _truth_times(sc)
+    turns = _turn_steps(times, n, sc.turns, rng) if sc.turns else None
     truth = (
-        _move(_initial_states(sc, speeds, rng), times, q, rng)
+        _move(_initial_states(sc, speeds, rng), times, q, rng, turns)
         if n
         else np.zeros((times.size, 0, 4))
     )
+    alive = _lifetimes(sc, times, n, rng)
     frame = Frame.transverse_mercator(*sc.origin_lonlat)
     t0 = sc.start.timestamp()
 
@@ -174,7 +218,7 @@ def generate(scenario: SyntheticScenario, seed: int) -> SyntheticRun:
         scan_times = t0 + s.time_offset_s + np.arange(0.0, sc.duration_s, s.scan_period_s)
         ks = np.searchsorted(times, scan_times)
         for t, k in zip(scan_times.tolist(), ks.tolist(), strict=True):
-            seen = np.flatnonzero(rng.random(n) < s.p_detect)
+            seen = np.flatnonzero((rng.random(n) < s.p_detect) & alive[k])
             pos = truth[k, seen, :2] + rng.normal(0.0, s.position_sd_m, (seen.size, 2))
             right = rng.random(seen.size) < s.class_accuracy
             for j, (px, py), ok in zip(seen.tolist(), pos.tolist(), right.tolist(), strict=True):
@@ -219,6 +263,7 @@ def generate(scenario: SyntheticScenario, seed: int) -> SyntheticRun:
         frame=frame,
         times=times,
         truth=truth,
+        alive=alive,
         classes=classes,
         group_sizes=groups,
         detections=detections,

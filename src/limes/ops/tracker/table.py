@@ -32,6 +32,12 @@ class TrackTable:
         self.opportunities = np.zeros(capacity, dtype=np.int64)
         self.class_p = np.zeros((capacity, len(HIDDEN_CLASSES)))
         self.group = np.full(capacity, np.nan)
+        # Existence score (log-likelihood ratio), its peak, the summed hazard of the event
+        # sensors that saw the track (per s) and the time up to which misses were counted.
+        self.score = np.zeros(capacity)
+        self.score_peak = np.zeros(capacity)
+        self.hazard = np.zeros(capacity)
+        self.t_scored = np.zeros(capacity)
         self.seen = np.zeros((capacity, 0), dtype=bool)
         self.ids: list[str] = [""] * capacity
         self.last_key: list[tuple[str, int] | None] = [None] * capacity
@@ -80,6 +86,9 @@ class TrackTable:
         self.history[slots] = 0
         self.opportunities[slots] = 0
         self.group[slots] = np.nan
+        self.score[slots] = 0.0
+        self.score_peak[slots] = 0.0
+        self.hazard[slots] = 0.0
         self.seen[slots] = False
         for slot in slots.tolist():
             self.sensors_of[slot] = ()
@@ -109,6 +118,10 @@ class TrackTable:
         self.opportunities = pad(self.opportunities)
         self.class_p = pad(self.class_p)
         self.group = pad(self.group, np.nan)
+        self.score = pad(self.score)
+        self.score_peak = pad(self.score_peak)
+        self.hazard = pad(self.hazard)
+        self.t_scored = pad(self.t_scored)
         self.seen = pad(self.seen, False)
         self.ids.extend([""] * extra)
         self.last_key.extend([None] * extra)

@@ -15,6 +15,7 @@ from limes.ops.tracker.association import GlobalNearestNeighbour
 from limes.ops.tracker.batch import DetectionBatch
 from limes.ops.tracker.classification import ClassFuser
 from limes.ops.tracker.config import TrackerConfig
+from limes.ops.tracker.existence import ScoreConfirmer, position_log_likelihood
 from limes.ops.tracker.gating import MahalanobisGate
 from limes.ops.tracker.initiator import SinglePointInitiator
 from limes.ops.tracker.lifecycle import MofNConfirmer, TrackDeleter
@@ -69,7 +70,11 @@ class Tracker:
         self.gate = MahalanobisGate(cfg.gate_threshold)
         self.associator = GlobalNearestNeighbour(miss_cost=cfg.gate_threshold)
         self.fuser = ClassFuser(cfg)
-        self.confirmer = MofNConfirmer(cfg.confirm_hits, cfg.confirm_window)
+        self.confirmer: MofNConfirmer | ScoreConfirmer = (
+            ScoreConfirmer(cfg)
+            if cfg.existence == "score"
+            else MofNConfirmer(cfg.confirm_hits, cfg.confirm_window)
+        )
         self.initiator = SinglePointInitiator(cfg, self.fuser, self.confirmer.confirms_at_birth())
         self.deleter = TrackDeleter(cfg)
         self.buffer = ReorderBuffer(cfg.reorder_window_s, cfg.scan_window_s)
@@ -111,6 +116,10 @@ class Tracker:
         # Only age and predicted uncertainty can doom a track between scans: check them on
         # the table in place (no prediction of every track), predict only the doomed.
         doomed_slots = self.deleter.stale(table, t, table.class_p @ self.predictor.q)
+        if isinstance(self.confirmer, ScoreConfirmer):
+            live = table.active()
+            fading = live[self.confirmer.doomed_at(table, live, t)]
+            doomed_slots = np.union1d(doomed_slots, fading).astype(np.intp)
         if doomed_slots.size == 0:
             return out
         deleted = self._delete(doomed_slots, np.ones(doomed_slots.size, dtype=bool), t)
@@ -146,16 +155,24 @@ class Tracker:
         slots = table.active()
         x, p = self.predictor.predict(table, slots, t)
         pair_t, pair_d = self._associate(slots, x, p, dets)
+        loglik = np.zeros(slots.size)
+        if pair_t.size and isinstance(self.confirmer, ScoreConfirmer):
+            loglik[pair_t] = position_log_likelihood(
+                x[pair_t], p[pair_t], dets.z[pair_d], dets.r[pair_d]
+            )
+        seen = table.seen[slots, sensor]
         x[pair_t], p[pair_t] = self._absorb(
             slots[pair_t], x[pair_t], p[pair_t], dets, pair_d, t, sensor
         )
         hit = np.zeros(slots.size, dtype=bool)
         hit[pair_t] = True
-        changed, failed = self.confirmer.score(table, slots, hit, sensor)
+        changed, failed = self.confirmer.score(table, slots, hit, sensor, loglik, t, seen)
         used = np.zeros(len(dets), dtype=bool)
         used[pair_d] = True
         unused = np.flatnonzero(~used)
         born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(dets, unused))
+        if isinstance(self.confirmer, ScoreConfirmer):
+            self.confirmer.born(table, born, scan.sensor_id, t)
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
         return TrackBatch.concat([
