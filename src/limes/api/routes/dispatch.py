@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
 from limes.api.routes.common import scenario, services
+from limes.api.routes.incidents import IncidentId
 from limes.api.services import Services
 from limes.ops.dispatch import (
     Advice,
@@ -141,11 +142,11 @@ def advice_for_place(
 @router.get(
     "/incidents/{incident_id}/advice",
     response_model=DispatchAdviceOut,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 422),
     summary="Free units ranked by time to an incident's predicted position",
 )
 def advice_for_incident(
-    incident_id: Annotated[int, Path(ge=1)],
+    incident_id: IncidentId,
     _: Reader,
     svc: Annotated[Services, Depends(services)],
     sc: Annotated[Scenario, Depends(scenario)],
@@ -156,11 +157,11 @@ def advice_for_incident(
 
 @router.post(
     "/incidents/{incident_id}/dispatch",
-    responses=responses(401, 403, 404, 409),
+    responses=responses(401, 403, 404, 409, 422),
     summary="Send a unit: the incident is assigned to it and the unit is en route",
 )
 def send(
-    incident_id: Annotated[int, Path(ge=1)],
+    incident_id: IncidentId,
     body: SendIn,
     who: Annotated[Principal, Depends(require(Permission.WORK_INCIDENTS))],
     svc: Annotated[Services, Depends(services)],
