@@ -551,9 +551,24 @@ DatabaseOpt = Annotated[
         "--database",
         "--db",
         envvar="LIMES_DATABASE_URL",
-        help="Database URL (sqlite:///FILE or postgresql://…); default sqlite:///limes.db.",
+        show_envvar=True,
+        help="The store, as for `limes serve --database`: sqlite:///FILE or postgresql://… "
+        "(default: LIMES_DATABASE_URL, else sqlite:///limes.db; `limes demo` keeps its own in "
+        "limes-demo/demo.db).",
     ),
 ]
+
+
+def _database(url: str | None) -> str:
+    """The database a users verb works on, said on stderr so nobody writes to the wrong one."""
+    from limes.store.location import database_url_from_env
+
+    chosen = url or database_url_from_env()
+    new = ""
+    if chosen.startswith("sqlite:///") and not Path(chosen.removeprefix("sqlite:///")).exists():
+        new = " (a new file)"
+    err.print(f"database: {chosen}{new}", markup=False)
+    return chosen
 
 
 @users_app.command("add")
@@ -572,8 +587,9 @@ def users_add(
     from limes.store.accounts import add_user
 
     with user_errors():
-        token = add_user(database, name, role, speaks_for=sensor or ())
-    out.print(f"user {name} ({role}) created; token:", markup=False)
+        url = _database(database)
+        token = add_user(url, name, role, speaks_for=sensor or ())
+    out.print(f"user {name} ({role}) created in {url}; token:", markup=False)
     out.print(token, markup=False)
 
 
@@ -583,7 +599,7 @@ def users_list(database: DatabaseOpt = None) -> None:
     from limes.store.accounts import list_users
 
     with user_errors():
-        users = list_users(database)
+        users = list_users(_database(database))
     table = Table("name", "role", "speaks for", "created", "live tokens", "revoked tokens")
     for u in users:
         table.add_row(
@@ -597,36 +613,43 @@ def users_list(database: DatabaseOpt = None) -> None:
     out.print(table)
 
 
+UserArg = Annotated[str, typer.Argument(metavar="NAME", help="User name.")]
+
+
 @users_app.command("token")
-def users_token(
-    name: Annotated[str, typer.Argument(help="User name.")], database: DatabaseOpt = None
-) -> None:
+def users_token(name: UserArg, database: DatabaseOpt = None) -> None:
     """Issue another token for a user and print it once."""
     from limes.store.accounts import new_token
 
     with user_errors():
-        token = new_token(database, name)
+        token = new_token(_database(database), name)
     out.print(token, markup=False)
 
 
 @users_app.command("revoke")
 def users_revoke(
-    user: Annotated[
-        str | None, typer.Option("--user", help="Revoke every token of this user.")
+    name: Annotated[
+        str | None,
+        typer.Argument(metavar="[NAME]", help="Revoke every token of this user."),
     ] = None,
     token_id: Annotated[
-        int | None, typer.Option("--token-id", help="Revoke one token by its id.")
+        int | None, typer.Option("--token-id", help="Revoke one token by its id instead.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", hidden=True, help="The same as NAME.")
     ] = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Revoke tokens: every token of a user, or one by id."""
+    """Revoke tokens: every token of user NAME, or one by --token-id."""
     from limes.store.accounts import revoke_token
 
-    if (user is None) == (token_id is None):
-        err.print("error: give exactly one of --user or --token-id", markup=False)
-        raise typer.Exit(USER_ERROR)
     with user_errors():
-        n = revoke_token(database, token_id=token_id, user=user)
+        if name is not None and user is not None and name != user:
+            raise UsageError(f"NAME {name!r} and --user {user!r} disagree")
+        who = name or user
+        if (who is None) == (token_id is None):
+            raise UsageError("give a user NAME or --token-id (one of them)")
+        n = revoke_token(_database(database), token_id=token_id, user=who)
     out.print(f"revoked {n} token(s)", markup=False)
 
 
@@ -735,6 +758,8 @@ def intel_ingest(
         f"{flagged} border-state claim(s) disagree with the scenario",
         markup=False,
     )
+    for _, why in result.rejected:
+        err.print(f"skipped: {why}", markup=False)
 
 
 @intel_app.command("submit")
@@ -887,7 +912,8 @@ def sharing_explain(
     from limes.scenario.load import load_scenario
     from limes.share.explain_stored import explain_stored
     from limes.share.shareable import to_record
-    from limes.store.database import connect, database_url_from_env
+    from limes.store.database import connect
+    from limes.store.location import database_url_from_env
 
     with user_errors():
         sc = load_scenario(scenario)
