@@ -54,6 +54,11 @@ sharing_app = typer.Typer(
     help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
 )
 app.add_typer(sharing_app, name="sharing")
+federation_app = typer.Typer(
+    help="Federation of command sites over NATS JetStream (docs/federation.md).",
+    no_args_is_help=True,
+)
+app.add_typer(federation_app, name="federation")
 intel_app = typer.Typer(
     help="Intelligence from open reports: texts in, graded draft reports out.",
     no_args_is_help=True,
@@ -485,15 +490,39 @@ def demo(
     scenario: Annotated[
         str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
     ] = "iraq-syria",
+    auto_dispatch: Annotated[
+        bool,
+        typer.Option(
+            "--auto-dispatch/--no-auto-dispatch",
+            help="An automatic dispatcher works the incidents (off: you do, at the map; the "
+            "units you send move in the exercise).",
+        ),
+    ] = False,
+    auto_dispatch_delay: Annotated[
+        float,
+        typer.Option(
+            "--auto-dispatch-delay",
+            help="With --auto-dispatch: take an incident only when nobody acknowledged it for "
+            "this many simulated seconds.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
-    a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
+    a live exercise fed into it, the map's address and an operator's token. You are the duty
+    officer: no automatic dispatcher runs unless asked (--auto-dispatch). Ctrl-C stops."""
     import limes.demo
 
     with user_errors():
         summary = limes.demo.demo(
             limes.demo.DemoConfig(
-                scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
+                scenario=scenario,
+                speed=speed,
+                seed=seed,
+                hours=hours,
+                http=http,
+                folder=folder,
+                auto_dispatch=auto_dispatch,
+                auto_dispatch_delay_s=auto_dispatch_delay,
             ),
             say=lambda line: out.print(line, markup=False),
         )
@@ -575,11 +604,18 @@ def _database(url: str | None) -> str:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (a person, or a sensor's name).")],
     role: Annotated[
-        str, typer.Option("--role", help="viewer, operator, commander, sensor or admin.")
+        str,
+        typer.Option(
+            "--role", help="viewer, operator, commander, analyst, sensor, partner or admin."
+        ),
     ],
     sensor: Annotated[
         list[str] | None,
-        typer.Option("--sensor", help="For a sensor token: a sensor id it may ingest as."),
+        typer.Option(
+            "--sensor",
+            help="For a sensor token: a sensor id it may ingest as; for a partner token: the "
+            "partner id it speaks for.",
+        ),
     ] = None,
     database: DatabaseOpt = None,
 ) -> None:
@@ -742,14 +778,20 @@ def intel_ingest(
 
     with user_errors():
         sc = load_scenario(scenario)
-        with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err,
-                      transient=True) as bar:
+        with Progress(
+            TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        ) as bar:
             task = bar.add_task("read", total=None)
-            result = ingest(path, out_dir, scenario=sc, register=register,
-                            progress=lambda done, total: bar.update(task, completed=done,
-                                                                    total=total))
+            result = ingest(
+                path,
+                out_dir,
+                scenario=sc,
+                register=register,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     flagged = sum(
-        1 for r in result.reports
+        1
+        for r in result.reports
         if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
     )
     out.print(
@@ -764,9 +806,7 @@ def intel_ingest(
 
 @intel_app.command("submit")
 def intel_submit(
-    folder: Annotated[
-        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
-    ],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")],
     target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
     token: Annotated[
         str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
@@ -777,8 +817,7 @@ def intel_submit(
 
     with user_errors():
         done = submit_drafts(folder, target, token)
-    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
-              markup=False)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there", markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:
@@ -925,6 +964,56 @@ def sharing_explain(
         out.print(f"  - {reason}", markup=False)
     if decision.release is not None:
         out.print(json.dumps(to_record(decision.release.object), indent=2), markup=False)
+
+
+# --- limes federation … ---------------------------------------------------------------------
+
+DeploymentArg = Annotated[
+    Path, typer.Argument(metavar="DEPLOYMENT", help="The deployment file (sites and links).")
+]
+
+
+@federation_app.command("status")
+def federation_status(
+    deployment: DeploymentArg,
+    site: Annotated[str, typer.Option("--site", help="The receiving site whose links to show.")],
+) -> None:
+    """Each link into a site: connected, behind, silent or stalled, read from its NATS server."""
+    from limes.federation.command import federation_status as read_status
+    from limes.federation.deployment import load_deployment
+
+    with user_errors():
+        statuses = read_status(load_deployment(deployment), site)
+    table = Table(box=box.SIMPLE)
+    for column in ("from", "state", "origin seq", "arrived seq", "JetStream lag", "silent for"):
+        table.add_column(column)
+    for s in statuses:
+        state = "stalled" if s.stalled else "silent" if s.silent else (
+            "behind" if s.behind else "ok")  # fmt: skip
+        silent = "never heard" if s.silent_s is None else f"{s.silent_s:.0f} s"
+        table.add_row(
+            s.origin, state if s.origin_reachable else f"{state} (origin unreachable)",
+            str(s.origin_sequence or "-"), str(s.arrived_sequence or "-"),
+            str(s.jetstream_lag if s.jetstream_lag is not None else "-"), silent,
+        )  # fmt: skip
+    out.print(table)
+
+
+@federation_app.command("nats-config")
+def federation_nats_config(
+    deployment: DeploymentArg,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the configurations and stores.")
+    ] = Path("nats"),
+) -> None:
+    """Write nats-server configurations: the hub, and each site's leaf node in its domain."""
+    from limes.federation.command import write_nats_configs
+    from limes.federation.deployment import load_deployment
+
+    with user_errors():
+        written = write_nats_configs(load_deployment(deployment), out_dir)
+    for path in written:
+        out.print(f"{path}  (nats-server -c {path})", markup=False)
 
 
 def main() -> None:
