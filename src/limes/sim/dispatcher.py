@@ -22,7 +22,7 @@ sent) and where each group truly is, which is what the capture check needs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,10 +32,13 @@ import numpy as np
 
 from limes.clock import SimClock
 from limes.errors import SimError
+from limes.geo.frame import Frame
 from limes.scenario.model import Scenario
+from limes.scenario.schema import Unit
 from limes.sim.actors import Actor
 from limes.sim.emission import Emission
 from limes.sim.response import Dispatch, RouteMove, UnitTrack
+from limes.sim.scorecard import AlertLike
 from limes.sim.senders import Sender
 
 
@@ -292,11 +295,12 @@ class Mission:
     depart_s: float
     outcome: str | None = None
     ended_s: float | None = None
-    frame: Any = None
+    frame: Frame | None = None
 
     @property
     def lonlat(self) -> tuple[float, float]:
         """The unit's present position, lon/lat."""
+        assert self.frame is not None, "a mission knows its scenario's frame"
         lon, lat = self.frame.to_lonlat(self.move.x, self.move.y)
         return float(lon), float(lat)
 
@@ -307,7 +311,7 @@ class Pursued:
 
     dispatches: list[Dispatch] = field(default_factory=list)
     tracks: list[UnitTrack] = field(default_factory=list)
-    alerts: list[Any] = field(default_factory=list)
+    alerts: list[AlertLike] = field(default_factory=list)
     missions: list[Mission] = field(default_factory=list)
     sent: list[Emission] = field(default_factory=list)
 
@@ -409,7 +413,7 @@ def pursue(
 
 def _mission(
     scenario: Scenario,
-    units: dict[str, Any],
+    units: Mapping[str, Unit],
     actors: Sequence[Actor],
     o: Order,
     t: float,

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -68,7 +67,7 @@ class SimulationResult:
     dispatches: list[Dispatch]
     units: list[UnitTrack]
     outages: list[Outage]
-    alerts: list[Any]
+    alerts: list[AlertLike]
     scorecard: Scorecard
     files: dict[str, Path] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -164,7 +163,7 @@ def simulate(
 
     emitted = emissions(reports, scenario, sensors, actors, cfg.start, cfg.seq_start)
     lap("messages")
-    collected: list[Any] = list(alerts or [])
+    collected: list[AlertLike] = list(alerts or [])
     if sender is not None:
         collected += send_emissions(emitted, sender, pace, report)
     lap("send")
@@ -190,13 +189,13 @@ def send_emissions(
     sender: Sender,
     clock: SimClock,
     report: Progress | None = None,
-) -> list[Any]:
+) -> list[AlertLike]:
     """Send reports in batches of one send second (≤ 1000), each when the clock reaches it.
 
     Opens and closes the sender; returns what the sender handed back (alerts).
     """
     report = report or (lambda stage, done, total: None)
-    got: list[Any] = []
+    got: list[AlertLike] = []
     sender.open()
     try:
         clock.begin()
