@@ -58,6 +58,7 @@ CONFIRMED = STATUS_BY_CODE.index(TrackStatus.CONFIRMED)
 TENTATIVE = STATUS_BY_CODE.index(TrackStatus.TENTATIVE)
 DELETED = STATUS_BY_CODE.index(TrackStatus.DELETED)
 VEHICLE = LABELS.index(TargetClass.VEHICLE)
+ANIMAL = LABELS.index(TargetClass.ANIMAL)
 
 
 def alert_id(rule: Rule, track_id: str) -> str:
@@ -163,7 +164,13 @@ class RuleEngine:
         nx, ny = self.scenario.border.inside_normal_at(chain)
         closing = vx * nx + vy * ny
         near = armed(Rule.CROSSING_IMMINENT) & (off < 0) & (-off <= th.approach_zone_m)
-        cand = np.flatnonzero(near & (closing > 0))
+        # Evidence, not a momentary heading: the closing speed must stand out of its own
+        # uncertainty, and a track the classifier takes for an animal does not raise it.
+        pv = states.p[:, 2:4, 2:4]
+        closing_var = nx * nx * pv[:, 0, 0] + 2 * nx * ny * pv[:, 0, 1] + ny * ny * pv[:, 1, 1]
+        sure = closing > th.imminent_sigma * np.sqrt(np.maximum(closing_var, 0.0))
+        animal = states.class_p[:, ANIMAL] >= th.imminent_max_animal_p
+        cand = np.flatnonzero(near & (closing > 0) & sure & ~animal)
         if cand.size:
             eta, meets_m = predict_crossings(
                 self.scenario.border, x[cand], y[cand], vx[cand], vy[cand],

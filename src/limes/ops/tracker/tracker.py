@@ -109,10 +109,14 @@ class Tracker:
 
     def advance_batch(self, t: float) -> TrackBatch:
         """`advance` to `t` (POSIX seconds); the changed tracks as columns."""
-        out = self._run(self.buffer.release(t - self.config.reorder_window_s))
+        horizon = t - self.config.reorder_window_s
+        out = self._run(self.buffer.release(horizon))
         table = self._table
         if not table.alive.any():
             return out
+        # Judge staleness where processing has got to: a report still held in the reorder
+        # window may yet update a track that would look stale at `t`.
+        t = max(horizon, float(table.t[table.alive].max()))
         # Only age and predicted uncertainty can doom a track between scans: check them on
         # the table in place (no prediction of every track), predict only the doomed.
         doomed_slots = self.deleter.stale(table, t, table.class_p @ self.predictor.q)
