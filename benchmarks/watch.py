@@ -70,9 +70,7 @@ def _make_assessment(folder: Path) -> Path:
     return summary
 
 
-def run_seed(
-    seed: int, hours: float, plan_dir: Path, m_of_n: bool, work: Path
-) -> dict[str, Any]:
+def run_seed(seed: int, hours: float, plan_dir: Path, m_of_n: bool, work: Path) -> dict[str, Any]:
     """One exercise: the scorecard's crossings, alerts matched to incidents, timings."""
     api = _exercise_api()
     from limes.ops.plan_lookup import PlanLookup

@@ -491,7 +491,8 @@ class Rules(Model):
         default=0.5, description="no crossing-imminent alert on a track this likely an animal"
     )
     group_radius_m: NonNeg = Field(
-        default=1500.0, description="alerts this close (and within group_window_s) share an incident"
+        default=1500.0,
+        description="alerts this close (and within group_window_s) share an incident",
     )
     group_window_s: NonNeg = Field(
         default=1800.0, description="how long an incident takes alerts of other tracks near it"
