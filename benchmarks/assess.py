@@ -4,16 +4,19 @@ our Dijkstra against scikit-image's MCP_Geometric on the same cost grids.
     .venv/bin/python benchmarks/assess.py [--quick]
 
 Full: 100 m and 50 m, foot at night. --quick: 200 m only (under a minute). Compilation of the
-numba kernels happens in a warm-up run first and is not counted. Then what the assessment says:
-mean P(interruption) per sector for foot crossings by night and by day, and over the closed and
-the open part of the vulnerable north, at the finest resolution run. The last line is one JSON
-object with every figure.
+numba kernels happens in a warm-up run first and is not counted (a first run in a fresh checkout
+compiles them: about 10 s more). Wall time is given beside process CPU time and the load
+average: on a shared machine the gap between the two is time spent waiting for a core. Then
+what the assessment says: mean P(interruption) per sector for foot crossings by night and by
+day, and over the closed and the open part of the vulnerable north, at the finest resolution
+run. The last line is one JSON object with every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 
@@ -151,12 +154,17 @@ def main() -> None:
         "terrain_s": round(terrain_s, 2),
     }
     for res in resolutions:
-        t0 = time.perf_counter()
+        load0 = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
         a = assess(sc, modes=(Mode.FOOT,), lights=(Light.NIGHT,), resolution_m=res, config=cfg)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        load1 = os.getloadavg()[0]
         stages = {k: round(v, 2) for k, v in a.timings_s.items()}
+        # Wall well above CPU with a load average above the cores means the run waited for a
+        # core, not for I/O or threads: the analysis is single-threaded and reads nothing.
         print(
-            f"\n{res:.0f} m: {a.cells:,} strip cells, wall {wall:.1f} s, "
+            f"\n{res:.0f} m: {a.cells:,} strip cells, wall {wall:.1f} s, CPU {cpu:.1f} s, "
+            f"load average {load0:.1f} → {load1:.1f} on {os.cpu_count()} cores, "
             f"peak RSS {peak_mb():.0f} MB"
         )
         for k, v in stages.items():
@@ -170,6 +178,8 @@ def main() -> None:
             )
         out[f"{res:.0f}m"] = {
             "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "load_average": [round(load0, 2), round(load1, 2)],
             "cells": a.cells,
             "stages_s": stages,
             "peak_rss_mb": round(peak_mb()),

@@ -30,8 +30,8 @@ from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 
+from limes.clock import SimClock
 from limes.scenario.load import load_scenario
-from limes.sim.clock import SimClock
 from limes.sim.config import SimConfig
 from limes.sim.emission import Emission
 from limes.sim.run import send_emissions, simulate

@@ -1,6 +1,6 @@
 """limes' tracker against Stone Soup's GNN tracker at its best usual settings, same detections.
 
-Scenarios (all seeded, made by `limes.sim.synthetic_tracks`):
+Scenarios (all seeded, made by `limes.ops.tracker.synthetic`):
 
 - `sizes`: 10, 50 and 200 targets (half walkers, half vehicles, random headings, uniform
   clutter; the area grows with the target count so densities stay the same), one 5 m sensor.
@@ -52,8 +52,8 @@ from numpy.typing import NDArray
 from limes.ops.detection import TargetClass
 from limes.ops.tracker import Tracker, TrackerConfig, TrackStatus
 from limes.ops.tracker.config import SensorLaw
+from limes.ops.tracker.synthetic import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 from limes.ops.tracking_metrics import mean_gospa
-from limes.sim.synthetic_tracks import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 
 GOSPA_C = 50.0
 GOSPA_P = 1.0

@@ -26,13 +26,17 @@ def _available(marker: str) -> tuple[bool, str]:
         return _port_open("127.0.0.1", 1883), "Mosquitto is not listening on 127.0.0.1:1883"
     if marker == "gdal":
         return shutil.which("gdal_viewshed") is not None, "gdal_viewshed (gdal-bin) not installed"
+    if marker == "federation":
+        return shutil.which("nats-server") is not None or os.path.exists(
+            "/usr/sbin/nats-server"
+        ), "nats-server is not installed"
     if marker == "browser":
         return shutil.which("chromium") is not None, "chromium is not installed"
     return True, ""
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("postgres", "mqtt", "gdal", "browser"):
+    for marker in ("postgres", "mqtt", "gdal", "browser", "federation"):
         if item.get_closest_marker(marker) is None:
             continue
         ok, why = _available(marker)

@@ -171,7 +171,7 @@ def test_an_assessment_from_limes_assess_steers_informed_groups_and_shows_its_p(
 
 
 def test_paced_poster_merges_batches_within_its_interval_and_passes_on_every_report() -> None:
-    from limes.sim.demo import PacedPoster
+    from limes.exercise.paced_poster import PacedPoster
     from limes.sim.senders import MemorySender
 
     inner = MemorySender()
@@ -183,3 +183,24 @@ def test_paced_poster_merges_batches_within_its_interval_and_passes_on_every_rep
     poster.close()
     assert [e for b in inner.batches for e in b] == items
     assert len(inner.batches) <= 2
+
+
+def test_limes_track_reads_what_limes_simulate_writes(border: Path, tmp_path: Path) -> None:
+    code, output = _simulate(
+        str(border), "--hours", "2", "--seed", "5", "--actors-per-day", "120",
+        "--out", str(tmp_path / "ex"),
+    )  # fmt: skip
+    assert code == 0, output
+    sent = [json.loads(line)["message"] for line in
+            (tmp_path / "ex" / "detections.jsonl").read_text().splitlines()]  # fmt: skip
+    assert sent
+    tracked = runner.invoke(
+        app, ["track", str(tmp_path / "ex" / "detections.jsonl"), "--out", str(tmp_path / "t")]
+    )
+    assert tracked.exit_code == 0, tracked.output
+    assert f"{len(sent)} detections" in tracked.output
+    states = [json.loads(line) for line in (tmp_path / "t").read_text().splitlines()]
+    # Tracks made of what the towers sent: every state's last detection is a sent report.
+    keys = {(m["sensor_id"], m["seq"]) for m in sent}
+    assert states and all(tuple(s["last_detection"]) in keys for s in states)
+    assert any(s["status"] == "confirmed" for s in states)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from limes.cli import app
-from limes.sim.synthetic_tracks import SyntheticScenario, SyntheticSensor, generate
+from limes.ops.tracker.synthetic import SyntheticScenario, SyntheticSensor, generate
 
 runner = CliRunner()
 

@@ -27,3 +27,7 @@ const css = [
 ].join("\n");
 writeFileSync(join(out, "app.css"), css);
 copyFileSync(join(here, "src", "index.html"), join(out, "index.html"));
+// Leaflet's stylesheet draws the layer control's icon from images/ next to it: ship them.
+mkdirSync(join(out, "images"), { recursive: true });
+for (const name of ["layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png"])
+  copyFileSync(join(here, "node_modules", "leaflet", "dist", "images", name), join(out, "images", name));

@@ -12,12 +12,16 @@ from contextlib import contextmanager
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+from limes.errors import LimesError, UsageError
+from limes.model_options import build, with_options_of
+from limes.service.config import ServiceConfig
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -46,6 +50,15 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
+sharing_app = typer.Typer(
+    help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
+)
+app.add_typer(sharing_app, name="sharing")
+intel_app = typer.Typer(
+    help="Intelligence from open reports: texts in, graded draft reports out.",
+    no_args_is_help=True,
+)
+app.add_typer(intel_app, name="intel")
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -78,23 +91,16 @@ def root(
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into a clean message and exit status 2."""
-    from limes.scenario.errors import ScenarioError
-    from limes.service.config import ServiceError
-    from limes.store.errors import StoreError
+    """Turn the errors a person can fix into a clear message and exit status 2.
 
+    Only `LimesError`s (each layer's family says what and where) and the operating system's
+    refusals (a file that cannot be read or written, a port taken) are mapped; anything else,
+    a plain `ValueError` included, is a bug and keeps its traceback.
+    """
     try:
         yield
-    except ScenarioError as exc:
+    except LimesError as exc:
         err.print(exc.render(), markup=False)
-        raise typer.Exit(USER_ERROR) from None
-    except (StoreError, ServiceError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(USER_ERROR) from None
-    except ValueError as exc:
-        # The layers' own error families (AssessError, TrackFileError, …) are ValueErrors
-        # whose message already says what and where.
-        err.print(f"error: {exc}", markup=False)
         raise typer.Exit(USER_ERROR) from None
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
@@ -149,10 +155,14 @@ def scenario_validate(scenario: ScenarioArg) -> None:
     """
     from limes.scenario.load import load_scenario
     from limes.scenario.summary import summarize
+    from limes.scenario.warnings import scenario_warnings
 
     with user_errors():
-        summary = summarize(load_scenario(scenario))
+        sc = load_scenario(scenario)
+        summary = summarize(sc)
         out.print(f"valid: {summary.line()}", markup=False)
+        for finding in scenario_warnings(sc):
+            out.print(f"  {finding}", markup=False)
 
 
 @scenario_app.command("export")
@@ -192,9 +202,12 @@ def scenario_export(
 def assess(
     scenario: ScenarioArg,
     mode: Annotated[
-        str, typer.Option("--mode", help="Adversary mode: foot, vehicle or all.")
-    ] = "foot",
-    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "night",
+        str,
+        typer.Option(
+            "--mode", help="Adversary mode: foot, vehicle or all (the report names any left out)."
+        ),
+    ] = "all",
+    light: Annotated[str, typer.Option("--light", help="Light: day, night or all.")] = "all",
     resolution: Annotated[
         float, typer.Option("--resolution", help="Analysis cell size in metres.")
     ] = 50.0,
@@ -229,98 +242,50 @@ def assess(
         )
 
 
+# --- limes plan ------------------------------------------------------------------------------
+
+
+@app.command("plan")
+def plan(
+    scenario: ScenarioArg,
+    catalogue: Annotated[
+        Path,
+        typer.Option(
+            "--catalogue",
+            help="YAML of what can be bought and its cost (e.g. the built-in "
+            "scenario's catalogue.yaml; see docs/planning.md).",
+        ),
+    ],
+    budget: Annotated[float, typer.Option("--budget", help="Money to spend, in its currency.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for plan.json, scenario.yaml, report.html.")
+    ] = Path("plan"),
+    resolution: Annotated[
+        float, typer.Option("--resolution", help="Analysis cell size in metres for the search.")
+    ] = 200.0,
+) -> None:
+    """What to buy with a budget, where, and in which order: a shopping list, its report, and
+    the scenario with the package added (ready for `limes assess --compare`)."""
+    from limes.analysis.plan_command import run_plan
+
+    with user_errors():
+        run_plan(scenario, catalogue, budget, out_dir, resolution, console=out)
+
+
 # --- limes serve -----------------------------------------------------------------------------
 
 
-def _off(value: str | None) -> str | None:
-    return None if value is None or value.lower() == "off" else value
-
-
 @app.command("serve")
-def serve(
-    scenario: Annotated[
-        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
-    ] = "iraq-syria",
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            envvar="LIMES_DATABASE_URL",
-            help="sqlite:///FILE (default sqlite:///limes.db) or postgresql://…",
-        ),
-    ] = None,
-    mqtt: Annotated[
-        str, typer.Option("--mqtt", help="MQTT broker HOST:PORT, or 'off'.")
-    ] = "127.0.0.1:1883",
-    cot_port: Annotated[
-        int | None, typer.Option("--cot-port", help="Cursor-on-Target TCP and UDP port.")
-    ] = None,
-    http: Annotated[
-        str, typer.Option("--http", help="API and map HOST:PORT, or 'off'.")
-    ] = "127.0.0.1:8080",
-    plan: Annotated[
-        Path | None,
-        typer.Option("--plan", help="An assessment's summary.json: alert severity by km."),
-    ] = None,
-    assessment: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--assessment",
-            help="A folder written by `limes assess`, for the map's planner view (repeatable).",
-        ),
-    ] = None,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines.")] = False,
-    mqtt_client_id: Annotated[
-        str,
-        typer.Option(
-            "--mqtt-client-id", help="MQTT client id (two services on a broker: two ids)."
-        ),
-    ] = "limes-serve",
-    mqtt_topic_prefix: Annotated[
-        str,
-        typer.Option(
-            "--mqtt-topic-prefix", help="Detections arrive on PREFIX/<sensor>/detections."
-        ),
-    ] = "limes/v1/sensors",
-    exercise_start: Annotated[
-        str | None,
-        typer.Option(
-            "--exercise-start",
-            metavar="ISO|now",
-            help="Run on an exercise clock from this instant (UTC ISO 8601), shared with "
-            "`limes simulate --start` (see docs/exercise.md).",
-        ),
-    ] = None,
-    exercise_speed: Annotated[
-        float | None,
-        typer.Option("--exercise-speed", help="The exercise clock's speed (1 … 600)."),
-    ] = None,
-) -> None:
-    """Run the live system — inputs, pipeline, store, API and map — until SIGTERM or Ctrl-C."""
-    from limes.service import ServiceConfig
-    from limes.service import serve as run_service
-    from limes.store.database import database_url_from_env
+@with_options_of(ServiceConfig)
+def serve(**given: Any) -> None:
+    """Run the live system — inputs, pipeline, store, API and map — until SIGTERM or Ctrl-C.
+
+    Every option is a field of `limes.service.ServiceConfig` (docs/serve.md).
+    """
+    from limes.service.run import serve as run_service
 
     with user_errors():
-        if exercise_speed is not None and exercise_start is None:
-            raise ValueError("--exercise-speed needs --exercise-start")
-        start = _when(exercise_start, "--exercise-start") if exercise_start else None
-        run_service(
-            ServiceConfig(
-                scenario=scenario,
-                database_url=database or database_url_from_env(),
-                mqtt=_off(mqtt),
-                mqtt_client_id=mqtt_client_id,
-                mqtt_topic_prefix=mqtt_topic_prefix,
-                cot_port=cot_port,
-                http=_off(http),
-                plan=plan,
-                assessments=tuple(assessment or ()),
-                log_json=log_json,
-                clock_start=start,
-                clock_speed=exercise_speed or 1.0,
-            )
-        )
+        run_service(build(ServiceConfig, given))
 
 
 # --- limes simulate, limes demo ---------------------------------------------------------------
@@ -335,11 +300,11 @@ def _when(text: str, option: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"{option}: {text!r} is not an ISO 8601 time (e.g. 2025-03-01T18:00Z)"
         ) from None
     if when.tzinfo is None:
-        raise ValueError(f"{option}: {text!r} has no timezone (add Z for UTC, or +03:00)")
+        raise UsageError(f"{option}: {text!r} has no timezone (add Z for UTC, or +03:00)")
     return when.astimezone(UTC)
 
 
@@ -441,27 +406,28 @@ def simulate(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from limes import exercise
+    from limes.exercise.door import Door
+    from limes.exercise.plan_file import plan_from_summary
     from limes.ops.plan_lookup import PlanLookup
     from limes.scenario.load import load_scenario
     from limes.sim.config import SimConfig
-    from limes.sim.demo import Door, plan_from_summary, run_exercise
-    from limes.sim.senders import SendError
 
     with user_errors():
         ways = (("--mqtt", mqtt), ("--cot", cot), ("--in-process", in_process))
         chosen = [name for name, on in ways if on]
         if len(chosen) > 1:
-            raise ValueError(f"give one way to send, not {' and '.join(chosen)}")
+            raise UsageError(f"give one way to send, not {' and '.join(chosen)}")
         if in_process and target:
-            raise ValueError("--in-process runs its own pipeline: --target does not apply")
+            raise UsageError("--in-process runs its own pipeline: --target does not apply")
         if token and not target:
-            raise ValueError("--token goes with --target")
+            raise UsageError("--token goes with --target")
         if udp and not cot:
-            raise ValueError("--udp goes with --cot")
+            raise UsageError("--udp goes with --cot")
         if dispatch not in ("internal", "api"):
-            raise ValueError(f"--dispatch is internal or api, not {dispatch!r}")
+            raise UsageError(f"--dispatch is internal or api, not {dispatch!r}")
         if dispatch == "api" and not dispatch_token:
-            raise ValueError("--dispatch api needs --dispatch-token (a commander's token)")
+            raise UsageError("--dispatch api needs --dispatch-token (a commander's token)")
         if mqtt:
             door = Door("mqtt", mqtt, target, token, topic_prefix, client_id)
         elif cot:
@@ -492,14 +458,11 @@ def simulate(
                     tasks[stage] = bar.add_task(stage, total=max(total, 1))
                 bar.update(tasks[stage], completed=done, total=max(total, 1))
 
-            try:
-                result = run_exercise(
-                    sc, hours, speed, seed, door, out_dir, plan, progress,
-                    config=cfg, start=when, plan=lookup, settle_s=settle,
-                    dispatch=dispatch, dispatch_token=dispatch_token,
-                )  # fmt: skip
-            except SendError as exc:
-                raise ValueError(str(exc)) from None
+            result = exercise.simulate(
+                sc, hours, speed, seed, door, out_dir, plan, progress,
+                config=cfg, start=when, plan=lookup, settle_s=settle,
+                dispatch=dispatch, dispatch_token=dispatch_token,
+            )  # fmt: skip
         _print_scorecard(result.scorecard, result.files)
 
 
@@ -525,11 +488,11 @@ def demo(
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
     a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
-    from limes.sim.demo import DemoConfig, run_demo
+    import limes.demo
 
     with user_errors():
-        summary = run_demo(
-            DemoConfig(
+        summary = limes.demo.demo(
+            limes.demo.DemoConfig(
                 scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
             ),
             say=lambda line: out.print(line, markup=False),
@@ -722,6 +685,77 @@ def track(
         err.print(f"… and {len(summary.skipped) - 10} more skipped", markup=False)
 
 
+# --- limes intel … ---------------------------------------------------------------------------
+
+
+@intel_app.command("ingest")
+def intel_ingest(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="FILE|DIR", help="A text, HTML or .eml file, or a folder of them."),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for reports.jsonl and documents.jsonl.")
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
+    ] = "iraq-syria",
+    register: Annotated[
+        Path | None,
+        typer.Option("--register", help="Source register YAML (default: the shipped one)."),
+    ] = None,
+) -> None:
+    """Read news and field reports offline into graded draft reports (reports.jsonl).
+
+    Boilerplate is cut (each removed line kept with its reason); places, actors, dates,
+    quantities and event types are extracted with their character spans; reports are graded
+    (source reliability from the register, credibility from independent corroboration) and
+    border-state claims are checked against the scenario. See docs/intelligence.md.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from limes.intel.ingest import ingest
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err,
+                      transient=True) as bar:
+            task = bar.add_task("read", total=None)
+            result = ingest(path, out_dir, scenario=sc, register=register,
+                            progress=lambda done, total: bar.update(task, completed=done,
+                                                                    total=total))
+    flagged = sum(
+        1 for r in result.reports
+        if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
+    )
+    out.print(
+        f"{len(result.documents)} documents → {len(result.reports)} draft reports in "
+        f"{out_dir / 'reports.jsonl'}; {result.removed_lines} lines removed as boilerplate; "
+        f"{flagged} border-state claim(s) disagree with the scenario",
+        markup=False,
+    )
+
+
+@intel_app.command("submit")
+def intel_submit(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
+    ],
+    target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
+    token: Annotated[
+        str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
+    ],
+) -> None:
+    """Send an ingest's drafts to a running limes, into its analysts' review queue."""
+    from limes.intel.submit import submit_drafts
+
+    with user_errors():
+        done = submit_drafts(folder, target, token)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
+              markup=False)
+
+
 def _print_summary(s: ScenarioSummary) -> None:
     out.print(f"[bold]{s.title}[/bold] ({s.name})")
     out.print(
@@ -808,6 +842,63 @@ def _print_summary(s: ScenarioSummary) -> None:
         f"units: {units}; roads: {s.roads}; places: {s.places}; threat profiles: {s.threats}",
         markup=False,
     )
+
+
+# --- limes sharing … ------------------------------------------------------------------------
+
+
+@sharing_app.command("partners")
+def sharing_partners(scenario: ScenarioArg) -> None:
+    """List a scenario's partners and what each rule releases."""
+    from limes.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario)
+    table = Table(box=box.SIMPLE)
+    for column in ("partner", "via", "rule", "kinds", "sectors", "precision", "delay",
+                   "withheld", "TLP ≤"):  # fmt: skip
+        table.add_column(column, overflow="fold", no_wrap=column == "partner")
+    for p in sc.spec.sharing.partners:
+        for i, r in enumerate(p.rules or [None]):
+            head = (p.id, p.via or "-") if i == 0 else ("", "")
+            if r is None:
+                table.add_row(*head, "(none: receives nothing)", "", "", "", "", "", "")
+                continue
+            table.add_row(
+                *head, r.name, ", ".join(k.value for k in r.kinds), ", ".join(r.sectors),
+                f"{r.precision_m:g} m" if r.precision_m else "exact", f"{r.delay_s:g} s",
+                ", ".join(w.value for w in r.withhold) or "-", r.tlp_ceiling.value.upper(),
+            )  # fmt: skip
+    out.print(table)
+
+
+@sharing_app.command("explain")
+def sharing_explain(
+    partner: Annotated[str, typer.Argument(help="Partner id (see `limes sharing partners`).")],
+    key: Annotated[
+        str, typer.Argument(metavar="OBJECT", help="alert:<id>, incident:<id>, intel_report:<id>…")
+    ],
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario name or file.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Say why an object is or is not released to a partner, and in what form."""
+    import json
+
+    from limes.scenario.load import load_scenario
+    from limes.share.explain_stored import explain_stored
+    from limes.share.shareable import to_record
+    from limes.store.database import connect, database_url_from_env
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        db = connect(database or database_url_from_env())
+        decision = explain_stored(db, sc, partner, key)
+    verdict = "released" if decision.release is not None else "withheld"
+    out.print(f"{key} → {partner}: {verdict}", markup=False)
+    for reason in decision.reasons:
+        out.print(f"  - {reason}", markup=False)
+    if decision.release is not None:
+        out.print(json.dumps(to_record(decision.release.object), indent=2), markup=False)
 
 
 def main() -> None:

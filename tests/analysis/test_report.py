@@ -132,9 +132,10 @@ def test_the_report_refers_to_nothing_outside_itself(html: str, page: Page) -> N
     assert page.links and all(link.startswith("data:image/png;base64,") for link in page.links)
 
 
-def test_every_image_is_a_png_that_decodes(page: Page) -> None:
-    # Profile, one map per run, and the difference chart of the comparison.
-    assert len(page.images) == 1 + 2 + 1
+def test_every_image_is_a_png_that_decodes(page: Page, scenario: Scenario) -> None:
+    # Profile, one map per run, one per sector, and the comparison's change chart (the change
+    # map needs the input changes, which this comparison of two assessments lacks).
+    assert len(page.images) == 1 + 2 + len(scenario.spec.sectors) + 1
     for src in page.images:
         raw = base64.b64decode(src.removeprefix("data:image/png;base64,"), validate=True)
         assert raw.startswith(b"\x89PNG\r\n\x1a\n")
@@ -146,9 +147,11 @@ def test_every_image_is_a_png_that_decodes(page: Page) -> None:
 def test_the_report_has_every_section(page: Page) -> None:
     assert page.sections == [
         "overview",
+        "stretches",
         "sectors",
         "profile",
         "maps",
+        "sector-maps",
         "weakest",
         "comparison",
         "monte-carlo",
@@ -231,7 +234,7 @@ def test_without_a_comparison_there_is_no_comparison_section(
 ) -> None:
     page = Page(render_report(assessment, scenario, tmp_path / "r.html").read_text())
     assert "comparison" not in page.sections
-    assert len(page.images) == 3
+    assert len(page.images) == 3 + len(scenario.spec.sectors)
 
 
 def test_missing_terrain_is_said_and_the_rest_renders(
@@ -245,7 +248,7 @@ def test_missing_terrain_is_said_and_the_rest_renders(
     monkeypatch.setattr(sc, "terrain", no_terrain)
     text = render_report(assessment, sc, tmp_path / "r.html").read_text()
     assert "terrain not shown: cannot open dem.tif" in text
-    assert len(Page(text).images) == 3
+    assert len(Page(text).images) == 3 + len(sc.spec.sectors)
 
 
 def test_nan_values_show_as_a_dash(

@@ -47,7 +47,7 @@ def make_api(db: Database, sc: Scenario, **settings: object) -> Api:
     now = datetime.now(UTC)
     with db.session() as s:
         for role in Role:
-            ids = [SENSOR_ID, UNIT_ID] if role is Role.SENSOR else []
+            ids = {Role.SENSOR: [SENSOR_ID, UNIT_ID], Role.PARTNER: ["partner-a"]}.get(role, [])
             _, tokens[role.value] = create_user(
                 s, f"{role.value}-user", role, speaks_for=ids, actor="test", now=now
             )

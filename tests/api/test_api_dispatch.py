@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from limes.ops.alert import Alert, Rule, Severity
 from limes.ops.dispatch import advise, target_at_lonlat
+from limes.ops.dispatch_fields import build_field
 from limes.scenario.load import load_scenario
-from limes.service.dispatch_routes import dispatch_router
 
 
 @pytest.fixture
@@ -21,7 +22,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
     sc = load_scenario("iraq-syria")
     for db in database("sqlite", tmp_path):
         made = make_api(db, sc)
-        made.app.include_router(dispatch_router(), prefix="/api")
         yield Api(made.app, TestClient(made.app), made.db, made.tokens)
 
 
@@ -51,9 +51,30 @@ def test_incident_advice_is_the_dispatch_ranking_and_sending_takes_the_unit_out(
     units = got.json()["units"]
     sc = api.services.scenario
     assert sc is not None
-    expected = advise(sc, target_at_lonlat(sc, incident["lon"], incident["lat"]))  # type: ignore[arg-type]
-    assert [u["unit_id"] for u in units] == [a.unit_id for a in expected]
-    assert [u["total_s"] for u in units] == pytest.approx([a.total_s for a in expected])
+    target = target_at_lonlat(sc, incident["lon"], incident["lat"])  # type: ignore[arg-type]
+    expected = {a.unit_id: a for a in advise(sc, target)}
+    # Served from the kept travel fields: the same units; within `near_km` of the target the
+    # same times (same cells, same paces); farther, never slower than the search confined to
+    # the target-and-units box (the field's wider extent only adds paths), and within 3 % of
+    # a fine search over a box wide enough for any useful detour (the far cells are coarser).
+    assert {u["unit_id"] for u in units} == set(expected)
+    cfg = api.services.advice.config  # type: ignore[union-attr]
+    far = []
+    for u in units:
+        exact = expected[u["unit_id"]]
+        unit = sc.units[u["unit_id"]]
+        ux, uy = sc.position_xy(unit.base)
+        straight = math.hypot(ux - target.x, uy - target.y)
+        if exact.mode == "air" or straight <= cfg.near_km * 1e3:
+            assert u["total_s"] == pytest.approx(exact.total_s), u["unit_id"]
+        else:
+            assert u["total_s"] <= exact.total_s * 1.01, u["unit_id"]
+            far.append((straight, unit, ux, uy, u["total_s"]))
+    straight, unit, ux, uy, served = min(far, key=lambda f: f[0])
+    fine = build_field(sc, unit, ux, uy, straight + 15_000.0, cfg.cell_m).to(target.x, target.y)
+    assert fine is not None
+    assert served == pytest.approx(unit.readiness.mean_s + fine[0], rel=0.03)
+    assert [u["total_s"] for u in units] == sorted(u["total_s"] for u in units)
 
     top = units[0]["unit_id"]
     send = f"/api/incidents/{incident['id']}/dispatch"

@@ -18,7 +18,7 @@ from limes.ops.dispatch import (
     predict_target,
     target_at_lonlat,
 )
-from limes.scenario.load import scenario_from_data
+from limes.scenario.load import load_scenario, scenario_from_data
 from limes.scenario.model import Scenario
 
 CELL = 100.0
@@ -175,3 +175,24 @@ def build_cached() -> tuple[Scenario, dict[str, tuple[float, float]]]:
     if not _CACHE:
         _CACHE.append(build())
     return _CACHE[0]
+
+
+def test_time_to_the_inner_edge_is_distance_over_inward_speed() -> None:
+    from limes.ops.dispatch import time_to_inner_edge
+    from limes.web.advice import verdict
+
+    sc = load_scenario("iraq-syria")
+    inner = sc.spec.strip.inside_m
+    km = 100_000.0
+    nx, ny = (float(v) for v in sc.border.inside_normal_at(km))
+    tx, ty = (float(v) for v in sc.border.tangent_at(km))
+    x, y = (float(v) for v in sc.border.point_at(km, 1000.0))
+    # 1.5 m/s straight in, plus a drift along the line that does not bring it nearer.
+    t = time_to_inner_edge(sc, x, y, 1.5 * nx + 0.7 * tx, 1.5 * ny + 0.7 * ty)
+    assert t == pytest.approx((inner - 1000.0) / 1.5, rel=1e-3)
+    assert time_to_inner_edge(sc, x, y, -nx, -ny) is None  # walking back out
+    past = [float(v) for v in sc.border.point_at(km, inner + 10.0)]
+    assert time_to_inner_edge(sc, *past, nx, ny) == 0.0
+    assert verdict(600.0, 900.0) == ("can_intercept", 300.0)
+    assert verdict(1000.0, 900.0) == ("too_late", -100.0)
+    assert verdict(1000.0, None) == (None, None)

@@ -10,12 +10,13 @@ import pytest
 from sim_fixtures import small_data, small_scenario
 
 from limes.analysis.result import Assessment, KmResult, Run, Weakness
+from limes.clock import ClockError, SimClock
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
 from limes.sensing.movement import foot_speed_isotropic_kmh, pace_s_per_m
 from limes.sim.actors import Ground, plan_actors, walk
-from limes.sim.clock import ClockError, SimClock, is_day
 from limes.sim.config import SimConfig
+from limes.sim.daylight import is_day
 from limes.sim.routes import straight_route
 
 

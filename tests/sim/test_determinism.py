@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from limes.clock import SimClock
 from limes.scenario.model import Scenario
-from limes.sim.clock import SimClock
 from limes.sim.config import SimConfig
 from limes.sim.run import simulate
 from limes.sim.senders import MemorySender

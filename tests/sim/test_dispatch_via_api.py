@@ -21,12 +21,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_fixtures import LAW, small_data
 
+import limes.exercise
+from limes.clock import ExerciseClock
+from limes.exercise.door import Door
+from limes.exercise.in_process import PipelineSender
 from limes.scenario.load import scenario_from_data
 from limes.sensing.movement import pace_s_per_m
-from limes.service.config import ExerciseClock, ServiceConfig
+from limes.service.config import ServiceConfig
 from limes.service.run import Service
 from limes.sim.config import SimConfig
-from limes.sim.demo import Door, PipelineSender, run_exercise
 from limes.sim.dispatcher import ApiDispatchConfig, ApiDispatcher, pursue
 from limes.sim.response import RouteMove
 from limes.sim.run import simulate
@@ -218,7 +221,7 @@ def test_run_exercise_through_an_http_door_dispatches_through_the_api(tmp_path: 
         sensors = add_user(url, "towers", "sensor", ["T1"])
         door = Door("http", address=api, token=sensors)
         cfg = SimConfig(actors_per_day=24.0 * 3, dispatch=False)
-        result = run_exercise(
+        result = limes.exercise.simulate(
             sc, 1.0, SPEED, 5, door, config=cfg, start=present, dispatch="api",
             dispatch_token=commander, dispatch_config=ApiDispatchConfig(settle_s=120.0),
         )  # fmt: skip

@@ -12,16 +12,17 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from limes.clock import SimClock
+from limes.exercise.in_process import json_door
 from limes.ops.detection import Detection
 from limes.ops.ingest import ingest_http_batch, parse_cot_event, parse_json_message
 from limes.ops.ingest.mqtt import topic_sensor
 from limes.ops.ingest_context import ingest_context
 from limes.scenario.model import Scenario
-from limes.sim.clock import SimClock
 from limes.sim.config import SimConfig
 from limes.sim.emission import Emission
 from limes.sim.run import SimulationResult, simulate
-from limes.sim.senders import InProcessSender, MqttSender, batch_body, cot_event, json_door
+from limes.sim.senders import InProcessSender, MqttSender, batch_body, cot_event
 
 BUSY = SimConfig(actors_per_day=60.0)
 

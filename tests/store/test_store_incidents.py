@@ -34,7 +34,7 @@ from limes.store.workflow import Workflow
 from limes.store.writer import StoreWriter
 
 S, A, Oc = IncidentState, IncidentAction, Outcome
-ON_GROUND = {Oc.INTERCEPTED, Oc.HUMANITARIAN}
+ON_GROUND = {Oc.INTERCEPTED}
 
 # The workflow written out independently of the module's table: (state, action) -> next.
 EXPECTED = {

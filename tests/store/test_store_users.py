@@ -53,7 +53,7 @@ def test_unknown_tampered_and_revoked_tokens_are_refused(db: Database) -> None:
     ("name", "role", "speaks_for", "error"),
     [
         ("tower-1", Role.SENSOR, [], "needs the sensor"),
-        ("amal", Role.OPERATOR, ["tower-1"], "only sensor users"),
+        ("amal", Role.OPERATOR, ["tower-1"], "only sensor and partner users"),
         ("bad name", Role.VIEWER, [], "must match"),
         ("", Role.VIEWER, [], "must match"),
     ],
@@ -84,5 +84,5 @@ def test_cli_functions_add_list_and_revoke_by_url(tmp_path: Path) -> None:
     assert accounts.revoke_token(url, token_id=users["tower-7"].live_tokens[0]) == 1
     assert all(not u.live_tokens for u in accounts.list_users(url))
     assert token != second
-    with pytest.raises(ValueError, match="role 'pilot' is not one of"):
+    with pytest.raises(StoreError, match="role 'pilot' is not one of"):
         accounts.add_user(url, "x", "pilot")

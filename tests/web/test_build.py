@@ -31,6 +31,7 @@ def test_any_source_change_calls_for_a_build(tmp_path: Path) -> None:
     static = tmp_path / "static"
     static.mkdir()
     for name in OUTPUTS:
+        (static / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(STATIC / name, static / name)
     (static / ".build-stamp").write_text(source_hash(copy) + "\n")
     assert source_hash(copy) == source_hash(web)

@@ -56,7 +56,7 @@ def web(tmp_path: Path, sc: Scenario, assessment_dir: Path) -> Iterator[Client]:
     tokens = {}
     with db.session() as s:
         for role in Role:
-            ids = ["tower-w"] if role is Role.SENSOR else []
+            ids = {Role.SENSOR: ["tower-w"], Role.PARTNER: ["partner-a"]}.get(role, [])
             _, tokens[role.value] = create_user(
                 s, f"{role.value}-u", role, speaks_for=ids, actor="t", now=T0
             )
@@ -164,7 +164,11 @@ def test_advice_is_the_dispatch_advice_within_independent_bounds(web: Client) ->
     )  # fmt: skip
     writer.write(alerts=[alert])
     (incident,) = web.get("/api/incidents").json()["items"]
-    advice = web.get(f"/api/web/incidents/{incident['id']}/advice").json()
+    answer = web.get(f"/api/web/incidents/{incident['id']}/advice").json()
+    advice = answer["units"]
+    # No track to time the group by: no verdict is claimed; no unit is committed yet.
+    assert answer["group_s"] is None and answer["committed"] == []
+    assert {a["intercept"] for a in advice} == {None}
     # Independent brackets: no unit beats readiness + geodesic distance at its road speed, and
     # none needs longer than readiness + the 8-connected detour (≤ 8.3 %) off road, plus a cell.
     geod = Geod(ellps="WGS84")

@@ -190,7 +190,7 @@ def start_server(tmp: Path, assessments: list[Path] | None = None) -> Iterator[S
     now = datetime.now(UTC)
     with db.session() as s:
         for role in Role:
-            ids = list(SENSORS) if role is Role.SENSOR else []
+            ids = {Role.SENSOR: list(SENSORS), Role.PARTNER: ["partner-a"]}.get(role, [])
             _, tokens[role.value] = create_user(
                 s, f"{role.value}-user", role, speaks_for=ids, actor="test", now=now
             )

@@ -17,7 +17,35 @@ export interface WebState {
   dispatch_advice: string | null;
   trail_points: number;
   trail_s: number;
+  heading_s?: number;
+  alert_flash_s?: number;
+  alert_marker_s?: number;
+  alarm_period_s?: number;
+  now?: string;
+  clock_speed?: number;
+  exercise?: ExerciseState | null;
 }
+
+/** What the exercise driving this system (if any) is doing. */
+export interface ExerciseState {
+  state: string; // "running", "stopped", "finished"
+  speed?: number | null;
+  dispatcher?: string;
+  detail?: string;
+}
+
+export interface Health {
+  now: string;
+  clock_speed: number;
+  sensors: { sensor_id: string; state: string; last: string | null; interval_s: number | null; quiet_s: number | null }[];
+  late: number;
+  silent: number;
+  rejected: Record<string, number>;
+  exercise: ExerciseState | null;
+}
+
+/** The server's transition table: per state, action -> next state, and the outcomes allowed. */
+export type Workflow = Record<string, { actions: Record<string, string>; outcomes: string[] }>;
 
 export interface SectorInfo {
   name: string;
@@ -124,6 +152,10 @@ export interface IncidentOut {
   lat: number;
   unit_id: string | null;
   alert_count: number;
+  chainage_km?: number | null;
+  rule?: string | null;
+  target_class?: string | null;
+  group_size?: number | null;
 }
 
 export interface IncidentEvent {
@@ -147,7 +179,8 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-/** One unit the dispatch advice proposes, best first; `route` is a lon/lat line when known. */
+/** One unit the dispatch advice proposes, best first; `route` is a lon/lat line when known.
+ *  `intercept`: whether it arrives before the group reaches the inner edge (`margin_s` ahead). */
 export interface Advice {
   unit_id: string;
   label: string;
@@ -155,6 +188,16 @@ export interface Advice {
   distance_m: number | null;
   route: [number, number][] | null;
   source: "advice" | "distance";
+  intercept: "can_intercept" | "too_late" | null;
+  margin_s: number | null;
+}
+
+/** The assign dialog's answer: free units ranked, those already committed, the group's time. */
+export interface AdviceAnswer {
+  source: "advice" | "distance";
+  units: Advice[];
+  committed: { unit_id: string; label: string; incident_id: number | null; status: string | null }[];
+  group_s: number | null;
 }
 
 export interface Feature {

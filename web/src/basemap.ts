@@ -54,7 +54,7 @@ export const LEVEL_COLOUR: Record<string, string> = {
   high: "#f07020",
   critical: "#e02020",
 };
-const BARRIER_COLOUR: Record<string, string> = {
+export const BARRIER_COLOUR: Record<string, string> = {
   trench: "#c08040",
   berm: "#d8b070",
   fence: "#b0b8c0",
@@ -69,10 +69,12 @@ const SENSOR_COLOUR: Record<string, string> = {
   observation_post: "#e1bee7",
   ground_sensor: "#a1887f",
 };
-const UNIT_STATUS_COLOUR: Record<string, string> = {
+export const UNIT_STATUS_COLOUR: Record<string, string> = {
   available: "#3fa34d",
+  en_route: "#f07020",
   dispatched: "#f07020",
   on_scene: "#e02020",
+  returning: "#4fc3f7",
   unavailable: "#777",
 };
 

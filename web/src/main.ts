@@ -3,10 +3,14 @@
 // the server that serves this page.
 
 import * as L from "leaflet";
-import { Api, ApiError, type AlertOut, type IncidentOut, type Me, type ScenarioOut, type SectorOut, type TrackOut, type UnitOut, type WebState, type FeatureCollection } from "./api";
+import { Alarm } from "./alarm";
+import { Api, ApiError, type AlertOut, type ExerciseState, type Health, type IncidentOut, type Me, type ScenarioOut, type SectorOut, type TrackOut, type UnitOut, type WebState, type FeatureCollection, type Workflow } from "./api";
 import { CoverageLayer, UnitLayer, buildBase, hillshadeLayer, type BaseLayers } from "./basemap";
-import { byId, clock, h, toast } from "./dom";
+import { ServerClock } from "./clock";
+import { ago, byId, clock, duration, h, toast } from "./dom";
 import { IncidentQueue } from "./incidents";
+import { legend } from "./legend";
+import { latLonText, mgrs, mgrsSpaced } from "./mgrs";
 import { Planner } from "./planner";
 import { ReplayView } from "./replay";
 import { LiveStream, savedCursor, type Change } from "./stream";
@@ -26,8 +30,15 @@ interface App {
   sectors: Map<string, SectorOut>;
   stream: LiveStream;
   flashS: number;
+  markerS: number;
   live: boolean;
   alertLayer: L.LayerGroup;
+  /** Alert markers on the map with their alert time (ms), removed when older than markerS. */
+  alertMarkers: Map<string, { marker: L.Marker; t: number }>;
+  clock: ServerClock;
+  alarm: Alarm;
+  workflow: Workflow;
+  health: Health | null;
 }
 
 declare global {
@@ -51,6 +62,7 @@ function showLogin(message = ""): void {
   form.onsubmit = (ev) => {
     ev.preventDefault();
     const token = byId<HTMLInputElement>("token").value.trim();
+    Alarm.askPermission();
     if (token) void start(token);
   };
 }
@@ -81,11 +93,15 @@ async function boot(api: Api, me: Me): Promise<void> {
   // The cursor is read before the state, so the stream replays whatever changes in between.
   const state = await api.get<WebState>("/api/web/state");
   const resumeFrom = savedCursor();
-  const [scenario, layers, ticks] = await Promise.all([
+  const [scenario, layers, ticks, workflow] = await Promise.all([
     api.get<ScenarioOut>("/api/scenario"),
     api.get<FeatureCollection>("/api/scenario/layers"),
     api.get<FeatureCollection>("/api/web/chainage?step_km=10"),
+    api.get<Workflow>("/api/incidents/workflow"),
   ]);
+  const serverClock = new ServerClock();
+  serverClock.sync(state.now, state.clock_speed);
+  showExercise(state.exercise ?? null, state.clock_speed ?? 1);
   byId("title").textContent = scenario.title;
   byId("demo-note").textContent = scenario.demonstration_note;
 
@@ -96,6 +112,8 @@ async function boot(api: Api, me: Me): Promise<void> {
   const base = buildBase(map, layers, ticks);
   map.fitBounds(base.border, { padding: [20, 20] });
   L.control.scale({ imperial: false }).addTo(map);
+  legend().addTo(map);
+  pointerPosition(map);
 
   const sectorNames = scenario.sectors.map((s) => s.name);
   const byLength = [...sectorNames].sort((a, b) => b.length - a.length);
@@ -112,7 +130,7 @@ async function boot(api: Api, me: Me): Promise<void> {
     if (tr) {
       L.popup()
         .setLatLng([tr.lat, tr.lon])
-        .setContent(`<b>${tr.id}</b><br>${tr.cls}${tr.group ? ` ×${tr.group}` : ""}, ${tr.status}<br>${(Math.hypot(tr.vx, tr.vy) * 3.6).toFixed(1)} km/h, ${clock(new Date(tr.t).toISOString())}`)
+        .setContent(`<b>${tr.id}</b><br>${tr.cls}${tr.group ? ` ×${tr.group}` : ""}, ${tr.status}<br>${(Math.hypot(tr.vx, tr.vy) * 3.6).toFixed(1)} km/h, ${clock(new Date(tr.t).toISOString())}<br><span class="mgrs">${mgrsSpaced(mgrs(tr.lon, tr.lat))}</span><br>${latLonText(tr.lon, tr.lat)}`)
         .openOn(map);
     }
   });
@@ -136,14 +154,15 @@ async function boot(api: Api, me: Me): Promise<void> {
     .layers({}, { ...base.overlays, Units: units.group, "Live tracks": trackSwitch, Alerts: alertLayer }, { collapsed: true, position: "topright" })
     .addTo(map);
 
-  const queue = new IncidentQueue(api, map, me, sectorNames, (id) => {
+  const queue = new IncidentQueue(api, map, me, sectorNames, workflow, serverClock, (id) => {
     tracks.selected = id;
     tracks.invalidate();
   });
   const stream = new LiveStream(api.token, 0, {
     changes: (batch) => applyChanges(app, batch),
-    reset: () => loadState(app),
+    reset: () => loadState(app, null),
     status: (text, ok) => {
+      if (document.body.dataset["view"] === "replay") return; // replay is marked as such
       const el = byId("live-status");
       el.textContent = text;
       el.className = ok ? "ok" : "bad";
@@ -165,27 +184,47 @@ async function boot(api: Api, me: Me): Promise<void> {
     alerts: new Map(),
     sectors: new Map(),
     stream,
-    flashS: Number((state as unknown as { alert_flash_s?: number }).alert_flash_s ?? 30),
+    flashS: state.alert_flash_s ?? 30,
+    markerS: state.alert_marker_s ?? 1800,
     live: true,
     alertLayer,
+    alertMarkers: new Map(),
+    clock: serverClock,
+    alarm: new Alarm((state.alarm_period_s ?? 4) * 1000),
+    workflow,
+    health: null,
+  };
+  queue.onChange = () => updateAlarm(app);
+  byId("mute").onclick = () => {
+    app.alarm.muted = !app.alarm.muted;
+    byId("mute").textContent = app.alarm.muted ? "🔇" : "🔔";
   };
   window.limes = { app, ready: false, inject: (batch) => applyChanges(app, batch) };
 
   buildCoverageControls(coverage, [...base.sensorsByKind.keys()]);
-  await loadState(app);
+  await loadState(app, state.cursor);
   // Resume from the cursor of the last batch this tab handled (a reload misses nothing), else
   // from the cursor read before the state was loaded.
   stream.cursor = resumeFrom !== null && resumeFrom <= state.cursor ? resumeFrom : state.cursor;
   stream.start();
   setupViews(app);
   window.setInterval(() => refreshCounters(app), 2000);
+  window.setInterval(() => ageOutMarkers(app), 5000);
+  window.setInterval(() => void refreshHealth(app), 5000);
+  void refreshHealth(app);
   window.limes.ready = true;
   document.body.dataset["ready"] = "true";
   document.body.dataset["readyMs"] = String(Math.round(performance.now()));
 }
 
-async function loadState(app: App): Promise<void> {
+/** The REST state; `cursor` is the change id read before it (null: read it now, first). */
+async function loadState(app: App, cursor: number | null): Promise<void> {
   const { api } = app;
+  if (cursor === null) {
+    const state = await api.get<WebState>("/api/web/state");
+    cursor = state.cursor;
+    app.clock.sync(state.now, state.clock_speed);
+  }
   const [tracks, incidents, alerts, sectors, units] = await Promise.all([
     api.all<TrackOut>("/api/tracks"),
     api.all<IncidentOut>("/api/incidents", 2000),
@@ -195,8 +234,8 @@ async function loadState(app: App): Promise<void> {
   ]);
   app.tracks.clear();
   app.tracks.apply(tracks.filter((t) => t.status !== "deleted"));
-  app.queue.set(incidents);
   for (const a of [...alerts.items].reverse()) addAlert(app, a, false);
+  app.queue.set(incidents, cursor);
   for (const s of sectors) app.sectors.set(s.name, s);
   app.units.set(units);
   refreshCounters(app);
@@ -213,7 +252,7 @@ function applyChanges(app: App, batch: Change[]): void {
         addAlert(app, c.payload as unknown as AlertOut, true);
         break;
       case "incident":
-        app.queue.apply(c.payload as unknown as IncidentOut);
+        app.queue.apply(c.payload as unknown as IncidentOut, c.id);
         break;
       case "sector": {
         const s = c.payload as unknown as SectorOut;
@@ -232,19 +271,25 @@ function applyChanges(app: App, batch: Change[]): void {
 function addAlert(app: App, a: AlertOut, fresh: boolean): void {
   if (app.alerts.has(a.alert_id)) return;
   app.alerts.set(a.alert_id, a);
-  const age = (Date.now() - Date.parse(a.time)) / 1000;
-  const flashing = fresh || age < app.flashS;
-  const marker = L.marker([a.lat, a.lon], {
-    icon: L.divIcon({ className: flashing ? "alert-icon flash" : "alert-icon", html: "<span></span>", iconSize: [22, 22] }),
-    keyboard: false,
-  })
-    .bindTooltip(`${a.rule.replace("_", " ")} · ${a.severity} · ${a.sector} km ${a.chainage_km.toFixed(1)} · ${clock(a.time)}`)
-    .addTo(app.alertLayer);
-  if (flashing)
-    window.setTimeout(() => {
-      const el = marker.getElement();
-      el?.classList.remove("flash");
-    }, app.flashS * 1000);
+  app.queue.noteAlert(a);
+  const t = Date.parse(a.time);
+  const age = (app.clock.now() - t) / 1000;
+  // On the system's clock: an alert older than the marker time stays in the log, off the map.
+  if (age < app.markerS) {
+    const flashing = fresh || age < app.flashS;
+    const marker = L.marker([a.lat, a.lon], {
+      icon: L.divIcon({ className: flashing ? "alert-icon flash" : "alert-icon", html: "<span></span>", iconSize: [22, 22] }),
+      keyboard: false,
+    })
+      .bindTooltip(`${a.rule.replace("_", " ")} · ${a.severity} · ${a.sector} km ${a.chainage_km.toFixed(1)} · ${clock(a.time)} · ${mgrsSpaced(mgrs(a.lon, a.lat))}`)
+      .addTo(app.alertLayer);
+    app.alertMarkers.set(a.alert_id, { marker, t });
+    if (flashing)
+      window.setTimeout(() => {
+        const el = marker.getElement();
+        el?.classList.remove("flash");
+      }, (app.flashS * 1000) / Math.max(1, app.clock.speed));
+  }
   const log = byId("alert-log");
   const item = h(
     "li",
@@ -253,6 +298,7 @@ function addAlert(app: App, a: AlertOut, fresh: boolean): void {
     h("span", { class: "rule" }, a.rule.replace("_", " ")),
     h("span", {}, `${a.sector} km ${a.chainage_km.toFixed(1)}`),
     h("span", {}, `${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}`),
+    h("span", { class: "where" }, `${latLonText(a.lon, a.lat)} · ${mgrsSpaced(mgrs(a.lon, a.lat))}`),
   );
   log.prepend(item);
   while (log.childElementCount > 300) log.lastElementChild?.remove();
@@ -265,7 +311,7 @@ function addAlert(app: App, a: AlertOut, fresh: boolean): void {
 
 function refreshCounters(app: App): void {
   const trackCounts = app.tracks.countBySector();
-  const since = Date.now() - 24 * 3600 * 1000;
+  const since = app.clock.now() - 24 * 3600 * 1000;
   const alertCounts = new Map<string, number>();
   for (const a of app.alerts.values())
     if (Date.parse(a.time) >= since) alertCounts.set(a.sector, (alertCounts.get(a.sector) ?? 0) + 1);
@@ -318,7 +364,16 @@ function setupViews(app: App): void {
     if (view !== "replay") replay.close();
     const wasLive = app.live;
     app.live = view !== "replay";
-    if (app.live && !wasLive) void loadState(app);
+    const status = byId("live-status");
+    if (!app.live) {
+      status.dataset["was"] = status.className;
+      status.textContent = "REPLAY — not live";
+      status.className = "replay";
+    } else if (!wasLive) {
+      status.textContent = "live";
+      status.className = "ok";
+      void loadState(app, null);
+    }
   };
   for (const v of ["watch", "planner", "replay"]) byId(`tab-${v}`).onclick = () => show(v);
   show("watch");
@@ -328,3 +383,91 @@ const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) void start(saved);
 else showLogin();
 window.addEventListener("unhandledrejection", (ev) => toast(String(ev.reason), "error"));
+
+function ageOutMarkers(app: App): void {
+  const now = app.clock.now();
+  for (const [id, m] of app.alertMarkers)
+    if ((now - m.t) / 1000 >= app.markerS) {
+      m.marker.remove();
+      app.alertMarkers.delete(id);
+    }
+}
+
+/** The alarm follows the unacknowledged incidents; the header shows how many and the oldest. */
+function updateAlarm(app: App): void {
+  const waiting = app.queue.unacknowledged();
+  app.alarm.update(
+    waiting.map((i) => ({ id: i.id, severity: i.severity, opened: i.opened, text: `${i.sector} · ${latLonText(i.lon, i.lat)} · ${mgrsSpaced(mgrs(i.lon, i.lat))}` })),
+    app.queue.fresh,
+  );
+  const el = byId("unack");
+  if (waiting.length === 0) {
+    el.textContent = "no unacknowledged";
+    el.className = "";
+  } else {
+    el.textContent = `${waiting.length} unacknowledged · oldest ${ago(waiting[0]!.opened, app.clock.now())}`;
+    el.className = app.alarm.sounding ? "alarm" : "waiting";
+  }
+  el.dataset["count"] = String(waiting.length);
+}
+
+function showExercise(ex: ExerciseState | null, speed: number): void {
+  const el = byId("exercise-banner");
+  if (ex === null) {
+    el.hidden = true;
+    return;
+  }
+  el.hidden = false;
+  const what = [`EXERCISE ×${ex.speed ?? speed}`, ex.dispatcher ? `automatic dispatcher: ${ex.dispatcher}` : ""].filter(Boolean).join(" · ");
+  el.textContent = ex.state === "running" ? what : `EXERCISE ${ex.state.toUpperCase()}${ex.detail ? `: ${ex.detail}` : ""}`;
+  el.className = ex.state === "running" ? "running" : "stopped";
+  el.dataset["state"] = ex.state;
+}
+
+async function refreshHealth(app: App): Promise<void> {
+  let health: Health;
+  try {
+    health = await app.api.get<Health>("/api/web/health");
+  } catch {
+    byId("health").replaceChildren(h("p", { class: "bad" }, "health: the server does not answer"));
+    return;
+  }
+  app.health = health;
+  app.clock.sync(health.now, health.clock_speed);
+  showExercise(health.exercise, health.clock_speed);
+  const quiet = health.sensors.filter((s) => s.state !== "ok");
+  const rejected = Object.entries(health.rejected);
+  const live = byId("live-status").textContent ?? "";
+  byId("health").replaceChildren(
+    h("div", { class: `h-row ${quiet.length ? "bad" : "ok"}`, "data-late": health.late, "data-silent": health.silent }, `Sensors: ${health.sensors.length - quiet.length} of ${health.sensors.length} reporting`, quiet.length ? ` · ${health.late} late · ${health.silent} silent` : ""),
+    quiet.length
+      ? h("ul", { class: "h-sensors" }, ...quiet.slice(0, 12).map((s) => h("li", { class: `sensor-${s.state}`, "data-sensor": s.sensor_id }, `${s.sensor_id}: ${s.state}${s.quiet_s !== null ? `, quiet ${duration(s.quiet_s)}${s.interval_s ? ` (usually every ${duration(s.interval_s)})` : ""}` : " in the last hour"}`)))
+      : "",
+    h("div", { class: `h-row ${rejected.length ? "warn" : "ok"}` }, "Rejected reports: ", rejected.length ? rejected.map(([door, n]) => `${door} ${n}`).join(" · ") : "none"),
+    h("div", { class: "h-row" }, `Stream: ${live}`),
+    h("div", { class: `h-row ${health.exercise && health.exercise.state !== "running" ? "bad" : ""}` }, `Exercise: ${health.exercise ? `${health.exercise.state}${health.exercise.detail ? ` — ${health.exercise.detail}` : ""}` : "none (live border)"}`),
+  );
+}
+
+/** Under the pointer: MGRS and lat/lon; a click on the box copies the MGRS. */
+function pointerPosition(map: L.Map): void {
+  const Box = L.Control.extend({
+    onAdd: () => {
+      const el = h("div", { id: "pointer-pos", class: "leaflet-bar pointer-pos", title: "position under the pointer (click: copy MGRS)" }, "—");
+      L.DomEvent.disableClickPropagation(el);
+      el.onclick = () => {
+        const code = el.dataset["mgrs"];
+        if (code && navigator.clipboard) void navigator.clipboard.writeText(code).then(() => toast(`copied ${code}`));
+      };
+      return el;
+    },
+  });
+  new Box({ position: "bottomright" }).addTo(map);
+  map.on("mousemove", (ev: L.LeafletMouseEvent) => {
+    const el = document.getElementById("pointer-pos");
+    if (el === null) return;
+    const code = mgrs(ev.latlng.lng, ev.latlng.lat);
+    el.dataset["mgrs"] = code;
+    el.textContent = `${mgrsSpaced(code)} · ${latLonText(ev.latlng.lng, ev.latlng.lat)}`;
+  });
+}

@@ -1,5 +1,6 @@
-// Replay: the last N hours of stored track states and alerts, scrubbed with a slider (or played),
-// drawn by the same track layer as the live picture, which is paused meanwhile.
+// Replay: the last N hours of stored track states and alerts, scrubbed with a slider (or played at
+// a chosen speed), drawn by the same track layer as the live picture, which is paused meanwhile.
+// The map and the header say REPLAY while it shows; each alert is a tick on the slider.
 
 import * as L from "leaflet";
 import type { Api, Replay } from "./api";
@@ -36,6 +37,12 @@ export class ReplayView {
     slider.min = String(Date.parse(this.data.since));
     slider.max = String(Date.parse(this.data.until));
     slider.value = slider.max;
+    const span = Math.max(1, Number(slider.max) - Number(slider.min));
+    byId("replay-ticks").replaceChildren(
+      ...this.data.alerts.map((a) =>
+        h("span", { class: `tick sev-${a.severity}`, title: `${dateTime(a.time)} ${a.rule.replace("_", " ")} · ${a.sector}`, style: `left:${(((Date.parse(a.time) - Number(slider.min)) / span) * 100).toFixed(2)}%` }),
+      ),
+    );
     byId("replay-info").textContent = `${this.data.points.length} states, ${this.data.alerts.length} alerts${this.data.truncated ? " (truncated: the newest kept)" : ""}`;
     this.seek();
   }
@@ -53,9 +60,10 @@ export class ReplayView {
     }
     const slider = byId<HTMLInputElement>("replay-slider");
     if (Number(slider.value) >= Number(slider.max)) slider.value = slider.min;
-    const step = (Number(slider.max) - Number(slider.min)) / 300;
+    // Replay milliseconds per 50 ms tick: the chosen speed (replay seconds per wall second).
+    const step = () => Number(byId<HTMLSelectElement>("replay-speed").value || "60") * 50;
     this.timer = window.setInterval(() => {
-      const next = Math.min(Number(slider.max), Number(slider.value) + step);
+      const next = Math.min(Number(slider.max), Number(slider.value) + step());
       slider.value = String(next);
       this.seek();
       if (next >= Number(slider.max)) this.stop();

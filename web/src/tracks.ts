@@ -45,7 +45,7 @@ export function mercY(lat: number): number {
   return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
 }
 
-const CLASS_COLOUR: Record<string, string> = {
+export const CLASS_COLOUR: Record<string, string> = {
   person: "#ff4d2e",
   vehicle: "#ffb000",
   animal: "#7fd17f",

@@ -21,8 +21,11 @@ from limes.analysis.crossings import KmCrossing, km_crossings
 from limes.analysis.easi import Easi, PathSteps, easi
 from limes.analysis.interruption import Motion, adversary_motion, cost_halves, path_steps
 from limes.analysis.monte_carlo import simulate
+from limes.analysis.outputs import km_rank_key, rank_stretches, stretches_of
 from limes.analysis.response import (
+    GroundTravel,
     ResponseField,
+    UnitGroup,
     ground_travel,
     response_grid,
     response_on,
@@ -30,7 +33,8 @@ from limes.analysis.response import (
     unit_groups,
 )
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
-from limes.analysis.tiles import Tile, make_tile, plan_spans
+from limes.analysis.tiles import Tile, make_tile, plan_spans, window_spans
+from limes.errors import AnalysisError
 from limes.geo.grid import Grid
 from limes.geo.terrain import Dem
 from limes.scenario.model import Scenario
@@ -43,7 +47,7 @@ FloatArray = NDArray[np.float64]
 Progress = Callable[[str, int, int], None]
 
 
-class AssessError(ValueError):
+class AssessError(AnalysisError):
     """An assessment that cannot run as asked (bad resolution, nothing to assess)."""
 
 
@@ -172,11 +176,16 @@ def assess(
     config: AssessConfig | None = None,
     terrain: Dem | None = None,
     sight: Sight | None = None,
+    window_km: tuple[float, float] | None = None,
+    travel: tuple[list[UnitGroup], GroundTravel] | None = None,
 ) -> Assessment:
     """Assess a border: per-km P(interruption) and its reason, worst paths, raster layers.
 
     `progress(stage, done, total)` is called as the work advances. `terrain` overrides the
-    scenario's (tests), `sight` the line-of-sight kernel.
+    scenario's (tests), `sight` the line-of-sight kernel. `window_km` limits the per-km results
+    to the whole km of a chainage interval (a what-if that can only act there; the tiles still
+    extend their margins beyond it); `travel` reuses the units' ground travel of an earlier
+    assessment whose units were the same (`ground_response`).
     """
     cfg = config or AssessConfig()
     if not (resolution_m > 0 and math.isfinite(resolution_m)):
@@ -198,7 +207,12 @@ def assess(
     with clock.stage("tiles"):
         core = max(1, int(cfg.tile_core_km)) * 1000.0
         margin = tile_margin_m(scenario, cfg)
-        spans = plan_spans(scenario.border.length_m, core, margin)
+        if window_km is None:
+            spans = plan_spans(scenario.border.length_m, core, margin)
+        else:
+            spans = window_spans(
+                scenario.border.length_m, core, margin, window_km[0] * 1e3, window_km[1] * 1e3
+            )
         tiles: list[Tile] = []
         elevations: list[NDArray[np.float32]] = []
         for i, (c, s) in enumerate(spans):
@@ -210,13 +224,11 @@ def assess(
 
     with clock.stage("response"):
         alert = spec.response.alert_handling
-        groups = unit_groups(spec.units, alert.sd_s)
-        rgrid = response_grid(scenario, cfg.response_cell_m or max(resolution_m, 500.0))
-        travel = ground_travel(scenario, groups, rgrid, road_mask(scenario, rgrid))
+        groups, units_travel = travel or ground_response(scenario, resolution_m, cfg)
         responses: list[ResponseField] = []
         for i, t in enumerate(tiles):
             x, y = t.grid.cell_centres()
-            responses.append(response_on(scenario, groups, travel, x, y, alert.mean_s))
+            responses.append(response_on(scenario, groups, units_travel, x, y, alert.mean_s))
             report("response", i + 1, len(tiles))
 
     with clock.stage("line of sight"):
@@ -236,7 +248,11 @@ def assess(
             core_cells = (
                 tile.in_strip
                 & (tile.chainage_m >= tile.core_m[0])
-                & (tile.chainage_m < tile.core_m[1] if t_i < len(tiles) - 1 else True)
+                & (
+                    tile.chainage_m < tile.core_m[1]
+                    if tile.core_m[1] < scenario.border.length_m - 1e-6
+                    else True
+                )
             )
             flat_out = _output_index(layers.grid, tile, core_cells)
             layers.count_cells(flat_out)
@@ -281,11 +297,8 @@ def assess(
             for light in lights:
                 key = f"{mode.value}/{light.value}"
                 mine = [c for c in candidates if c.mode is mode and c.light is light]
-                mine.sort(key=lambda c: c.km.p_interruption)
-                worst = [
-                    _crossing_path(scenario, c, cfg, k)
-                    for k, c in enumerate(mine[: cfg.worst_paths])
-                ]
+                chosen = paths_that_matter(mine, cfg.worst_paths, scenario.length_km)
+                worst = [_crossing_path(scenario, c, cfg, k) for k, c in enumerate(chosen)]
                 rasters = {
                     "hazard": layers.raster("hazard", f"hazard/{key}", "per s"),
                     "response_time_s": layers.raster("response_time_s", "response_time_s", "s"),
@@ -299,6 +312,16 @@ def assess(
     timings = dict(clock.seconds)
     timings["total"] = sum(clock.seconds.values())
     return Assessment(scenario.name, resolution_m, runs, timings, out_cell, cells)
+
+
+def ground_response(
+    scenario: Scenario, resolution_m: float, config: AssessConfig | None = None
+) -> tuple[list[UnitGroup], GroundTravel]:
+    """The units' groups and their ground travel, as `assess` computes them (reusable)."""
+    cfg = config or AssessConfig()
+    groups = unit_groups(scenario.spec.units, scenario.spec.response.alert_handling.sd_s)
+    rgrid = response_grid(scenario, cfg.response_cell_m or max(resolution_m, 500.0))
+    return groups, ground_travel(scenario, groups, rgrid, road_mask(scenario, rgrid))
 
 
 def _hazards(
@@ -420,6 +443,40 @@ def _per_km(
         )
         xy = np.column_stack([x.ravel()[path], y.ravel()[path]])
         yield _Candidate(kmr, Mode.FOOT, Light.NIGHT, xy, at_centre, steps, check)
+
+
+# A path whose exact P is below this checks nothing by Monte Carlo: both sides are ~0.
+NONTRIVIAL_P = 0.01
+
+
+def paths_that_matter(cands: Sequence[_Candidate], n: int, length_km: float) -> list[_Candidate]:
+    """The km paths to report and check: the weakest of each costliest stretch, then the
+    weakest km where interruption is possible at all.
+
+    Half of the `n` (at least one) go to the weak stretches, costliest first (their weakest
+    km: lowest P, then the smallest time margin); the rest to the km with the lowest exact P
+    of at least `NONTRIVIAL_P`, where the Monte Carlo check can disagree; any left over to the
+    weakest remaining km. Ties at P = 0 never pick by chainage.
+    """
+    if n <= 0 or not cands:
+        return []
+    by_km = {c.km.chainage_km: c for c in cands}
+    ranked = rank_stretches(stretches_of([c.km for c in cands], length_km))
+    chosen: dict[float, _Candidate] = {}
+    for st in ranked[: max(1, n // 2)]:
+        k = st.weakest().chainage_km
+        chosen[k] = by_km[k]
+    rest = sorted(
+        (c for c in cands if c.km.chainage_km not in chosen),
+        key=lambda c: km_rank_key(c.km),
+    )
+    live = [c for c in rest if c.check.p_interruption >= NONTRIVIAL_P]
+    live.sort(key=lambda c: (c.check.p_interruption, c.km.chainage_km))
+    for c in [*live, *rest]:
+        if len(chosen) >= n:
+            break
+        chosen.setdefault(c.km.chainage_km, c)
+    return list(chosen.values())
 
 
 def _reason(p: float, p_detect: float, check: Easi, cfg: AssessConfig) -> Weakness:

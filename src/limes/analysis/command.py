@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from limes.analysis.assess import AssessError, assess
+from limes.analysis.change_effects import changes_between
 from limes.analysis.compare import Comparison, compare, write_comparison
 from limes.analysis.outputs import WEAK_BELOW, sector_stats, weakest_km, write_outputs
 from limes.analysis.report import render_report
@@ -127,25 +128,35 @@ def run_assess(
     )
     assessment = _analyse(scenario, modes, lights, resolution_m, console, analyse)
     comparison = None
+    changes = None
     if other_sc is not None:
         console.print(f"[bold]Assessing for comparison[/] {other_sc.spec.title} ({other_sc.name})")
         other = _analyse(
             other_sc, modes, lights, resolution_m, console, analyse, f"{other_sc.name}: "
         )
         comparison = compare(assessment, other)
+        changes = changes_between(comparison, scenario, other_sc, other)
 
     try:
         with console.status("writing outputs and the report"):
             written = write_outputs(assessment, scenario, out)
             if comparison is not None:
-                written["comparison.json"] = write_comparison(comparison, out / "comparison.json")
+                written["comparison.json"] = write_comparison(
+                    comparison, out / "comparison.json", changes
+                )
             written["report.html"] = render_report(
-                assessment, scenario, out / "report.html", comparison
+                assessment, scenario, out / "report.html", comparison, changes=changes
             )
     except OSError as exc:
         raise AssessError(f"--out: cannot write to {out}: {exc.strerror or exc}") from None
 
     print_summary(assessment, scenario, console, comparison)
+    if changes is not None:
+        for e in changes.effects:
+            if e.why_nothing:
+                console.print(
+                    f"  [yellow]bought nothing:[/] {e.change.describe()}: {e.why_nothing}"
+                )
     _print_paths(written, out, console)
     return assessment
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -281,6 +281,15 @@ def comparison_record(comp: Comparison) -> dict[str, Any]:
     }
 
 
-def write_comparison(comp: Comparison, path: str | Path) -> Path:
-    """Write comparison.json (strict JSON, NaN as null)."""
-    return write_json(comparison_record(comp), Path(path))
+class _InputRecord(Protocol):
+    def record(self) -> dict[str, Any]: ...
+
+
+def write_comparison(
+    comp: Comparison, path: str | Path, inputs: _InputRecord | None = None
+) -> Path:
+    """Write comparison.json (strict JSON, NaN as null); `inputs` adds the input changes."""
+    data = comparison_record(comp)
+    if inputs is not None:
+        data.update(inputs.record())
+    return write_json(data, Path(path))

@@ -27,6 +27,8 @@ from rasterio.crs import CRS as RioCRS
 from shapely.geometry import shape
 from shapely.ops import substring
 
+from limes.analysis.explain import stretch_why
+from limes.analysis.places import Gazetteer, latlon_ref, mgrs_ref
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Raster, Run, Weakness
 from limes.scenario.model import Scenario
 
@@ -80,6 +82,30 @@ class Stretch:
     def sectors(self) -> list[str]:
         return list(dict.fromkeys(k.sector for k in self.km))
 
+    @property
+    def length_km(self) -> float:
+        return self.to_km - self.from_km
+
+    @property
+    def cost_km(self) -> float:
+        """What the stretch costs the defence: its length × (1 − mean P), in km.
+
+        A km the adversary crosses unhindered costs 1, a km held at P = 0.7 costs 0.3; so a
+        114 km gap at P = 0 outranks a 2 km one at P = 0, and ties at P = 0 are decided by
+        how much of the line is open, never by chainage order.
+        """
+        return self.length_km * (1.0 - self.mean_p)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """How many of its km are weak for each reason, most frequent first."""
+        counts = Counter(k.reason.value for k in self.km)
+        return dict(counts.most_common())
+
+    def weakest(self) -> KmResult:
+        """Its weakest km: lowest P, then the adversary's smallest time margin."""
+        return min(self.km, key=km_rank_key)
+
 
 def run_label(run: Run) -> str:
     """The short name of a run, as used in file names: `foot-night`."""
@@ -102,10 +128,31 @@ def dominant_reason(km: Iterable[KmResult]) -> Weakness:
     return next(k.reason for k in items if counts[k.reason] == top)
 
 
+def time_margin_s(km: KmResult) -> float:
+    """The adversary's time margin on a km's best path: crossing time − response time, s.
+
+    Negative: the adversary is through before a unit sent at the likeliest detection could
+    arrive. Infinite (last in a weakest-first order) when either time is unknown.
+    """
+    if km.crossing_time_s is None or km.response_time_s is None:
+        return math.inf
+    m = km.crossing_time_s - km.response_time_s
+    return m if math.isfinite(m) else (-math.inf if math.isinf(km.response_time_s) else math.inf)
+
+
+def km_rank_key(km: KmResult) -> tuple[float, float, float]:
+    """Weakest first: lowest P, then the smallest time margin, then chainage."""
+    return (km.p_interruption, time_margin_s(km), km.chainage_km)
+
+
 def weakest_km(run: Run, n: int = 10) -> list[KmResult]:
-    """The `n` km with the lowest P(interruption), weakest first (ties by chainage)."""
+    """The `n` km with the lowest P(interruption), weakest first.
+
+    Ties (typically the many km at P = 0) are broken by the adversary's time margin, so the
+    km where a response is furthest behind come first, not the first km of the line.
+    """
     finite = [k for k in run.per_km if math.isfinite(k.p_interruption)]
-    return sorted(finite, key=lambda k: (k.p_interruption, k.chainage_km))[:n]
+    return sorted(finite, key=km_rank_key)[:n]
 
 
 def sector_stats(run: Run, scenario: Scenario, weak_below: float = WEAK_BELOW) -> list[SectorStats]:
@@ -146,8 +193,25 @@ def sector_stats(run: Run, scenario: Scenario, weak_below: float = WEAK_BELOW) -
 
 def weak_stretches(run: Run, scenario: Scenario, weak_below: float = WEAK_BELOW) -> list[Stretch]:
     """Runs of consecutive km below the threshold, with the chainage interval they cover."""
-    step = km_step(run.per_km)
-    km = sorted(run.per_km, key=lambda k: k.chainage_km)
+    return stretches_of(run.per_km, scenario.length_km, weak_below)
+
+
+def ranked_stretches(run: Run, scenario: Scenario, weak_below: float = WEAK_BELOW) -> list[Stretch]:
+    """The weak stretches, the costliest to the defence first (`Stretch.cost_km`)."""
+    return rank_stretches(weak_stretches(run, scenario, weak_below))
+
+
+def rank_stretches(stretches: Sequence[Stretch]) -> list[Stretch]:
+    """Costliest first; equal cost: the lower minimum P, then the start of the line."""
+    return sorted(stretches, key=lambda st: (-st.cost_km, st.min_p, st.from_km))
+
+
+def stretches_of(
+    per_km: Sequence[KmResult], length_km: float, weak_below: float = WEAK_BELOW
+) -> list[Stretch]:
+    """Runs of consecutive km below the threshold, in chainage order."""
+    step = km_step(per_km)
+    km = sorted(per_km, key=lambda k: k.chainage_km)
     out: list[Stretch] = []
     current: list[KmResult] = []
     for k in km:
@@ -158,16 +222,43 @@ def weak_stretches(run: Run, scenario: Scenario, weak_below: float = WEAK_BELOW)
             current.append(k)
             continue
         if current:
-            out.append(_stretch(current, step, scenario))
+            out.append(_stretch(current, step, length_km))
         current = [k] if weak else []
     if current:
-        out.append(_stretch(current, step, scenario))
+        out.append(_stretch(current, step, length_km))
     return out
 
 
-def _stretch(km: list[KmResult], step: float, scenario: Scenario) -> Stretch:
-    end = min(km[-1].chainage_km + step, scenario.length_km)
+def _stretch(km: list[KmResult], step: float, length_km: float) -> Stretch:
+    end = min(km[-1].chainage_km + step, length_km)
     return Stretch(km[0].chainage_km, max(end, km[0].chainage_km), list(km))
+
+
+def stretch_record(
+    st: Stretch, rank: int, run: Run, scenario: Scenario, gazetteer: Gazetteer
+) -> dict[str, Any]:
+    """A weak stretch as summary.json and the report's headline table give it."""
+    mid = 0.5 * (st.from_km + st.to_km)
+    lon, lat = gazetteer.point_on_line(mid)
+    weakest = st.weakest()
+    return {
+        "rank": rank,
+        "from_km": st.from_km,
+        "to_km": st.to_km,
+        "length_km": st.length_km,
+        "cost_km": st.cost_km,
+        "min_p": st.min_p,
+        "mean_p": st.mean_p,
+        "weakest_km": weakest.chainage_km,
+        "dominant_reason": st.dominant_reason,
+        "reasons": st.reasons,
+        "why": stretch_why(scenario, run.mode, st.km),
+        "sectors": st.sectors,
+        "places": gazetteer.along(st.from_km, st.to_km),
+        "middle_lonlat": [lon, lat],
+        "middle_latlon": latlon_ref(lon, lat),
+        "middle_mgrs": mgrs_ref(lon, lat),
+    }
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -208,8 +299,14 @@ def km_record(km: KmResult) -> dict[str, Any]:
 
 
 def path_record(path: CrossingPath) -> dict[str, Any]:
-    """A worst path's numbers (without its geometry) as summary.json and the report show them."""
+    """A worst path's numbers (without its geometry) as summary.json and the report show them.
+
+    The critical detection point is Garcia's: the last step where a detection is still more
+    likely timely than not. Where no step is (`critical_index` −1), `timely_response` is false
+    and the critical fields are null: no place on the path gives the response a fair chance.
+    """
     i = path.critical_index
+    has = i >= 0 and len(path.time_s) > i
     return {
         "start_chainage_km": path.start_chainage_km,
         "p_interruption": path.p_interruption,
@@ -217,11 +314,12 @@ def path_record(path: CrossingPath) -> dict[str, Any]:
         "mc_interval": list(path.mc_interval) if path.mc_interval else None,
         "mc_agrees": mc_agrees(path),
         "time_to_goal_s": float(path.time_s[-1]) if len(path.time_s) else None,
-        "critical_index": i,
-        "critical_lonlat": [float(v) for v in path.lonlat[i]] if len(path.lonlat) else None,
-        "critical_time_s": float(path.time_s[i]) if len(path.time_s) else None,
-        "critical_p_detect": float(path.p_detect[i]) if len(path.p_detect) else None,
-        "critical_p_timely": float(path.p_timely[i]) if len(path.p_timely) else None,
+        "timely_response": has,
+        "critical_index": i if has else -1,
+        "critical_lonlat": [float(v) for v in path.lonlat[i]] if has else None,
+        "critical_time_s": float(path.time_s[i]) if has else None,
+        "critical_p_detect": float(path.p_detect[i]) if has else None,
+        "critical_p_timely": float(path.p_timely[i]) if has else None,
         "p_detection": path.p_detection,
         "vertices": len(path.xy),
     }
@@ -239,6 +337,7 @@ def summary(
     assessment: Assessment, scenario: Scenario, weak_below: float = WEAK_BELOW
 ) -> dict[str, Any]:
     """The content of summary.json (see docs/assess-output.md for every field)."""
+    gazetteer = Gazetteer(scenario)
     runs = []
     for run in assessment.runs:
         p = np.array([k.p_interruption for k in run.per_km], dtype=float)
@@ -271,15 +370,8 @@ def summary(
                     for s in sector_stats(run, scenario, weak_below)
                 ],
                 "weak_stretches": [
-                    {
-                        "from_km": st.from_km,
-                        "to_km": st.to_km,
-                        "min_p": st.min_p,
-                        "mean_p": st.mean_p,
-                        "dominant_reason": st.dominant_reason,
-                        "sectors": st.sectors,
-                    }
-                    for st in weak_stretches(run, scenario, weak_below)
+                    stretch_record(st, rank, run, scenario, gazetteer)
+                    for rank, st in enumerate(ranked_stretches(run, scenario, weak_below), 1)
                 ],
                 "worst_paths": [path_record(wp) for wp in run.worst_paths],
                 "rasters": {
@@ -345,13 +437,15 @@ def worst_paths_geojson(assessment: Assessment) -> dict[str, Any]:
                 "mc_high": hi,
                 "mc_agrees": rec["mc_agrees"],
                 "time_to_goal_s": rec["time_to_goal_s"],
-                "critical_index": path.critical_index,
+                "timely_response": rec["timely_response"],
+                "critical_index": rec["critical_index"],
                 "critical_lon": rec["critical_lonlat"][0] if rec["critical_lonlat"] else None,
                 "critical_lat": rec["critical_lonlat"][1] if rec["critical_lonlat"] else None,
             }
             features.append(_feature(shapely.LineString(path.lonlat), {"kind": "path", **props}))
-            if len(path.lonlat):
-                point = shapely.Point(path.lonlat[path.critical_index])
+            # No point where no response can be timely: the goal is not a detection point.
+            if rec["critical_lonlat"] is not None:
+                point = shapely.Point(rec["critical_lonlat"])
                 features.append(
                     _feature(
                         point,

@@ -25,21 +25,26 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 from numpy.typing import NDArray
 
+from limes.analysis.change_effects import Changes
 from limes.analysis.compare import Comparison
 from limes.analysis.outputs import (
     WEAK_BELOW,
     km_step,
     mc_agrees,
+    path_record,
+    ranked_stretches,
     run_label,
     sector_stats,
+    stretch_record,
     weak_stretches,
     weakest_km,
 )
+from limes.analysis.places import Gazetteer, grid_ref, mgrs_ref
 from limes.analysis.result import Assessment, Run
 from limes.geo.grid import Grid
 from limes.scenario.errors import ScenarioError
 from limes.scenario.model import Scenario
-from limes.scenario.schema import BarrierStatus
+from limes.scenario.schema import BarrierStatus, Light, Mode, Sector
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Largest side, in pixels, of a raster drawn on the map: enough for a page, cheap for 600 km.
@@ -300,6 +305,111 @@ def difference_chart(comp: Comparison, scenario: Scenario) -> str:
     return png_data_uri(fig)
 
 
+def change_map(
+    base: Assessment, scenario: Scenario, comp: Comparison, changes: Changes
+) -> str | None:
+    """Where the change acted: ΔP (other − base) over the terrain, the changed assets marked.
+
+    Drawn for the run whose P moved most in total, zoomed to the changed assets and the km
+    that moved (5 km around them), with place names and degrees on the axes.
+    """
+    if not comp.runs:
+        return None
+    rc = max(comp.runs, key=lambda r: sum(abs(c.delta) for c in r.per_km))
+    try:
+        b_run = base.run(rc.mode, rc.light)
+        o_run = changes.other.run(rc.mode, rc.light)
+    except KeyError:
+        return None
+    other_sc = changes.other_scenario
+    marks: list[tuple[float, float, str, str]] = []  # x, y, label, change
+    for ch in changes.inputs:
+        sc = scenario if ch.change == "removed" else other_sc
+        pos = None
+        if ch.kind == "sensors":
+            pos = sc.sensors[ch.name].position
+        elif ch.kind == "units":
+            pos = sc.units[ch.name].base
+        if pos is not None:
+            x, y = sc.position_xy(pos)
+            marks.append((x, y, ch.name, ch.change))
+        elif ch.kind == "barriers":
+            b = next(b for b in sc.spec.barriers if b.id == ch.name)
+            bxy = sc.border.point_at(0.5 * (b.from_km + b.to_km) * 1000.0, b.offset_m)
+            marks.append((float(bxy[0]), float(bxy[1]), ch.name, ch.change))
+    moved = [c.chainage_km for c in rc.per_km if abs(c.delta) > rc.tolerance]
+    xs = [m[0] for m in marks]
+    ys = [m[1] for m in marks]
+    if moved:
+        mx, my = scenario.border.point_at(np.asarray(moved) * 1000.0)
+        xs += list(np.atleast_1d(mx))
+        ys += list(np.atleast_1d(my))
+    if xs:
+        pad = 5000.0
+        bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    else:
+        bounds = map_bounds(scenario)
+    base_map = basemap(scenario, bounds)
+    w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
+    fig = Figure(figsize=(9.0, max(4.0, min(10.0, 9.0 * h / w))))
+    ax = fig.add_subplot()
+    if base_map.shade is not None and base_map.extent is not None:
+        ax.imshow(base_map.shade, extent=base_map.extent, cmap="gray", vmin=0, vmax=1, zorder=0)
+    pb, po = b_run.rasters.get("p_interruption"), o_run.rasters.get("p_interruption")
+    image = None
+    if pb is not None and po is not None and pb.grid == po.grid and _is_north_up(pb.grid):
+        delta = (po.data - pb.data).astype(np.float32)
+        piece, extent = _window(pb.grid, delta, bounds)
+        if piece.size:
+            small, extent = _shrink(piece, extent, "stride")
+            lim = max(0.05, float(np.nanmax(np.abs(small))) if np.isfinite(small).any() else 0.05)
+            image = ax.imshow(
+                np.ma.masked_invalid(small),
+                extent=extent,
+                cmap="RdYlGn",
+                vmin=-lim,
+                vmax=lim,
+                alpha=0.75,
+                interpolation="nearest",
+                zorder=1,
+            )
+    bx, by = scenario.border.xy.T
+    ax.plot(bx, by, color="black", lw=1.6, zorder=3)
+    ch0, _ = scenario.locate(0.5 * (bounds[0] + bounds[2]), 0.5 * (bounds[1] + bounds[3]))
+    half = 0.5 * max(w, h) / 1000.0
+    _chainage_marks(ax, scenario, (max(0.0, float(ch0) / 1000 - half), float(ch0) / 1000 + half))
+    style = {"added": ("P", "#1a9850"), "removed": ("X", "#d73027"), "changed": ("o", "#e08214")}
+    for x, y, label, change in marks:
+        marker, colour = style.get(change, ("o", "#777"))
+        ax.plot(x, y, ls="", marker=marker, ms=9, mfc=colour, mec="black", mew=0.7, zorder=6)
+        ax.annotate(
+            f"{label} ({change})",
+            (x, y),
+            fontsize=7,
+            xytext=(5, 4),
+            textcoords="offset points",
+            zorder=7,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "lw": 0, "alpha": 0.8},
+        )
+    _places(ax, Gazetteer(scenario), bounds)
+    ax.set_xlim(bounds[0], bounds[2])
+    ax.set_ylim(bounds[1], bounds[3])
+    ax.set_aspect("equal")
+    _lonlat_axis(ax, scenario, bounds)
+    ax.tick_params(labelsize=7.5)
+    ax.set_title(
+        f"What changed · {rc.mode.value} · {rc.light.value}: {comp.other} − {comp.base}",
+        loc="left",
+        fontsize=10,
+        fontweight="bold",
+    )
+    if image is not None:
+        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
+        bar.set_label("ΔP(interruption)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    return png_data_uri(fig, dpi=100)
+
+
 @dataclass(frozen=True)
 class Basemap:
     """The terrain's hillshade cropped to the map, or why there is none."""
@@ -344,9 +454,19 @@ def map_bounds(scenario: Scenario, margin_m: float = 2000.0) -> tuple[float, flo
 
 
 def map_chart(
-    run: Run, scenario: Scenario, base: Basemap, bounds: tuple[float, float, float, float]
+    run: Run,
+    scenario: Scenario,
+    base: Basemap,
+    bounds: tuple[float, float, float, float],
+    gazetteer: Gazetteer | None = None,
+    title: str | None = None,
+    span_km: tuple[float, float] | None = None,
 ) -> str:
-    """Terrain, P(interruption), worst paths, sensors, units and the line, in the frame."""
+    """Terrain, P(interruption), worst paths, sensors, units and the line, in the frame.
+
+    With a gazetteer (the sector maps) it also names the places, labels the chainage marks
+    with their MGRS reference and gives the axes in latitude and longitude.
+    """
     w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
     fig = Figure(figsize=(9.0, max(4.0, min(11.0, 9.0 * h / w))))
     ax = fig.add_subplot()
@@ -384,13 +504,14 @@ def map_chart(
         ax.plot(sx, sy, color="#555", lw=0.6, ls=":", zorder=2)
     bx, by = scenario.border.xy.T
     ax.plot(bx, by, color="black", lw=1.6, zorder=3, label="border")
-    _chainage_marks(ax, scenario)
+    _chainage_marks(ax, scenario, span_km)
     for path in run.worst_paths:
         # Dark on a white casing: the heat beneath is already in the path's own colours.
         ax.plot(*path.xy.T, color="white", lw=3.4, zorder=4)
         ax.plot(*path.xy.T, color="#14213d", lw=1.6, zorder=5)
-        cx, cy = path.xy[path.critical_index]
-        ax.plot(cx, cy, marker="X", ms=7, mfc="white", mec="black", mew=0.8, zorder=6)
+        if path.critical_index >= 0:  # none where no detection can be timely
+            cx, cy = path.xy[path.critical_index]
+            ax.plot(cx, cy, marker="X", ms=7, mfc="white", mec="black", mew=0.8, zorder=6)
         ax.annotate(
             f"{path.start_chainage_km:g} km · P {path.p_interruption:.2f}",
             path.xy[0],
@@ -400,16 +521,23 @@ def map_chart(
             zorder=7,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "lw": 0},
         )
-    _assets(ax, scenario)
+    _assets(ax, scenario, bounds if gazetteer is not None else None)
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
     ax.set_aspect("equal")
-    _km_axis(ax)
-    ax.set_xlabel("x (km, scenario frame)", fontsize=8)
-    ax.set_ylabel("y (km, scenario frame)", fontsize=8)
+    if gazetteer is None:
+        _km_axis(ax)
+        ax.set_xlabel("x (km, scenario frame)", fontsize=8)
+        ax.set_ylabel("y (km, scenario frame)", fontsize=8)
+    else:
+        _places(ax, gazetteer, bounds)
+        _lonlat_axis(ax, scenario, bounds)
     ax.tick_params(labelsize=7.5)
     ax.set_title(
-        f"{run.mode.value} · {run.light.value}", loc="left", fontsize=10, fontweight="bold"
+        title or f"{run.mode.value} · {run.light.value}",
+        loc="left",
+        fontsize=10,
+        fontweight="bold",
     )
     handles = [
         ax.plot([], [], color="black", lw=1.6, label="border")[0],
@@ -437,14 +565,79 @@ def map_chart(
     return png_data_uri(fig, dpi=100)
 
 
-def _chainage_marks(ax: Any, scenario: Scenario) -> None:
-    step = km_ticks(scenario.length_km)
-    marks = np.arange(0.0, scenario.length_km + 1e-9, step)
+def sector_map(run: Run, scenario: Scenario, sector: Sector, gazetteer: Gazetteer) -> str:
+    """One sector's stretch of the line, close up, with place names and grid references."""
+    import shapely
+    from shapely.ops import substring
+
+    line = scenario.border.line
+    end = min(sector.to_km * 1000.0, scenario.border.length_m)
+    piece = substring(line, sector.from_km * 1000.0, end)
+    reach = max(scenario.spec.strip.outside_m, scenario.spec.strip.inside_m) + 3000.0
+    x0, y0, x1, y1 = shapely.buffer(piece, reach).bounds
+    bounds = (x0, y0, x1, y1)
+    base = basemap(scenario, bounds)
+    title = (
+        f"{sector.name} (km {sector.from_km:g}–{sector.to_km:g}, {sector.command}) · "
+        f"{run.mode.value} · {run.light.value}"
+    )
+    return map_chart(run, scenario, base, bounds, gazetteer, title, (sector.from_km, sector.to_km))
+
+
+def _places(ax: Any, gazetteer: Gazetteer, bounds: tuple[float, float, float, float]) -> None:
+    for p in gazetteer.places:
+        if not (bounds[0] <= p.x <= bounds[2] and bounds[1] <= p.y <= bounds[3]):
+            continue
+        town = p.kind in ("town", "village", "city", "camp", "crossing", "garrison")
+        if town:
+            ax.plot(p.x, p.y, ls="", marker="o", ms=4, mfc="#222", mec="white", zorder=6)
+        ax.annotate(
+            p.name,
+            (p.x, p.y),
+            fontsize=7.5 if town else 7,
+            style="normal" if town else "italic",
+            color="#111" if town else "#5a3d1e",
+            xytext=(4, 3),
+            textcoords="offset points",
+            zorder=7,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "lw": 0, "alpha": 0.7},
+        )
+
+
+def _lonlat_axis(ax: Any, scenario: Scenario, bounds: tuple[float, float, float, float]) -> None:
+    """Axis labels in degrees: longitude along the map's middle row, latitude its middle column."""
+    xm, ym = 0.5 * (bounds[0] + bounds[2]), 0.5 * (bounds[1] + bounds[3])
+
+    def lon(v: float, _pos: int) -> str:
+        lo, _ = scenario.frame.to_lonlat(v, ym)
+        return f"{float(lo):.2f}°E"
+
+    def lat(v: float, _pos: int) -> str:
+        _, la = scenario.frame.to_lonlat(xm, v)
+        return f"{float(la):.2f}°N"
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lon))
+    ax.yaxis.set_major_formatter(FuncFormatter(lat))
+    ax.set_xlabel("longitude (along the map's middle)", fontsize=8)
+    ax.set_ylabel("latitude (along the map's middle)", fontsize=8)
+
+
+def _chainage_marks(
+    ax: Any, scenario: Scenario, span_km: tuple[float, float] | None = None
+) -> None:
+    lo, hi = span_km or (0.0, scenario.length_km)
+    hi = min(hi, scenario.length_km)
+    step = km_ticks(hi - lo, target=6 if span_km else 8)
+    marks = np.arange(math.ceil(lo / step) * step, hi + 1e-9, step)
     x, y = scenario.border.point_at(marks * 1000.0)
     ax.plot(x, y, ls="", marker="o", ms=3, mfc="white", mec="black", mew=0.8, zorder=4)
     for k, xi, yi in zip(marks, x, y, strict=True):
+        label = f"km {k:g}"
+        if span_km:
+            lon, lat = scenario.frame.to_lonlat(xi, yi)
+            label += f"\n{mgrs_ref(float(lon), float(lat), 3)}"
         ax.annotate(
-            f"km {k:g}",
+            label,
             (xi, yi),
             fontsize=6.5,
             xytext=(-4, 2),
@@ -454,15 +647,37 @@ def _chainage_marks(ax: Any, scenario: Scenario) -> None:
         )
 
 
-def _assets(ax: Any, scenario: Scenario) -> None:
+def _assets(
+    ax: Any, scenario: Scenario, within: tuple[float, float, float, float] | None = None
+) -> None:
     sensors = [scenario.position_xy(s.position) for s in scenario.spec.sensors]
     units = [scenario.position_xy(u.base) for u in scenario.spec.units]
-    if sensors:
-        sx, sy = np.array(sensors).T
-        ax.plot(sx, sy, ls="", marker="^", ms=6, mfc="#ffd92f", mec="black", mew=0.6, zorder=6)
-    if units:
-        ux, uy = np.array(units).T
-        ax.plot(ux, uy, ls="", marker="s", ms=6, mfc="#4575b4", mec="white", mew=0.8, zorder=6)
+    if within is not None:
+        # A sector map labels its own assets: count only those on the map.
+        x0, y0, x1, y1 = within
+        shown = [p for p in sensors + units if x0 <= p[0] <= x1 and y0 <= p[1] <= y1]
+        if len(shown) <= 30:
+            sensors_in = [
+                (s, p)
+                for s, p in zip(scenario.spec.sensors, sensors, strict=True)
+                if x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+            ]
+            units_in = [
+                (u, p)
+                for u, p in zip(scenario.spec.units, units, strict=True)
+                if x0 <= p[0] <= x1 and y0 <= p[1] <= y1
+            ]
+            _asset_marks(ax, [p for _, p in sensors_in], [p for _, p in units_in])
+            for name, (x, y) in [(s.id, p) for s, p in sensors_in] + [
+                (u.id, p) for u, p in units_in
+            ]:
+                ax.annotate(
+                    name, (x, y), fontsize=6, xytext=(4, -8), textcoords="offset points", zorder=7
+                )
+            return
+    _asset_marks(ax, sensors, units)
+    if within is not None:
+        return
     # Labels help on a short line; on a whole border they would hide the map.
     if len(sensors) + len(units) <= 30:
         labelled = [(s.id, p) for s, p in zip(scenario.spec.sensors, sensors, strict=True)]
@@ -471,6 +686,17 @@ def _assets(ax: Any, scenario: Scenario) -> None:
             ax.annotate(
                 name, (x, y), fontsize=6.5, xytext=(4, -8), textcoords="offset points", zorder=7
             )
+
+
+def _asset_marks(
+    ax: Any, sensors: Sequence[tuple[float, float]], units: Sequence[tuple[float, float]]
+) -> None:
+    if sensors:
+        sx, sy = np.array(sensors).T
+        ax.plot(sx, sy, ls="", marker="^", ms=6, mfc="#ffd92f", mec="black", mew=0.6, zorder=6)
+    if units:
+        ux, uy = np.array(units).T
+        ax.plot(ux, uy, ls="", marker="s", ms=6, mfc="#4575b4", mec="white", mew=0.8, zorder=6)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -527,33 +753,53 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _run_context(run: Run, scenario: Scenario, weak_below: float) -> dict[str, Any]:
+def _run_context(
+    run: Run, scenario: Scenario, weak_below: float, gazetteer: Gazetteer
+) -> dict[str, Any]:
     p = np.array([k.p_interruption for k in run.per_km], dtype=float)
     ok = np.isfinite(p)
     worst = weakest_km(run, 1)
-    return {
-        "label": f"{run.mode.value} · {run.light.value}",
-        "slug": run_label(run),
-        "km": len(run.per_km),
-        "worst": worst[0] if worst else None,
-        "mean_p": float(p[ok].mean()) if ok.any() else None,
-        "km_below": int((p < weak_below).sum()),
-        "sectors": sector_stats(run, scenario, weak_below),
-        "weakest": weakest_km(run, 10),
-        "stretches": weak_stretches(run, scenario, weak_below),
-        "paths": [
+    stretches = [
+        stretch_record(st, rank, run, scenario, gazetteer)
+        for rank, st in enumerate(ranked_stretches(run, scenario, weak_below), 1)
+    ]
+    paths = []
+    for i, wp in enumerate(run.worst_paths, start=1):
+        rec = path_record(wp)
+        ll = rec["critical_lonlat"]
+        paths.append(
             {
                 "path": wp,
                 "rank": i,
                 "agrees": mc_agrees(wp),
                 "sector": scenario.sector_at(wp.start_chainage_km).name,
-                "critical_lonlat": tuple(wp.lonlat[wp.critical_index]) if len(wp.lonlat) else None,
-                "critical_time_s": float(wp.time_s[wp.critical_index]) if len(wp.time_s) else None,
-                "time_to_goal_s": float(wp.time_s[-1]) if len(wp.time_s) else None,
+                "timely": rec["timely_response"],
+                "critical_lonlat": tuple(ll) if ll else None,
+                "critical_ref": grid_ref(ll[0], ll[1]) if ll else None,
+                "critical_time_s": rec["critical_time_s"],
+                "time_to_goal_s": rec["time_to_goal_s"],
             }
-            for i, wp in enumerate(run.worst_paths, start=1)
-        ],
+        )
+    return {
+        "label": f"{run.mode.value} · {run.light.value}",
+        "slug": run_label(run),
+        "km": len(run.per_km),
+        "worst": worst[0] if worst else None,
+        "headline": stretches[0] if stretches else None,
+        "cost_km": sum(st["cost_km"] for st in stretches),
+        "mean_p": float(p[ok].mean()) if ok.any() else None,
+        "km_below": int((p < weak_below).sum()),
+        "sectors": sector_stats(run, scenario, weak_below),
+        "weakest": weakest_km(run, 10),
+        "stretches": stretches,
+        "paths": paths,
     }
+
+
+def left_out(assessment: Assessment) -> list[str]:
+    """The mode · light runs not assessed (the report says so rather than stay silent)."""
+    done = {(r.mode, r.light) for r in assessment.runs}
+    return [f"{m.value} · {li.value}" for m in Mode for li in Light if (m, li) not in done]
 
 
 def render_report(
@@ -563,12 +809,29 @@ def render_report(
     compare: Comparison | None = None,
     weak_below: float = WEAK_BELOW,
     generated: datetime | None = None,
+    *,
+    changes: Changes | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the report as one self-contained HTML file and return its path."""
+    """Write the report as one self-contained HTML file and return its path.
+
+    `changes` (with `compare`) adds the input differences, why a change bought nothing, and
+    the change map."""
     bounds = map_bounds(scenario)
     base = basemap(scenario, bounds)
-    runs = [_run_context(r, scenario, weak_below) for r in assessment.runs]
+    gazetteer = Gazetteer(scenario)
+    runs = [_run_context(r, scenario, weak_below, gazetteer) for r in assessment.runs]
     maps = [map_chart(r, scenario, base, bounds) for r in assessment.runs]
+    # Sector maps for the run that costs the defence most: the one a reader acts on first.
+    headline_run = None
+    if assessment.runs:
+        costs = [r["cost_km"] for r in runs]
+        headline_run = assessment.runs[int(np.argmax(costs))]
+    sector_maps = (
+        [(s, sector_map(headline_run, scenario, s, gazetteer)) for s in scenario.spec.sectors]
+        if headline_run is not None
+        else []
+    )
     spec = scenario.spec
     context = {
         "a": assessment,
@@ -579,11 +842,21 @@ def render_report(
         "runs": runs,
         "profile": profile_chart(assessment, scenario, weak_below) if assessment.runs else None,
         "maps": list(zip(runs, maps, strict=True)),
+        "sector_maps": sector_maps,
+        "headline_run": f"{headline_run.mode.value} · {headline_run.light.value}"
+        if headline_run
+        else None,
+        "left_out": left_out(assessment),
         "terrain_note": base.note,
         "barriers": _barrier_rows(scenario),
         "timings": sorted(assessment.timings_s.items(), key=lambda kv: -kv[1]),
         "compare": compare,
         "difference": difference_chart(compare, scenario) if compare and compare.runs else None,
+        "changes": changes,
+        "plan": plan,
+        "change_map": change_map(assessment, scenario, compare, changes)
+        if compare and changes
+        else None,
     }
     html = environment().get_template("report.html.j2").render(**context)
     out = Path(out_path)

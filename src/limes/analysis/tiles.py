@@ -51,6 +51,21 @@ def plan_spans(
     return out
 
 
+def window_spans(
+    length_m: float, core_m: float, margin_m: float, from_m: float, to_m: float
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Like `plan_spans`, but only over whole km from `from_m` to `to_m` (a what-if's reach)."""
+    a = max(0.0, math.floor(from_m / 1000.0) * 1000.0)
+    b = min(length_m, math.ceil(to_m / 1000.0) * 1000.0)
+    out = []
+    c0 = a
+    while c0 < b - 1e-9:
+        c1 = min(c0 + core_m, b)
+        out.append(((c0, c1), (max(0.0, c0 - margin_m), min(length_m, c1 + margin_m))))
+        c0 = c1
+    return out
+
+
 def make_tile(
     index: int,
     border: BorderLine,

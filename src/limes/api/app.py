@@ -9,6 +9,7 @@ detections. Without them the app stores HTTP detections itself (a pipeline-less 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -21,24 +22,34 @@ from limes.api.routes import (
     alerts,
     changes,
     dead_letters,
+    dispatch,
     health,
     incidents,
     ingest,
+    intel,
+    intel_drafts,
     metrics,
     scenario,
     sectors,
+    taxii,
     tracks,
     units,
     users,
 )
-from limes.api.services import ChangeSignal, IngestHandoff, Services
+from limes.api.security_headers import SecurityHeaders
+from limes.api.services import ChangeSignal, IngestHandoff, Services, wall_clock
 from limes.api.settings import Settings
 from limes.api.stream import stream
+from limes.api.unstorable import UnstorableInput
+from limes.ops.dispatch import DispatchConfig
+from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest_context import ingest_context as scenario_ingest_context
+from limes.ops.threat import ThreatBoard
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
+from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.workflow import Workflow
@@ -59,6 +70,10 @@ def create_app(
     impact_rule: ImpactRule | None = None,
     signal: ChangeSignal | None = None,
     extra_metrics: Callable[[], str] | None = None,
+    dispatch_config: DispatchConfig | None = None,
+    threat_board: ThreatBoard | None = None,
+    clock: Callable[[], datetime] | None = None,
+    clock_speed: float = 1.0,
 ) -> FastAPI:
     """Build the API.
 
@@ -66,7 +81,10 @@ def create_app(
     `settings.migrate`), `scenario_obj` from `settings.scenario`, `writer` a `StoreWriter` on
     the scenario's frame, `ingest_context` from the scenario, `ingest_handoff` straight into the
     writer. Pass `signal` and give the same one's `notify` to writers in other components so
-    the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics.
+    the live stream wakes on their commits; `extra_metrics` adds text to /api/metrics;
+    `dispatch_config` sets the dispatch advice.
+    `clock` (default the wall clock) stamps every action people take through the API; an
+    exercise passes its own, running `clock_speed` times faster than the wall.
     """
     database = db or connect(settings.database_url)
     if settings.migrate:
@@ -98,6 +116,10 @@ def create_app(
         ingest_context=ingest_context,
         ingest=ingest_handoff,
         extra_metrics=extra_metrics,
+        dispatch=dispatch_config or DispatchConfig(),
+        clock=clock or wall_clock,
+        clock_speed=clock_speed,
+        advice=AdviceCache(sc) if sc is not None else None,
     )
 
     app = FastAPI(
@@ -111,7 +133,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    # Sharing: the scenario's partners, the shared-object feed, the sector threat board
+    # (give the pipeline's `SeverityPolicy` the same board so reports weigh on alerts).
+    share = ShareContext.for_scenario(
+        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s
+    )
+    share.refresh_threat()
+    app.state.share = share
     install_error_handlers(app)
+    taxii.install(app)
+    app.add_middleware(UnstorableInput)
+    app.add_middleware(SecurityHeaders)
 
     api = APIRouter(prefix=PREFIX)
     for module in (
@@ -127,6 +159,9 @@ def create_app(
         ingest,
         changes,
         users,
+        dispatch,
+        intel,
+        intel_drafts,
     ):
         api.include_router(module.router)
     app.include_router(api)

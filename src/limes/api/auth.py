@@ -26,13 +26,21 @@ class Permission(StrEnum):
     ADMIN = "admin"  # users and tokens
     INGEST = "ingest"  # post detections, as the token's own sensor ids
     REPORT_UNIT = "report_unit"  # unit status/position (commanders; a unit's own sensor token)
+    FILE_INTEL = "file_intel"  # file and review intelligence reports
+    SHARE = "share"  # a partner's channels: TAXII collections and inbox, as its partner id
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ}),
     Role.OPERATOR: frozenset({Permission.READ, Permission.WORK_INCIDENTS}),
     Role.COMMANDER: frozenset(
-        {Permission.READ, Permission.WORK_INCIDENTS, Permission.COMMAND, Permission.REPORT_UNIT}
+        {
+            Permission.READ,
+            Permission.WORK_INCIDENTS,
+            Permission.COMMAND,
+            Permission.REPORT_UNIT,
+            Permission.FILE_INTEL,
+        }
     ),
     Role.ADMIN: frozenset(
         {
@@ -41,10 +49,14 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.COMMAND,
             Permission.REPORT_UNIT,
             Permission.ADMIN,
+            Permission.FILE_INTEL,
         }
     ),
     # A sensor speaks only for its own ids: ingest, and the position of a unit it rides with.
     Role.SENSOR: frozenset({Permission.INGEST, Permission.REPORT_UNIT}),
+    Role.ANALYST: frozenset({Permission.READ, Permission.FILE_INTEL}),
+    # A partner sees only what the release guard gives its one partner id.
+    Role.PARTNER: frozenset({Permission.SHARE}),
 }
 
 

@@ -13,8 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from limes.errors import WebError
 from limes.store.errors import Conflict, NotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-class ApiError(Exception):
+class ApiError(WebError):
     """An error answer: status, machine word, words, headers."""
 
     def __init__(
@@ -67,7 +69,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         entry: dict[str, Any] = {"model": ErrorBody, "description": _DESCRIPTIONS[status]}
-        if status == 429:
+        if status in (429, 503):
             entry["headers"] = {
                 "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
             }
@@ -120,6 +122,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store(_request: Request, exc: StoreError) -> Any:
         return _answer(422, "invalid_request", str(exc))
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _refused(_request: Request, exc: sa_exc.DataError) -> Any:
+        # A value the database will not take (too long, out of range): the caller's to fix.
+        words = str(getattr(exc, "orig", exc)).strip().splitlines()
+        return _answer(422, "invalid_request", f"cannot be stored: {words[0] if words else ''}")
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Any:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from limes.geo.position import mgrs_of
 from limes.ops.alert import Rule, Severity
-from limes.ops.incidents import ImpactLevel, IncidentAction, IncidentState, Outcome
+from limes.ops.incidents import (
+    ImpactLevel,
+    IncidentAction,
+    IncidentState,
+    Outcome,
+    allowed_actions,
+    allowed_outcomes,
+)
 from limes.store.units import UnitStatus
 from limes.store.users import NAME_PATTERN, Role
 
@@ -27,6 +35,18 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Positioned(Out):
+    """A body with a WGS84 position, also given as MGRS (what a patrol is sent to)."""
+
+    lon: float
+    lat: float
+
+    @computed_field(description="MGRS grid reference of lon/lat, 1 m precision")  # type: ignore[prop-decorator]
+    @property
+    def mgrs(self) -> str:
+        return mgrs_of(self.lon, self.lat)
+
+
 class Page(Out, Generic[T]):
     """One page of a list; pass `next_cursor` as `cursor` for the next (None: no more)."""
 
@@ -43,6 +63,7 @@ class Ready(Out):
     database: bool
     schema_current: bool
     scenario: str | None
+    reason: str | None = None  # why not ready, in words (e.g. the store is failing)
 
 
 # --- scenario -------------------------------------------------------------------------------
@@ -119,11 +140,9 @@ class UnitReportIn(In):
 # --- tracks, alerts -------------------------------------------------------------------------
 
 
-class TrackOut(Out):
+class TrackOut(Positioned):
     track_id: str
     time: datetime
-    lon: float
-    lat: float
     x: float
     y: float
     vx: float
@@ -153,14 +172,12 @@ class TrackPointOut(Out):
     status: str
 
 
-class AlertOut(Out):
+class AlertOut(Positioned):
     id: int
     alert_id: str
     rule: Rule
     track_id: str
     time: datetime
-    lon: float
-    lat: float
     target_class: str
     group_size: int | None
     chainage_km: float
@@ -180,7 +197,7 @@ class AlertOut(Out):
 # --- incidents ------------------------------------------------------------------------------
 
 
-class IncidentOut(Out):
+class IncidentOut(Positioned):
     id: int
     track_id: str
     sector: str
@@ -190,10 +207,22 @@ class IncidentOut(Out):
     opened: datetime
     updated: datetime
     resolved: datetime | None
-    lon: float
-    lat: float
     unit_id: str | None
     alert_count: int
+    chainage_km: float | None = Field(None, description="of its latest alert")
+    rule: Rule | None = Field(None, description="of its latest alert")
+    target_class: str | None = Field(None, description="of its latest alert")
+    group_size: int | None = Field(None, description="of its latest alert")
+
+    @computed_field(description="what may be done now (the server's transition table)")  # type: ignore[prop-decorator]
+    @property
+    def actions(self) -> list[IncidentAction]:
+        return allowed_actions(self.state)
+
+    @computed_field(description="outcomes a resolve accepts now; none is assumed")  # type: ignore[prop-decorator]
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return allowed_outcomes(self.state)
 
 
 class IncidentEventOut(Out):
@@ -231,6 +260,33 @@ class TransitionIn(In):
 
 class NoteIn(In):
     note: str = Field(min_length=1, max_length=4000)
+
+
+IncidentRef = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class AcknowledgeIn(In):
+    ids: list[IncidentRef] = Field(
+        min_length=1, max_length=500, description="incidents to acknowledge"
+    )
+    note: str = Field("", max_length=4000)
+
+
+class AcknowledgeOut(Out):
+    acknowledged: list[int]
+    refused: dict[int, str] = Field(description="incident id -> why it was not acknowledged")
+
+
+class MergeIn(In):
+    ids: list[IncidentRef] = Field(
+        min_length=1, max_length=500, description="open incidents folded into this one"
+    )
+    note: str = Field("", max_length=4000)
+
+
+class WorkflowStateOut(Out):
+    actions: dict[IncidentAction, IncidentState] = Field(description="action -> next state")
+    outcomes: list[Outcome] = Field(description="outcomes a resolve accepts from this state")
 
 
 class SectorOut(Out):

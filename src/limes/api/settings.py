@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from limes.store.database import DEFAULT_DATABASE_URL
+from limes.errors import WebError
+from limes.store.location import DEFAULT_DATABASE_URL
 
 #: Environment variable for each setting (`Settings.from_env`).
 ENV_NAMES = {
@@ -21,7 +22,7 @@ ENV_NAMES = {
 }
 
 
-class SettingsError(ValueError):
+class SettingsError(WebError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
@@ -36,6 +37,8 @@ class Settings(BaseModel):
       (changes written in this process wake it at once).
     - `stream_batch`: changes read per query while a stream catches up.
     - `migrate`: bring the database schema up to date when the app starts.
+    - `share_settle_s`: how long a shared object waits before TAXII pages it, so that a
+      commit racing a read lands after the reader's cursor, never behind it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,6 +50,7 @@ class Settings(BaseModel):
     stream_poll_s: float = Field(default=1.0, gt=0, le=60)
     stream_batch: int = Field(default=500, ge=1, le=10_000)
     migrate: bool = True
+    share_settle_s: float = Field(default=2.0, ge=0, le=60)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

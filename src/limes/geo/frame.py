@@ -8,6 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from limes.errors import GeoError
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -37,10 +40,16 @@ class Frame:
 
     @classmethod
     def from_user_input(cls, value: Any) -> Frame:
-        """A frame from anything pyproj understands (EPSG code, WKT, PROJ string)."""
-        crs = CRS.from_user_input(value)
+        """A frame from anything pyproj understands (EPSG code, WKT, PROJ string).
+
+        Raises `GeoError` for text pyproj does not understand or a CRS without metres.
+        """
+        try:
+            crs = CRS.from_user_input(value)
+        except CRSError as exc:
+            raise GeoError(f"not a CRS pyproj understands ({exc})") from None
         if not crs.is_projected:
-            raise ValueError(f"frame CRS {crs.name!r} is not projected (metres are needed)")
+            raise GeoError(f"frame CRS {crs.name!r} is not projected (metres are needed)")
         return cls(crs)
 
     def to_xy(

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
+from limes.errors import GeoError
 from limes.geo.grid import Grid
 
 FloatArray = NDArray[np.float64]
@@ -28,7 +29,7 @@ Float32Array = NDArray[np.float32]
 _BLOCK_CELLS = 2_000_000
 
 
-class DemError(ValueError):
+class DemError(GeoError):
     """A DEM file that cannot be read or used; the scenario layer adds the field path."""
 
 

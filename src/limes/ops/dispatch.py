@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from limes.analysis.response import road_mask
 from limes.analysis.shortest_path import half_steps, shortest_paths, trace
+from limes.errors import OpsError
 from limes.geo.grid import Grid
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Unit
@@ -37,7 +38,7 @@ from limes.sensing.movement import pace_s_per_m
 FREE_STATUSES: frozenset[str] = frozenset({"available", "returning"})
 
 
-class DispatchError(ValueError):
+class DispatchError(OpsError):
     """Dispatch advice cannot be given as asked (the message says what is wrong)."""
 
 
@@ -51,15 +52,25 @@ class DispatchConfig:
     - `lead_s` (300 s): how far ahead a track's position is predicted for the target.
     - `max_ground_km` (150 km): ground units farther than this in a straight line are not
       routed (no road network doubles a distance that large into a useful response).
+    - `near_km` (20 km) / `far_cell_m` (500 m) / `field_window_s` (1 h) / `field_reuse_m`
+      (3 km): the kept travel fields of `dispatch_fields.AdviceCache`: exact at `cell_m`
+      within `near_km` of a unit, at `far_cell_m` beyond (out to `max_ground_km`); rebuilt
+      when the unit moves to another cell or the window ends, answered meanwhile from the kept
+      field when the unit is within `field_reuse_m` of where it was built.
     """
 
     cell_m: float = 100.0
     margin_m: float = 3000.0
     lead_s: float = 300.0
     max_ground_km: float = 150.0
+    near_km: float = 20.0
+    far_cell_m: float = 500.0
+    field_window_s: float = 3600.0
+    field_reuse_m: float = 3000.0
 
     def __post_init__(self) -> None:
-        for name in ("cell_m", "margin_m", "max_ground_km"):
+        for name in ("cell_m", "margin_m", "max_ground_km", "near_km", "far_cell_m",
+                     "field_window_s", "field_reuse_m"):  # fmt: skip
             if not getattr(self, name) > 0:
                 raise DispatchError(f"DispatchConfig.{name} must be positive")
         if self.lead_s < 0:
@@ -146,7 +157,7 @@ def advise(
     """The free units ranked by time to the target (quickest first; unreachable ones left out)."""
     cfg = config or DispatchConfig()
     units = candidates(scenario, situations)
-    out = [_by_air(scenario, target, u, x, y) for u, x, y in units if u.speeds.air_kmh]
+    out = [air_advice(scenario, target, u, x, y) for u, x, y in units if u.speeds.air_kmh]
     reach = cfg.max_ground_km * 1e3
     ground = [
         (u, x, y)
@@ -158,7 +169,8 @@ def advise(
     return sorted(out, key=lambda a: (a.total_s, a.unit_id))
 
 
-def _by_air(scenario: Scenario, target: Target, unit: Unit, x: float, y: float) -> Advice:
+def air_advice(scenario: Scenario, target: Target, unit: Unit, x: float, y: float) -> Advice:
+    """A helicopter's answer: readiness, then straight at air speed."""
     assert unit.speeds.air_kmh is not None
     distance = math.hypot(target.x - x, target.y - y)
     travel = distance * float(pace_s_per_m(unit.speeds.air_kmh))
@@ -206,7 +218,9 @@ def _by_ground(
             travel = float(dist[r, c])
             if not np.isfinite(travel):
                 continue
-            route_xy = _route(grid, pred, r * grid.width + c, (x, y), (target.x, target.y))
+            route_xy = route_points(
+                grid, trace(pred, r * grid.width + c), (x, y), (target.x, target.y)
+            )
             lon, lat = scenario.frame.to_lonlat(route_xy[:, 0], route_xy[:, 1])
             length = float(np.hypot(*np.diff(route_xy, axis=0).T).sum())
             ready = u.readiness.mean_s
@@ -222,15 +236,14 @@ def _cell(grid: Grid, x: float, y: float) -> tuple[int, int]:
     return math.floor(float(r)), math.floor(float(c))
 
 
-def _route(
+def route_points(
     grid: Grid,
-    pred: NDArray[np.int64],
-    start: int,
+    cells: NDArray[np.int64],
     origin: tuple[float, float],
     goal: tuple[float, float],
 ) -> NDArray[np.float64]:
-    """The unit's position, the cell centres of its path, the target; straight runs merged."""
-    cells = trace(pred, start)
+    """The unit's position, the centres of its path's cells (flat indices, unit to target),
+    the target; straight runs merged."""
     rows, cols = np.divmod(cells, grid.width)
     cx, cy = grid.xy(rows + 0.5, cols + 0.5)
     pts = np.column_stack([np.r_[origin[0], cx, goal[0]], np.r_[origin[1], cy, goal[1]]])
@@ -244,3 +257,32 @@ def _route(
     dot = (d[:-1] * d[1:]).sum(axis=1)
     turn = ~((np.abs(cross) < 1e-9 * grid.cell_m**2) & (dot > 0))
     return pts[np.r_[True, turn, True]]
+
+
+def time_to_inner_edge(
+    scenario: Scenario, x: float, y: float, vx: float, vy: float
+) -> float | None:
+    """Seconds until a track moving straight at (vx, vy) m/s reaches the strip's inner edge
+    (`strip.inside_m` in from the line): 0 when already past it, None when not heading in."""
+    chainage, offset = scenario.border.locate(x, y)
+    inner = scenario.spec.strip.inside_m
+    if float(offset) >= inner:
+        return 0.0
+    nx, ny = scenario.border.inside_normal_at(chainage)
+    v_in = vx * float(nx) + vy * float(ny)
+    if v_in <= 1e-3:
+        return None
+    return (inner - float(offset)) / v_in
+
+
+def committed(
+    scenario: Scenario, situations: Mapping[str, UnitSituation] | None
+) -> list[UnitSituation]:
+    """Units of the scenario that are not free to send (on a dispatch or busy), by id."""
+    free = {u.id for u, _, _ in candidates(scenario, situations)}
+    out = []
+    for unit in scenario.spec.units:
+        if unit.id in free or not unit.available:
+            continue
+        out.append((situations or {}).get(unit.id) or UnitSituation(unit.id))
+    return out

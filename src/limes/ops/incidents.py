@@ -6,10 +6,14 @@ An incident is the human work around the alerts of one track. Its life is
                             └──────────resolve (no unit needed)──────┘
 
 `assign` may be repeated while assigned (a different unit takes over). Resolving needs an
-outcome; outcomes that need someone on the ground (intercepted, humanitarian) are allowed only
-from `assigned`. `humanitarian` means the people were refugees or migrants handed to the
+outcome, and none is ever assumed. `intercepted` needs a unit on the ground, so it is allowed
+only from `assigned`. `humanitarian` means the people were refugees or migrants handed to the
 humanitarian process: they are recorded apart from hostile outcomes and never counted as a
-hostile interception. Notes can be added in any state and are not transitions.
+hostile interception. It is reachable wherever a group of people could be met — by a unit
+sent (`assigned`) and by a post or patrol they walked up to (`acknowledged`) — so an operator
+is never left with only hostile-sounding outcomes for people in need. Notes can be added in
+any state and are not transitions. `workflow_table()` is this table as data, for clients
+that must offer only what the server will accept.
 
 This module is pure logic (no database): the store applies it and records who did what.
 """
@@ -20,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from limes.errors import OpsError
 from limes.ops.alert import Severity
 
 
@@ -73,18 +78,38 @@ TRANSITIONS: Mapping[tuple[IncidentState, IncidentAction], IncidentState] = {
 
 #: Outcomes allowed when resolving from each state.
 OUTCOMES_FROM: Mapping[IncidentState, frozenset[Outcome]] = {
-    IncidentState.ACKNOWLEDGED: frozenset({Outcome.TURNED_BACK, Outcome.LOST, Outcome.FALSE_ALARM}),
+    IncidentState.ACKNOWLEDGED: frozenset(
+        {Outcome.TURNED_BACK, Outcome.LOST, Outcome.FALSE_ALARM, Outcome.HUMANITARIAN}
+    ),
     IncidentState.ASSIGNED: frozenset(Outcome),
 }
 
 
-class IncidentError(ValueError):
+class IncidentError(OpsError):
     """A request the workflow refuses; the message says which state, what and what is allowed."""
 
 
 def allowed_actions(state: IncidentState) -> list[IncidentAction]:
     """The actions allowed from a state, in workflow order."""
     return [action for action in IncidentAction if (state, action) in TRANSITIONS]
+
+
+def allowed_outcomes(state: IncidentState) -> list[Outcome]:
+    """The outcomes a resolve from this state accepts, in a fixed order (none when closed)."""
+    allowed = OUTCOMES_FROM.get(state, frozenset())
+    return [o for o in Outcome if o in allowed]
+
+
+def workflow_table() -> dict[str, dict[str, object]]:
+    """Per state: the actions allowed (with the state each leads to) and the outcomes a
+    resolve accepts, exactly as `next_state` decides them."""
+    return {
+        state.value: {
+            "actions": {a.value: TRANSITIONS[(state, a)].value for a in allowed_actions(state)},
+            "outcomes": [o.value for o in allowed_outcomes(state)],
+        }
+        for state in IncidentState
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,6 +261,11 @@ class PipelineMetrics:
             "Accepted detections the tracker could not use, by reason (e.g. too late).",
             ["reason"],
         )
+        self.tracking_failures = r.counter(
+            "limes_tracking_failures_total",
+            "Batches of accepted detections the tracker or the rules failed on (logged; stored "
+            "detections are tracked again by the recovery of the next start).",
+        )
         self.tracks_alive = r.gauge("limes_tracks_alive", "Tracks alive (not deleted).")
         self.alerts = r.counter("limes_alerts_total", "Alerts fired, by rule.", ["rule"])
         self.latency = r.histogram(

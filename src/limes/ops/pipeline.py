@@ -23,30 +23,24 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import multiprocessing as mp
-import pickle
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pyproj import CRS
 
-from limes.geo.frame import Frame
+from limes.errors import OpsError
 from limes.ops.alert import Alert
 from limes.ops.bus import Bus, LocalBus, Topic
-from limes.ops.detection import Detection, TargetClass
-from limes.ops.ingest.context import IngestContext, IngestLimits, SensorInfo
+from limes.ops.detection import Detection
+from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.cot_server import CotServer
 from limes.ops.ingest.dead_letter import DeadLetterSink, Rejection
 from limes.ops.ingest.dedup import Deduplicator
 from limes.ops.ingest.http_batch import HttpBatchResult, ingest_http_batch
-from limes.ops.ingest.mqtt import TOPIC_PREFIX, MqttIngest
 from limes.ops.ingest_context import ingest_context
 from limes.ops.metrics import PipelineMetrics
 from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
@@ -64,26 +58,7 @@ log = logging.getLogger(__name__)
 DELETED_CODE = STATUS_BY_CODE.index(TrackStatus.DELETED)
 
 
-@dataclass(frozen=True)
-class MqttSettings:
-    """How the pipeline reaches its MQTT broker (defaults: the local Mosquitto)."""
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    client_id: str = "limes-ingest"
-    clean_session: bool = False
-    manual_ack: bool = False
-    topic_prefix: str = TOPIC_PREFIX
-    username: str | None = None
-    password: str | None = None
-    keepalive_s: int = 30
-    #: Run the door (receive, parse, check) in a child process, so parsing and tracking use
-    #: two cores. Messages are then acknowledged once handed to the pipe (manual_ack is not
-    #: available) and the door checks report times against the wall clock.
-    separate_process: bool = False
-
-
-class PipelineError(RuntimeError):
+class PipelineError(OpsError):
     """The pipeline's inputs could not be started or stopped as asked."""
 
 
@@ -91,8 +66,9 @@ class Pipeline:
     """Joins the doors, the tracker, the rules and the bus for one scenario.
 
     `submit(detections)` and `reject(rejection)` are what the doors call; `start_inputs`
-    wires the MQTT and CoT doors to them, `ingest_http` serves the HTTP door. Alerts, track
-    states, detections and rejections are published on `bus` (a `LocalBus` by default).
+    wires the CoT door to them, `ingest_http` serves the HTTP door, and the service's MQTT
+    door (`limes.service.door`) reaches `submit` through its committer. Alerts, track states,
+    detections and rejections are published on `bus` (a `LocalBus` by default).
     """
 
     def __init__(
@@ -130,8 +106,6 @@ class Pipeline:
         self._latency_memory = latency_memory
         self._alive: set[str] = set()
         self._lock = threading.Lock()
-        self._mqtt: MqttIngest | None = None
-        self._mqtt_process: _MqttProcessDoor | None = None
         self._cot: CotServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -159,6 +133,7 @@ class Pipeline:
                 return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
+                self.metrics.tracking_failures.inc()
                 raise
 
     def reject(self, rejection: Rejection) -> None:
@@ -274,19 +249,21 @@ class Pipeline:
 
     # -- doors ---------------------------------------------------------------------------------
 
-    def warm_up(self) -> None:
-        """Get ready for live traffic: load the tracker's compiled kernels, then move every
-        object alive now (modules, scenario, kernels) out of the garbage collector's sight.
+    def warm_up(self, *, freeze_gc: bool = False) -> None:
+        """Get ready for live traffic: load the tracker's compiled kernels now, so the first
+        live batch pays no kernel loading. `start_inputs` calls it; a caller that feeds
+        `submit` itself calls it once before traffic.
 
-        The first live batch then pays no kernel loading, and a full collection walks only
-        what the pipeline made since, not the whole start-up heap: on the ingest benchmark
-        that took the slowest `submit` from ~90 ms to ~25 ms. `start_inputs` calls it; a
-        caller that feeds `submit` itself calls it once before traffic. Frozen objects are
-        never collected, so call it after start-up, not in a loop.
+        `freeze_gc`: also move every object alive now (modules, scenario, kernels) out of the
+        garbage collector's sight, so a full collection walks only what the pipeline made
+        since (on the ingest benchmark the slowest `submit` went from ~90 ms to ~25 ms).
+        The collector is process-wide: only the process's owner may ask for it (`limes serve`
+        does, through `ServiceConfig.tune_gc`); frozen objects are never collected.
         """
         tracker_warm_up()
-        gc.collect()
-        gc.freeze()
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
 
     def _submit_from_door(self, detections: list[Detection]) -> None:
         self.submit(detections)
@@ -296,50 +273,23 @@ class Pipeline:
 
     def start_inputs(
         self,
-        mqtt: MqttSettings | bool = False,
         cot_tcp_port: int | None = None,
         cot_udp_port: int | None = None,
         *,
         cot_host: str = "127.0.0.1",
+        cot_options: dict[str, Any] | None = None,
         tick_s: float | None = None,
         wait_s: float = 10.0,
     ) -> None:
-        """Start the doors: MQTT (`True` for the local broker's defaults), CoT over TCP and/or
-        UDP (port 0 picks a free one), and a ticker calling `tick()` every `tick_s` seconds.
-
-        Waits up to `wait_s` for the MQTT subscription; if the broker is not there yet the
-        door keeps trying in the background and a warning is logged.
+        """Start the CoT door over TCP and/or UDP (port 0 picks a free one) and a ticker
+        calling `tick()` every `tick_s` seconds. (MQTT comes in through the service's door,
+        `limes.service.door`, which acknowledges a message only once its outputs are stored.)
         """
-        if self._mqtt or self._mqtt_process or self._cot or self._ticker:
+        if self._cot or self._ticker:
             raise PipelineError("inputs already started; stop() them first")
         self.warm_up()
-        if mqtt:
-            s = mqtt if isinstance(mqtt, MqttSettings) else MqttSettings()
-            if s.separate_process:
-                self._mqtt_process = _MqttProcessDoor(self, s)
-                if not self._mqtt_process.start(wait_s):
-                    log.warning("MQTT door process not subscribed to %s:%s yet", s.host, s.port)
-        if mqtt and not self._mqtt_process:
-            s = mqtt if isinstance(mqtt, MqttSettings) else MqttSettings()
-            self._mqtt = MqttIngest(
-                self.context,
-                self._submit_from_door,
-                self.reject,
-                host=s.host,
-                port=s.port,
-                client_id=s.client_id,
-                clean_session=s.clean_session,
-                topic_prefix=s.topic_prefix,
-                manual_ack=s.manual_ack,
-                keepalive_s=s.keepalive_s,
-                username=s.username,
-                password=s.password,
-            )
-            self._mqtt.start()
-            if not self._mqtt.wait_ready(wait_s):
-                log.warning("MQTT broker %s:%s not ready; retrying in background", s.host, s.port)
         if cot_tcp_port is not None or cot_udp_port is not None:
-            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s)
+            self._start_cot(cot_host, cot_tcp_port, cot_udp_port, wait_s, cot_options or {})
         if tick_s is not None:
             if tick_s <= 0:
                 raise PipelineError(f"tick_s must be positive, got {tick_s}")
@@ -349,7 +299,9 @@ class Pipeline:
             )
             self._ticker.start()
 
-    def _start_cot(self, host: str, tcp: int | None, udp: int | None, wait_s: float) -> None:
+    def _start_cot(
+        self, host: str, tcp: int | None, udp: int | None, wait_s: float, options: dict[str, Any]
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="limes-cot", daemon=True
@@ -357,11 +309,11 @@ class Pipeline:
         self._loop_thread.start()
         self._cot = CotServer(
             self.context, self._submit_from_door, self.reject,
-            host=host, tcp_port=tcp, udp_port=udp,
+            host=host, tcp_port=tcp, udp_port=udp, **options,
         )  # fmt: skip
         try:
             asyncio.run_coroutine_threadsafe(self._cot.start(), self._loop).result(wait_s)
-        except Exception as exc:
+        except (OSError, TimeoutError) as exc:  # a port taken, an address not ours; bugs raise
             self._stop_cot()
             raise PipelineError(f"CoT door could not open on {host} (tcp {tcp}, udp {udp}): "
                                 f"{exc}") from exc  # fmt: skip
@@ -374,23 +326,12 @@ class Pipeline:
                 log.exception("pipeline tick failed")
 
     @property
-    def mqtt(self) -> MqttIngest | None:
-        """The MQTT door, when started."""
-        return self._mqtt
-
-    @property
     def cot(self) -> CotServer | None:
         """The CoT door, when started (its `tcp_address` / `udp_address` say where)."""
         return self._cot
 
     def stop(self) -> None:
         """Stop every door and the ticker (tracks and memory stay; inputs can start again)."""
-        if self._mqtt is not None:
-            self._mqtt.stop()
-            self._mqtt = None
-        if self._mqtt_process is not None:
-            self._mqtt_process.stop()
-            self._mqtt_process = None
         self._stop_cot()
         if self._ticker is not None:
             self._stop_ticker.set()
@@ -411,134 +352,3 @@ class Pipeline:
             self._loop_thread.join()
         loop.close()
         self._loop, self._loop_thread, self._cot = None, None, None
-
-
-# -- the MQTT door in a child process ---------------------------------------------------------
-
-_DETECTIONS, _REJECTION, _DONE = 0, 1, 2
-
-
-def _door_process(
-    conn: Connection,
-    frame_wkt: str,
-    sensors: dict[str, SensorInfo],
-    area: Any,
-    limits: IngestLimits,
-    settings: MqttSettings,
-    ready: Any,
-    stop: Any,
-) -> None:
-    """The child: an MQTT door whose detections go back down the pipe as plain tuples."""
-    ctx = IngestContext(Frame(CRS.from_wkt(frame_wkt)), sensors, area, limits)
-
-    def on_detections(detections: list[Detection]) -> None:
-        rows = [astuple_detection(d) for d in detections]
-        conn.send_bytes(pickle.dumps((_DETECTIONS, rows), pickle.HIGHEST_PROTOCOL))
-
-    def on_rejection(rejection: Rejection) -> None:
-        conn.send_bytes(pickle.dumps((_REJECTION, rejection), pickle.HIGHEST_PROTOCOL))
-
-    door = MqttIngest(
-        ctx, on_detections, on_rejection, host=settings.host, port=settings.port,
-        client_id=settings.client_id, clean_session=settings.clean_session,
-        topic_prefix=settings.topic_prefix, keepalive_s=settings.keepalive_s,
-        username=settings.username, password=settings.password,
-    )  # fmt: skip
-    door.start()
-    while not stop.is_set():
-        if door.wait_ready(0.5):
-            ready.set()
-            break
-    stop.wait()
-    door.stop()
-    conn.send_bytes(pickle.dumps((_DONE, None)))
-    conn.close()
-
-
-def astuple_detection(d: Detection) -> tuple[Any, ...]:
-    """A detection as a plain tuple in field order (pickles several times faster)."""
-    return (d.sensor_id, d.seq, d.time, d.lon, d.lat, d.x, d.y, d.var_xx, d.var_xy, d.var_yy,
-            d.target_class.value, d.confidence, d.group_size, d.received, d.late)  # fmt: skip
-
-
-_CLASS_OF = {c.value: c for c in TargetClass}
-
-
-def detection_from_tuple(row: tuple[Any, ...]) -> Detection:
-    """The inverse of `astuple_detection`."""
-    fields = list(row)
-    fields[10] = _CLASS_OF[fields[10]]
-    return Detection(*fields)
-
-
-class _MqttProcessDoor:
-    """Runs `MqttIngest` in a spawned child; a reader thread here submits what it sends.
-
-    The pipe is the only queue between them: when the pipeline is slower than the door the
-    pipe fills, the child's send blocks, its paho thread stops reading, and the broker holds
-    the rest (QoS 1), as with the door in process.
-    """
-
-    def __init__(
-        self, pipeline: Pipeline, settings: MqttSettings, coalesce_max: int = 5000
-    ) -> None:
-        self.pipeline = pipeline
-        self.settings = settings
-        self.coalesce_max = coalesce_max
-        ctx = mp.get_context("spawn")  # a fork would copy the parent's threads' locks
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._ready, self._stop = ctx.Event(), ctx.Event()
-        c = pipeline.context
-        self._process = ctx.Process(
-            target=_door_process,
-            args=(send, c.frame.crs.to_wkt(), dict(c.sensors), c.area, c.limits, settings,
-                  self._ready, self._stop),
-            name="limes-mqtt-door", daemon=True,
-        )  # fmt: skip
-        self._send = send
-        self._reader = threading.Thread(target=self._read, name="limes-mqtt-reader", daemon=True)
-
-    def start(self, wait_s: float) -> bool:
-        self._process.start()
-        self._send.close()  # the child holds the sending end now
-        self._reader.start()
-        return bool(self._ready.wait(wait_s))
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return bool(self._ready.wait(timeout))
-
-    def _read(self) -> None:
-        # When the pipeline is behind, whatever waits in the pipe is submitted as one batch
-        # (up to `coalesce_max` detections): fewer, larger tracker updates cost less per
-        # detection, so a backlog is worked off faster; when it keeps up, nothing waits.
-        done = False
-        while not done:
-            rows: list[tuple[Any, ...]] = []
-            block = True
-            while block or (len(rows) < self.coalesce_max and self._recv.poll()):
-                block = False
-                try:
-                    kind, payload = pickle.loads(self._recv.recv_bytes())
-                except (EOFError, OSError):
-                    done = True
-                    break
-                if kind == _DONE:
-                    done = True
-                    break
-                if kind == _DETECTIONS:
-                    rows += payload
-                else:
-                    self.pipeline.reject(payload)
-            if rows:
-                try:
-                    self.pipeline.submit([detection_from_tuple(r) for r in rows])
-                except Exception:
-                    log.exception("detections from the MQTT door process not handed over")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._reader.join(30.0)
-        self._process.join(30.0)
-        if self._process.is_alive():
-            self._process.terminate()
-        self._recv.close()

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from limes.errors import OpsError
 from limes.ops.alert import Rule, Severity
 from limes.ops.detection import TargetClass
+from limes.ops.threat import ThreatBoard
 
 #: Severities in increasing order of urgency.
 LEVELS: tuple[Severity, ...] = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
@@ -33,7 +35,7 @@ MODE_OF_CLASS: Mapping[TargetClass, str] = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(OpsError):
     """A plan summary that cannot be read, naming the file and the field."""
 
 
@@ -67,6 +69,12 @@ class SeverityPolicy:
     floor: dict[Rule, Severity] = field(default_factory=_default_floor)
     class_step: dict[TargetClass, int] = field(default_factory=_default_class_step)
     p_thresholds: tuple[float, float, float] = (0.25, 0.5, 0.75)
+    #: Sector threat levels from intelligence (None: intelligence does not weigh in).
+    threat: ThreatBoard | None = None
+    #: Levels an alert gains in a sector at each threat level.
+    threat_step: dict[Severity, int] = field(
+        default_factory=lambda: {Severity.HIGH: 1, Severity.CRITICAL: 2}
+    )
 
     def __post_init__(self) -> None:
         t = self.p_thresholds
@@ -92,12 +100,18 @@ class SeverityPolicy:
             return Severity.MEDIUM
         return Severity.LOW
 
-    def severity(self, rule: Rule, target_class: TargetClass, p: float | None) -> Severity:
-        """The alert's severity: its floor, raised by a weak km of the plan."""
+    def severity(
+        self, rule: Rule, target_class: TargetClass, p: float | None, sector: str | None = None
+    ) -> Severity:
+        """The alert's severity: its floor, raised by a weak km of the plan and by the threat
+        intelligence reports for its sector."""
         base = self.base(rule, target_class)
-        if p is None or not math.isfinite(p):
+        if p is not None and math.isfinite(p):
+            base = max(base, self.from_p(p), key=LEVELS.index)
+        if self.threat is None or sector is None:
             return base
-        return max(base, self.from_p(p), key=LEVELS.index)
+        step = self.threat_step.get(self.threat.level(sector), 0)
+        return LEVELS[min(LEVELS.index(base) + step, len(LEVELS) - 1)]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ Input, one JSON object per line (blank lines are skipped):
 
 `time` (ISO 8601 with a UTC offset), a position and its uncertainty are required; `sensor_id`
 defaults to "file", `seq` to the line number, `target_class` to "unknown", `confidence` to 1.
+The doors' JSON detection (docs/protocols.md) reads as it is: `position_sd_m` for `sd_m`,
+`class` for `target_class`, a batch `{"detections": [...]}` for its items; and so does
+`limes simulate`'s detections.jsonl, whose lines carry the message sent in `message`.
 The metric frame is `frame` (any PROJ/EPSG string pyproj reads) when given, else a transverse
 Mercator centred on the mean lon/lat of the file. Records with x/y are used as they are (in
 `frame` when given; without one, lon/lat is not written out, and a file that mixes x/y and
@@ -34,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from limes.errors import GeoError, OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState, TrackStatus
@@ -42,7 +46,7 @@ from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState, Tra
 MAX_COORDINATE_M = 1.0e7
 
 
-class TrackFileError(ValueError):
+class TrackFileError(OpsError):
     """A detections file that cannot be read, with the place (file:line) and field at fault."""
 
 
@@ -120,8 +124,26 @@ def _read(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[SkippedRec
                 SkippedRecord(where, f"expected a JSON object, got {type(obj).__name__}")
             )
             continue
-        records.append((where, obj))
+        try:
+            records.extend(_unwrapped(where, obj))
+        except TrackFileError as exc:
+            skipped.append(SkippedRecord(where, str(exc).removeprefix(f"{where}: ")))
     return records, skipped
+
+
+def _unwrapped(where: str, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The detections of one line: itself, the message `limes simulate` recorded sending
+    (`{"send_s", "actor_id", "message"}`), or the items of a doors' batch."""
+    if "message" in obj and "time" not in obj:
+        obj = obj["message"]
+        if not isinstance(obj, dict):
+            raise TrackFileError(f"{where}: field 'message' must be a JSON object")
+    items = obj.get("detections")
+    if items is None:
+        return [(where, obj)]
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise TrackFileError(f"{where}: field 'detections' must be a list of JSON objects")
+    return [(f"{where} detections[{k}]", item) for k, item in enumerate(items)]
 
 
 def _finite_lonlat(obj: dict[str, Any]) -> tuple[float, float] | None:
@@ -139,7 +161,7 @@ def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Fram
     if frame is not None:
         try:
             return Frame.from_user_input(frame)
-        except Exception as exc:
+        except GeoError as exc:
             raise TrackFileError(f"frame {frame!r}: {exc}") from exc
     metric = [w for w, o in records if "x" in o or "y" in o]
     lonlat = [
@@ -181,10 +203,11 @@ def _detection(where: str, obj: dict[str, Any], seq: int, frame: Frame | None) -
         raise TrackFileError(
             f"{where}: position beyond {MAX_COORDINATE_M:.0e} m of the frame's origin: {x}, {y}"
         )
-    if "sd_m" in obj:
-        sd = _number(obj, "sd_m", where)
+    sd_key = "sd_m" if "sd_m" in obj else "position_sd_m"  # the file's name, the doors' name
+    if sd_key in obj:
+        sd = _number(obj, sd_key, where)
         if sd <= 0:
-            raise TrackFileError(f"{where}: sd_m must be positive, got {sd}")
+            raise TrackFileError(f"{where}: {sd_key} must be positive, got {sd}")
         var_xx, var_xy, var_yy = sd * sd, 0.0, sd * sd
     elif "var_xx" in obj:
         var_xx = _number(obj, "var_xx", where)
@@ -195,8 +218,10 @@ def _detection(where: str, obj: dict[str, Any], seq: int, frame: Frame | None) -
                 f"{where}: var_xx, var_xy, var_yy must be a positive-definite covariance"
             )
     else:
-        raise TrackFileError(f"{where}: an uncertainty is needed: 'sd_m', or 'var_xx'/'var_yy'")
-    cls_raw = obj.get("target_class", "unknown")
+        raise TrackFileError(
+            f"{where}: an uncertainty is needed: 'sd_m' (or 'position_sd_m'), or 'var_xx'/'var_yy'"
+        )
+    cls_raw = obj.get("target_class", obj.get("class", "unknown"))
     try:
         cls = TargetClass(cls_raw)
     except ValueError as exc:

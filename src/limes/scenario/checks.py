@@ -11,6 +11,7 @@ import shapely
 from limes.scenario.errors import Problem
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Position
+from limes.scenario.sharing import ALL_SECTORS
 from limes.scenario.terrain import check_terrain_source
 
 # Chainages may overshoot the measured length by this much: the length depends on the frame,
@@ -31,6 +32,7 @@ def check_scenario(sc: Scenario) -> list[Problem]:
         *_check_sensors(sc),
         *_check_units(sc),
         *check_terrain_source(sc),
+        *_check_sharing(sc),
     ]
 
 
@@ -173,3 +175,16 @@ def _check_units(sc: Scenario) -> Iterator[Problem]:
     max_m = 2 * sc.spec.strip.max_sensor_distance_m
     for i, u in enumerate(sc.spec.units):
         yield from _check_position(sc, f"units[{i}].base", u.base, max_m)
+
+
+def _check_sharing(sc: Scenario) -> Iterator[Problem]:
+    names = {s.name for s in sc.spec.sectors} | {ALL_SECTORS}
+    for i, partner in enumerate(sc.spec.sharing.partners):
+        for j, rule in enumerate(partner.rules):
+            for k, sector in enumerate(rule.sectors):
+                if sector not in names:
+                    yield Problem(
+                        f"sharing.partners.{i}.rules.{j}.sectors.{k}",
+                        f"no sector of that name (sectors: {', '.join(sorted(names))})",
+                        sector,
+                    )

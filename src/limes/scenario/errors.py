@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from limes.errors import LimesError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -30,7 +32,7 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class ScenarioError(Exception):
+class ScenarioError(LimesError):
     """A scenario that cannot be used, with every problem found."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

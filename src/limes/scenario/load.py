@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from limes.errors import GeoError
 from limes.geo.border import BorderLine
 from limes.geo.frame import Frame
 from limes.scenario.checks import check_scenario
@@ -101,7 +102,7 @@ def place(spec: ScenarioSpec, base_dir: Path | None = None) -> Scenario:
     if spec.frame.crs:
         try:
             frame = Frame.from_user_input(spec.frame.crs)
-        except Exception as exc:
+        except GeoError as exc:
             problem = Problem("frame.crs", f"not a usable CRS: {exc}", spec.frame.crs)
             raise ScenarioError([problem]) from None
     else:

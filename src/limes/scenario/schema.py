@@ -7,10 +7,13 @@ overlap) run afterwards in `scenario.checks`. Both report errors by field path.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from limes.scenario.sharing import Sharing
 
 NonNeg = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -298,6 +301,12 @@ class Sector(Interval):
     channel: str | None = Field(
         default=None, description="coordination channel; defaults to the controller's"
     )
+    response_goal_min: Positive | None = Field(
+        default=None,
+        description="minutes from detection within which a unit should reach any point of "
+        "the sector's line (a standard the command sets; `scenario validate` checks the units "
+        "against it)",
+    )
 
 
 class Stretch(Interval):
@@ -322,6 +331,12 @@ class Barrier(Interval):
     blocks_vehicles: bool = False
     breach: Spread | None = Field(
         default=None, description="time for a vehicle party to breach it, if it blocks vehicles"
+    )
+    as_of: date | None = Field(
+        default=None, description="the date its status (and progress) was last confirmed"
+    )
+    due: date | None = Field(
+        default=None, description="when a planned or unfinished barrier is expected to stand"
     )
     note: str = ""
 
@@ -528,3 +543,6 @@ class ScenarioSpec(Model):
     movement: Movement = Movement()
     response: Response = Response()
     rules: Rules = Rules()
+    sharing: Sharing = Field(
+        default_factory=Sharing, description="partners and what each may receive"
+    )

@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from limes.scenario.errors import Problem, ScenarioError
+
 Key = str | int
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -66,12 +68,12 @@ class YamlSource:
         return None
 
 
-class YamlSyntaxError(Exception):
-    """The file is not valid YAML."""
+class YamlSyntaxError(ScenarioError):
+    """The file is not valid YAML (one problem, at the line the parser stopped)."""
 
     def __init__(self, reason: str, file: str | None, line: int | None) -> None:
         self.reason, self.file, self.line = reason, file, line
-        super().__init__(reason)
+        super().__init__([Problem("", f"not valid YAML: {reason}", None, line, file)])
 
 
 def _reason(exc: yaml.YAMLError) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 
+from limes.errors import SensingError
 from limes.sensing.line_of_sight_kernel import (
     viewshed_window,
     viewsheds_parallel,
@@ -42,7 +43,7 @@ DEFAULT_RAYS_PER_CELL = 1.0
 """Viewshed ray density: rays per cell of arc, at least, at every distance (accuracy knob)."""
 
 
-class LineOfSightError(ValueError):
+class LineOfSightError(SensingError):
     """Bad input to a line-of-sight call; the message names the value and where it came from."""
 
 

@@ -11,7 +11,12 @@ Two threads, one after the other like a bucket chain:
   units wait, it writes all of them in one transaction (a group commit): a busy floor gets
   fewer, larger transactions, a quiet one a transaction per batch, with no timer to tune.
   While it waits on the database the tracking thread works on the next batch.
-A failed transaction is retried; nothing is acknowledged before it is stored.
+Nothing is acknowledged before it is stored. A transaction that fails for a transient reason
+is retried with a capped backoff (the doors hold back meanwhile: `trouble()` says why); one the
+database refuses for the data's sake is split until the refused items are found and
+quarantined (`limes.store.quarantine`), so one poison message never stops the store.
+`wait_stored()` lets a door that answers its sender (HTTP) answer only once what it handed
+over is stored.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.pipeline import Pipeline
 from limes.ops.tracker.state import TrackState
 from limes.service.door import Message
+from limes.store.quarantine import PoisonIsolator
 from limes.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,8 @@ class Outputs:
     rejections: list[Rejection] = field(default_factory=list)
     tracks: list[TrackState] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    #: How many times `take` has handed a non-empty gathering on (unit numbers, see `pending`).
+    taken: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def subscribe(self, bus: Bus) -> list[Subscription]:
@@ -68,11 +76,21 @@ class Outputs:
         return add
 
     def take(self) -> Outputs:
-        """Everything gathered so far; the collector starts empty again."""
+        """Everything gathered so far (its `taken` is its unit number); the collector starts
+        empty again."""
         with self._lock:
             out = Outputs(self.detections, self.rejections, self.tracks, self.alerts)
             self.detections, self.rejections, self.tracks, self.alerts = [], [], [], []
+            if len(out):
+                self.taken += 1
+            out.taken = self.taken
         return out
+
+    def pending(self) -> int:
+        """The number of the unit that will hold everything published so far."""
+        with self._lock:
+            busy = self.detections or self.rejections or self.tracks or self.alerts
+            return self.taken + 1 if busy else self.taken
 
     def __len__(self) -> int:
         return len(self.detections) + len(self.rejections) + len(self.tracks) + len(self.alerts)
@@ -127,7 +145,9 @@ class CommitterStats:
     batches: int = 0
     detections_stored: int = 0
     alerts_stored: int = 0
-    failures: int = 0
+    failures: int = 0  # store transactions that failed (transient: retried)
+    failed_rounds: int = 0  # tracking rounds that raised (their messages still stored, acked)
+    tracking_failures: int = 0  # messages whose detections were stored but not tracked
     # Where the time goes (seconds, summed): messages waiting in the inbox (per message),
     # tracking rounds, units waiting for the writer (per unit) and store transactions.
     inbox_wait_s: float = 0.0
@@ -153,6 +173,8 @@ class Committer:
         tick_s: float | None,
         tick_lag_s: float,
         retry_s: float,
+        retry_max_s: float = 5.0,
+        quarantine_file: str | None = None,
         track_store_s: float = 0.0,
         units_waiting: int = 64,
         group_detections: int = 50_000,
@@ -174,6 +196,11 @@ class Committer:
         self._read_at: dict[tuple[str, int], float] = {}  # detection key -> when the door read it
         self._read_memory = read_memory
         self.stats = CommitterStats()
+        self.isolator = PoisonIsolator(
+            writer, quarantine_file=quarantine_file, retry_s=retry_s, retry_max_s=retry_max_s
+        )
+        self._stored = 0  # the highest unit number committed
+        self._stored_cv = threading.Condition()
         self.latency = LatencyRecorder()
         self._stop = threading.Event()
         # Bounded: when the store falls behind, tracking waits, the inbox fills, the door stops
@@ -184,6 +211,22 @@ class Committer:
             target=self._write_forever, name="limes-store-writer", daemon=True
         )
         self._next_tick = time.monotonic() + (tick_s or 0.0)
+
+    def trouble(self) -> str | None:
+        """Why what is handed over now would not be stored soon (None: it would)."""
+        failing = self.isolator.trouble()
+        if failing is not None:
+            return failing
+        if self._units.full():
+            return f"the store writer is {self._units.qsize()} batches behind"
+        return None
+
+    def wait_stored(self, timeout: float) -> bool:
+        """Wait until everything the pipeline published before this call is stored (or, with
+        nothing published, now); False if `timeout` seconds pass first."""
+        unit = self.outputs.pending()
+        with self._stored_cv:
+            return self._stored_cv.wait_for(lambda: self._stored >= unit, timeout)
 
     def start(self) -> None:
         self._writer_thread.start()
@@ -205,6 +248,7 @@ class Committer:
                 try:
                     self._round(final=False)
                 except Exception:
+                    self.stats.failed_rounds += 1
                     log.exception("committer round failed")
                     time.sleep(self.retry_s)
             try:
@@ -242,29 +286,44 @@ class Committer:
         batch = self._take() if not final else []
         began = time.time()
         self.stats.inbox_wait_s += sum(began - m.read for m in batch if m.read)
-        for m in batch:
-            for r in m.outcome.rejections:
-                self.pipeline.reject(r)
-            if m.outcome.detections:
-                self._remember(m)
-                try:
-                    self.pipeline.submit(m.outcome.detections)
-                except Exception:
-                    # The detections were published before tracking, so they are stored.
-                    log.exception("tracking failed on a message of %d detections",
-                                  len(m.outcome.detections))  # fmt: skip
-        if final:
-            self.pipeline.flush()
-        elif self.tick_s is not None and time.monotonic() >= self._next_tick:
-            self._next_tick = time.monotonic() + self.tick_s
-            # The ingest clock: the wall clock, or the exercise clock of an exercise.
-            self.pipeline.tick(self.pipeline.context.now() - timedelta(seconds=self.tick_lag_s))
-        out = self.outputs.take()
-        if len(out) or batch or final:
-            read = self._alert_reads(out)
-            cut = time.time()
-            self.stats.tracking_s += cut - began
-            self._units.put(_Unit(out, [(m.mid, m.qos) for m in batch], read, final, cut))
+        try:
+            for m in batch:
+                self._handle(m)
+            if final:
+                self.pipeline.flush()
+            elif self.tick_s is not None and time.monotonic() >= self._next_tick:
+                self._next_tick = time.monotonic() + self.tick_s
+                # The ingest clock: the wall clock, or the exercise clock of an exercise.
+                now = self.pipeline.context.now() - timedelta(seconds=self.tick_lag_s)
+                self.pipeline.tick(now)
+        except Exception:
+            # Whatever the pipeline published is still stored and the batch's messages still
+            # acknowledged with it: a failed round costs tracking, never a message.
+            self.stats.failed_rounds += 1
+            log.exception("committer round failed; its outputs are stored and acknowledged")
+        finally:
+            out = self.outputs.take()
+            if len(out) or batch or final:
+                read = self._alert_reads(out)
+                cut = time.time()
+                self.stats.tracking_s += cut - began
+                self._units.put(_Unit(out, [(m.mid, m.qos) for m in batch], read, final, cut))
+
+    def _handle(self, m: Message) -> None:
+        """One message into the pipeline: its rejections, then its detections tracked."""
+        for r in m.outcome.rejections:
+            self.pipeline.reject(r)
+        if not m.outcome.detections:
+            return
+        self._remember(m)
+        try:
+            self.pipeline.submit(m.outcome.detections)
+        except Exception:
+            # Published before tracking, so stored and acknowledged; the recovery of the next
+            # start replays stored detections through the tracker (docs/operations.md).
+            self.stats.tracking_failures += 1
+            log.exception("tracking failed on a message of %d detections; they are stored "
+                          "and tracked again at the next start", len(m.outcome.detections))
 
     def _remember(self, message: Message) -> None:
         # When each detection was read, for the latency of the alert it may fire; bounded by
@@ -330,23 +389,22 @@ class Committer:
             for mid, qos in u.acks:
                 self.ack(mid, qos)
             self.stats.messages += len(u.acks)
+        with self._stored_cv:
+            self._stored = max(self._stored, *(u.out.taken for u in units))
+            self._stored_cv.notify_all()
 
     def _write(self, out: Outputs, final: bool) -> None:
-        while True:
-            try:
-                result = self.writer.write(
-                    detections=out.detections,
-                    rejections=out.rejections,
-                    tracks=self._tracks_to_store(out.tracks, out.alerts, final),
-                    alerts=out.alerts,
-                )
-                break
-            except Exception:
-                self.stats.failures += 1
-                log.exception("store transaction failed; retrying in %.1f s", self.retry_s)
-                if final and self._stop.is_set() and self.stats.failures > 10:
-                    raise
-                time.sleep(self.retry_s)
+        def give_up(attempts: int) -> bool:
+            self.stats.failures += 1
+            return final and self._stop.is_set() and attempts > 10
+
+        result = self.isolator.write(
+            detections=out.detections,
+            rejections=out.rejections,
+            tracks=self._tracks_to_store(out.tracks, out.alerts, final),
+            alerts=out.alerts,
+            give_up=give_up,
+        )
         self.stats.batches += 1
         self.stats.detections_stored += result.detections
         self.stats.alerts_stored += result.alerts

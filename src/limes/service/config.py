@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from limes.sim.clock import ClockError, SimClock
-from limes.store.database import DEFAULT_DATABASE_URL
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from limes.clock import ClockError, ExerciseClock
+from limes.errors import ServiceError
+from limes.store.location import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 
-class ServiceError(RuntimeError):
-    """The service cannot start or run as configured (the message says what and where)."""
+#: Environment variables for the broker login (kept out of command lines and process lists).
+MQTT_USERNAME_ENV = "LIMES_MQTT_USERNAME"
+MQTT_PASSWORD_ENV = "LIMES_MQTT_PASSWORD"
 
 
 def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -31,137 +32,264 @@ def parse_address(text: str, what: str, default_host: str = "127.0.0.1") -> tupl
     return host, number
 
 
-@dataclass
-class ExerciseClock(SimClock):
-    """The exercise clock shared by processes: the simulated present from a start and a speed.
+def _off(value: object) -> object:
+    """'off' (any case) or an empty text turns an address off."""
+    if isinstance(value, str) and value.strip().lower() in ("off", "none", ""):
+        return None
+    return value
 
-    Simulated time is `start` at the wall-clock instant `epoch` (default: `start` itself) and
-    runs `speed` times as fast as the wall clock: now = start + (wall − epoch) × speed. Any
-    process given the same start and speed (`limes serve --exercise-start/--exercise-speed`,
-    `limes simulate --start/--speed`) reads the same present without talking to the other, to
-    the accuracy of their wall clocks. An `epoch` later than `start` paces a run whose first
-    simulated hour(s) lie before the shared present (`limes demo`'s run-in).
+
+class ServiceConfig(BaseModel):
+    """What `serve(config)` runs: every field is one `limes serve` option (docs/serve.md).
+
+    Each field's description, default and checks are the only documentation of the setting:
+    the command line (`limes serve`, `python -m limes.service`) and docs/serve.md are generated
+    from them. Adding a field adds the option.
     """
 
-    speed: float | None = 1.0
-    monotonic: Callable[[], float] = field(default=time.time, repr=False)
-    epoch: datetime | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __post_init__(self) -> None:
-        if self.speed is None:
-            raise ClockError("an exercise clock needs a speed (1 = real time)")
-        if self.epoch is not None and self.epoch.tzinfo is None:
-            raise ClockError("the exercise clock's epoch must be timezone-aware (UTC)")
-        super().__post_init__()
-        self.begin()
+    # -- inputs and outputs -------------------------------------------------------------------
+    scenario: str | Path = Field(
+        "iraq-syria", description="Built-in scenario name or scenario file.",
+        json_schema_extra={"metavar": "NAME|FILE"},
+    )  # fmt: skip
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="The store: sqlite:///FILE (embedded) or postgresql://… for a deployment.",
+        json_schema_extra={"option": "--database", "env": DATABASE_URL_ENV, "metavar": "URL"},
+    )
+    mqtt: str | None = Field(
+        "127.0.0.1:1883", description="MQTT broker HOST:PORT, or 'off' for no MQTT input.",
+        json_schema_extra={"metavar": "HOST:PORT|off"},
+    )  # fmt: skip
+    mqtt_client_id: str = Field(
+        "limes-serve",
+        description="MQTT client id, fixed so the broker keeps the session (and the messages not "
+        "yet acknowledged) across restarts; two services on one broker need two ids.",
+    )
+    mqtt_topic_prefix: str = Field(
+        "limes/v1/sensors", description="Detections arrive on PREFIX/<sensor>/detections."
+    )
+    mqtt_username: str | None = Field(
+        None, description="MQTT user name (off: anonymous).",
+        json_schema_extra={"env": MQTT_USERNAME_ENV},
+    )  # fmt: skip
+    mqtt_password: str | None = Field(
+        None, description="MQTT password (give it in the environment, not on a command line).",
+        json_schema_extra={"env": MQTT_PASSWORD_ENV, "secret": True},
+    )  # fmt: skip
+    mqtt_tls_ca: str | None = Field(
+        None, description="A CA file: TLS to the broker, verified against it (off: plain TCP).",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    mqtt_tls_cert: str | None = Field(
+        None, description="A client certificate for brokers that require one (with its key).",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    mqtt_tls_key: str | None = Field(
+        None, description="The client certificate's private key.",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    cot_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="Cursor-on-Target over TCP and UDP on this port (0: any free port; off: none).",
+    )  # fmt: skip
+    cot_host: str = Field("127.0.0.1", description="The Cursor-on-Target listening address.")
+    cot_max_connections: int = Field(
+        1024, ge=1, description="Open Cursor-on-Target TCP connections, in all."
+    )
+    cot_max_per_peer: int = Field(
+        32, ge=1, description="Open Cursor-on-Target TCP connections from one address."
+    )
+    cot_idle_timeout_s: float | None = Field(
+        300.0, gt=0, description="Seconds after which a silent CoT connection is closed (off: "
+        "never).",
+    )  # fmt: skip
+    cot_event_deadline_s: float | None = Field(
+        10.0, gt=0, description="Seconds within which a CoT event begun must end (slow senders "
+        "are cut off; off: no deadline).",
+    )  # fmt: skip
+    cot_tls_port: int | None = Field(
+        None, ge=0, le=65535, description="Cursor-on-Target over TLS on this port (0: any free "
+        "port; off: none); needs the three files below.",
+    )  # fmt: skip
+    cot_tls_cert: str | None = Field(
+        None, description="The CoT TLS server's certificate.", json_schema_extra={"metavar": "FILE"}
+    )
+    cot_tls_key: str | None = Field(
+        None, description="The CoT TLS server's private key.", json_schema_extra={"metavar": "FILE"}
+    )
+    cot_tls_client_ca: str | None = Field(
+        None, description="The CA that signs sensors' client certificates (each naming its "
+        "sensor in its common name).", json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    http: str | None = Field(
+        "127.0.0.1:8080", description="API and map HOST:PORT, or 'off' for no HTTP server.",
+        json_schema_extra={"metavar": "HOST:PORT|off"},
+    )  # fmt: skip
+    plan: Path | None = Field(
+        None, description="An assessment's summary.json (or its folder): alert severity by km "
+        "from P(interruption).",
+    )  # fmt: skip
+    assessments: tuple[Path, ...] = Field(
+        (), description="A folder written by `limes assess`, shown in the map's planner view "
+        "(the plan's own folder is shown too).",
+        json_schema_extra={"option": "--assessment", "metavar": "DIR"},
+    )  # fmt: skip
 
-    def begin(self) -> None:
-        """Simulated second 0 is the wall-clock instant `epoch`, whenever this is called."""
-        self._wall0 = (self.epoch or self.start).timestamp()
+    # -- processing ---------------------------------------------------------------------------
+    batch_messages: int = Field(
+        1000, ge=1, description="Most MQTT messages tracked per round of the committer (the "
+        "broker's in-flight window usually caps it lower: Mosquitto's default is 20).",
+    )  # fmt: skip
+    batch_wait_s: float = Field(
+        0.005, ge=0, description="Seconds a round waits for more messages before it hands what "
+        "they produced to the store writer (rounds that wait during a commit share the next "
+        "transaction, so a busy floor gets larger transactions and a quiet one low latency).",
+    )  # fmt: skip
+    queue_messages: int = Field(
+        10_000, ge=1, description="Messages read but not yet handled; when full the MQTT thread "
+        "waits and the broker holds the rest.",
+    )  # fmt: skip
+    tick_s: float | None = Field(
+        1.0, gt=0, description="Seconds between coasting and deleting quiet tracks (0 or off: "
+        "only on detections).",
+    )  # fmt: skip
+    tick_lag_s: float = Field(
+        10.0, ge=0, description="Wall seconds the tracker clock runs behind the present, so "
+        "reports still in transit (or redelivered after a short restart) are not late.",
+    )  # fmt: skip
+    reorder_window_s: float = Field(
+        1.0, ge=0, description="The tracker's late-data window in seconds: a floor under "
+        "detection-to-alert latency.",
+    )  # fmt: skip
+    scan_window_s: float = Field(0.5, ge=0, description="The tracker's scan bins in seconds.")
+    track_store_s: float = Field(
+        1.0, ge=0, description="A track's state is stored at most this often, in seconds "
+        "(every change of status, and its state when it alerts, always); 0 stores every update.",
+    )  # fmt: skip
+    recover_s: float = Field(
+        3600.0, ge=0, description="On start, detections stored this many seconds back from the "
+        "newest are replayed through the tracker and rules to rebuild their state.",
+    )  # fmt: skip
+    retry_s: float = Field(
+        1.0, ge=0, description="Seconds to wait before retrying a store transaction that failed "
+        "for a transient reason (connection lost, database restarting); doubles on each failure.",
+    )  # fmt: skip
+    retry_max_s: float = Field(
+        5.0, ge=0, description="The cap on the retry wait in seconds: it bounds how long after a "
+        "fault ends storing resumes.",
+    )  # fmt: skip
+    quarantine_file: str | None = Field(
+        "limes-quarantine.jsonl", description="Where an item the database refuses is kept when "
+        "even its quarantine dead letter cannot be stored (append-only JSON lines; off: not kept).",
+        json_schema_extra={"metavar": "FILE|off"},
+    )  # fmt: skip
+    store_wait_s: float = Field(
+        10.0, ge=0, description="Seconds HTTP ingest waits for its detections to be stored before "
+        "it answers 503 with Retry-After (the sender retries; a repeat is not tracked twice).",
+    )  # fmt: skip
+    alert_warmup_s: float = Field(
+        5.0, ge=0, description="The alert-latency figures are also given without the alerts "
+        "committed this many seconds after the first (the start-up burst).",
+    )  # fmt: skip
+    tune_gc: bool = Field(
+        True, description="Once `serve()` runs the service in its own process, freeze what "
+        "start-up built out of the garbage collector's reach and collect the young generation "
+        "less often: fewer, shorter pauses on a busy floor. A `Service` started in another "
+        "program leaves its collector alone.",
+    )  # fmt: skip
 
+    # -- logs ---------------------------------------------------------------------------------
+    log_json: bool = Field(False, description="Logs as JSON lines.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log level written: DEBUG, INFO, WARNING or ERROR."
+    )
 
-@dataclass(frozen=True)
-class ServiceConfig:
-    """What `serve(config)` runs.
+    # -- exercise clock -----------------------------------------------------------------------
+    clock_start: AwareDatetime | None = Field(
+        None, description="Run every clock of the service (ingest checks, the tracker's tick, "
+        "change times) on an exercise clock from this instant (ISO 8601 with a zone, or 'now'), "
+        "shared with `limes simulate --start` (docs/exercise.md); off: the wall clock.",
+        json_schema_extra={"option": "--exercise-start", "metavar": "ISO|now"},
+    )  # fmt: skip
+    clock_speed: float = Field(
+        1.0, description="The exercise clock's speed, 1 … 600 (with --exercise-start).",
+        json_schema_extra={"option": "--exercise-speed"},
+    )  # fmt: skip
 
-    Inputs and outputs:
-    - `database_url` (SQLite file `limes.db`): the store; `postgresql://...` for a deployment.
-    - `mqtt` ("127.0.0.1:1883"): the broker, or None for no MQTT input.
-    - `mqtt_client_id` ("limes-serve"): fixed, so the broker keeps the session (and the messages
-      not yet acknowledged) across restarts; two services on one broker need two ids.
-    - `mqtt_topic_prefix` ("limes/v1/sensors"): detections arrive on `<prefix>/<sensor>/detections`.
-    - `cot_port` (None): CoT over TCP and UDP on this port (0: any free port); None: off.
-    - `cot_host` ("127.0.0.1"): the CoT listening address.
-    - `http` ("127.0.0.1:8080"): the API and map; None for no HTTP server.
-    - `scenario` (required): built-in name or scenario file.
-    - `plan` (None): an assessment's summary.json, for alert severity from P(interruption).
-    - `assessments` (()): folders written by `limes assess`, shown in the map's planner view
-      (the plan's own folder is shown too).
+    # -- federation ---------------------------------------------------------------------------
+    federation: Path | None = Field(
+        None, description="A deployment file (docs/federation.md): run this service as one site "
+        "of a federation over NATS JetStream, forwarding what the release guard gives each "
+        "linked site and applying what they release to it.",
+        json_schema_extra={"metavar": "FILE"},
+    )  # fmt: skip
+    site: str | None = Field(
+        None, description="This service's site in the --federation deployment.",
+        json_schema_extra={"metavar": "NAME"},
+    )  # fmt: skip
 
-    Processing:
-    - `batch_messages` (1000): most MQTT messages tracked per round of the committer (the
-      broker's in-flight window usually caps it lower: Mosquitto's default is 20).
-    - `batch_wait_s` (0.005): how long a round waits for more messages before it hands what
-      they produced to the store writer. Transactions need no timer: whatever rounds wait
-      while one commits go into the next transaction together (`limes.service.committer`),
-      so a busy floor gets larger transactions and a quiet one low latency.
-    - `queue_messages` (10000): messages read but not yet handled; when full the MQTT thread
-      waits, and the broker holds the rest.
-    - `tick_s` (1.0): how often quiet tracks are coasted and deleted (None: only on detections).
-    - `tick_lag_s` (10.0): the tracker clock runs this far behind the wall clock, so reports
-      still in transit (or redelivered after a restart shorter than this) are not late.
-    - `reorder_window_s` (1.0) / `scan_window_s` (0.5): the tracker's late-data window and
-      scan bins (`TrackerConfig`); the reorder window is a floor under detection-to-alert
-      latency, so a floor that must alert faster lowers both.
-    - `track_store_s` (1.0): a track's state is stored at most this often (every change of
-      status, and its state when it fires an alert, always); 0 stores every update.
-    - `recover_s` (3600.0): on start, detections stored this far back from the newest are
-      replayed through the tracker and rules to rebuild their state (see docs/operations.md).
-    - `retry_s` (1.0): wait before retrying a store transaction that failed.
-    - `alert_warmup_s` (5.0): the alert-latency figures are also given without the alerts
-      committed this long after the first one (the start-up burst when a floor is switched on
-      with its targets already in view).
-    - `tune_gc` (True): once `serve()` has started the service in its own process, freeze the
-      objects start-up built out of the garbage collector's reach and collect the young
-      generation less often (see `limes.service.gc_pauses`): fewer, shorter pauses on a busy
-      floor. A `Service` started in another program (tests, notebooks) leaves its collector
-      alone.
+    @field_validator(
+        "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
+        "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username", "mqtt_tls_ca",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _turned_off(cls, value: object) -> object:
+        return _off(value)
 
-    Logs: `log_json` (False) writes one JSON object per line; `log_level` ("INFO").
+    @field_validator("tick_s", mode="before")
+    @classmethod
+    def _no_tick(cls, value: object) -> object:
+        return None if value in (0, "0") else value
 
-    Exercise clock: `clock_start` (None: the wall clock) and `clock_speed` (1.0) make every
-    clock of the service (ingest checks, the tracker's tick, change times) read the
-    `ExerciseClock` of that start and speed, so an accelerated exercise's reports are not from
-    the future. `tick_lag_s` stays wall seconds (it covers transit): × speed in simulated time.
-    """
+    @field_validator("mqtt")
+    @classmethod
+    def _broker_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_address(value, "--mqtt")
+        return value
 
-    scenario: str | Path
-    database_url: str = DEFAULT_DATABASE_URL
-    mqtt: str | None = "127.0.0.1:1883"
-    mqtt_client_id: str = "limes-serve"
-    mqtt_topic_prefix: str = "limes/v1/sensors"
-    mqtt_username: str | None = None
-    mqtt_password: str | None = None
-    cot_port: int | None = None
-    cot_host: str = "127.0.0.1"
-    http: str | None = "127.0.0.1:8080"
-    plan: str | Path | None = None
-    assessments: tuple[str | Path, ...] = ()
-    batch_messages: int = 1000
-    batch_wait_s: float = 0.005
-    queue_messages: int = 10_000
-    tick_s: float | None = 1.0
-    tick_lag_s: float = 10.0
-    reorder_window_s: float = 1.0
-    scan_window_s: float = 0.5
-    track_store_s: float = 1.0
-    recover_s: float = 3600.0
-    retry_s: float = 1.0
-    alert_warmup_s: float = 5.0
-    tune_gc: bool = True
-    log_json: bool = False
-    log_level: str = "INFO"
-    clock_start: datetime | None = None
-    clock_speed: float = 1.0
+    @field_validator("http")
+    @classmethod
+    def _http_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_address(value, "--http")
+        return value
 
-    def __post_init__(self) -> None:
-        if self.mqtt is not None:
-            parse_address(self.mqtt, "--mqtt")
-        if self.http is not None:
-            parse_address(self.http, "--http")
-        if self.cot_port is not None and not 0 <= self.cot_port <= 65535:
-            raise ServiceError(f"--cot-port: {self.cot_port} is outside 0..65535")
-        for name in ("batch_messages", "queue_messages"):
-            if getattr(self, name) < 1:
-                raise ServiceError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("batch_wait_s", "tick_lag_s", "recover_s", "retry_s", "reorder_window_s",
-                     "scan_window_s", "track_store_s"):  # fmt: skip
-            if getattr(self, name) < 0:
-                raise ServiceError(f"{name} must not be negative, got {getattr(self, name)}")
-        if self.tick_s is not None and self.tick_s <= 0:
-            raise ServiceError(f"tick_s must be positive, got {self.tick_s}")
+    @field_validator("clock_start", mode="before")
+    @classmethod
+    def _now(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "now":
+            return datetime.now(UTC).replace(microsecond=0)
+        return value
+
+    @model_validator(mode="after")
+    def _tls(self) -> ServiceConfig:
+        if self.cot_tls_port is not None:
+            missing = [n for n in ("cot_tls_cert", "cot_tls_key", "cot_tls_client_ca")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
+        if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
+            raise ServiceError("an MQTT client certificate needs both --mqtt-tls-cert and -key")
+        return self
+
+    @model_validator(mode="after")
+    def _federation(self) -> ServiceConfig:
+        if (self.federation is None) != (self.site is None):
+            raise ServiceError("--federation and --site go together")
+        return self
+
+    @model_validator(mode="after")
+    def _clock(self) -> ServiceConfig:
+        if "clock_speed" in self.model_fields_set and self.clock_start is None:
+            raise ServiceError("--exercise-speed needs --exercise-start")
         if self.clock_start is not None:
-            self.exercise_clock()  # checks the start's zone and the speed
+            self.exercise_clock()  # checks the speed
+        return self
 
     def exercise_clock(self) -> ExerciseClock | None:
         """The exercise clock this configuration asks for, or None for the wall clock."""
@@ -171,3 +299,14 @@ class ServiceConfig:
             return ExerciseClock(self.clock_start, self.clock_speed)
         except ClockError as error:
             raise ServiceError(f"exercise clock: {error}") from None
+
+
+def main() -> None:
+    """Print the options table of docs/serve.md (`python -m limes.service.config`)."""
+    from limes.model_options import markdown_table
+
+    print(markdown_table(ServiceConfig), end="")
+
+
+if __name__ == "__main__":
+    main()

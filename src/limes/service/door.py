@@ -1,9 +1,8 @@
 """The service's MQTT door: QoS 1 on a persistent session, acknowledged only after the commit.
 
-Unlike `limes.ops.ingest.mqtt.MqttIngest` (which acknowledges a message when its handler
-returns), this door only reads: paho's thread parses each message and queues it with its
-message id; the committer tracks a batch of queued messages, stores everything they produced
-in one transaction, and then calls `ack` for each. A message read but not acknowledged when
+The one MQTT door limes has. It only reads: paho's thread parses each message and queues it
+with its message id; the committer tracks a batch of queued messages, stores everything they
+produced in one transaction, and then calls `ack` for each. A message read but not acknowledged when
 the process dies is redelivered by the broker when the same client id connects again
 (`clean_session=False`), which is what makes a hard kill lose nothing.
 """
@@ -12,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -52,6 +52,7 @@ class MqttDoor(MqttSubscriber):
         topic_prefix: str,
         username: str | None = None,
         password: str | None = None,
+        tls: ssl.SSLContext | None = None,
         keepalive_s: int = 30,
     ) -> None:
         self.ctx = ctx
@@ -69,6 +70,7 @@ class MqttDoor(MqttSubscriber):
             keepalive_s=keepalive_s,
             username=username,
             password=password,
+            tls=tls,
         )
 
     @property

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import queue
 import signal
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -32,11 +35,15 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from limes.api.app import PREFIX, create_app
+from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
+from limes.errors import LimesError
+from limes.federation.deployment import load_deployment
+from limes.federation.runner import FederationRunner
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import utc_now
+from limes.ops.ingest.cot_server import CotLimits
 from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
@@ -45,12 +52,19 @@ from limes.ops.tracker.tracker import warm_up as load_tracker_kernels
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
 from limes.service.committer import Committer, Outputs
-from limes.service.config import ServiceConfig, ServiceError, parse_address
-from limes.service.dispatch_routes import dispatch_router
+from limes.service.config import (
+    MQTT_PASSWORD_ENV,
+    MQTT_USERNAME_ENV,
+    ServiceConfig,
+    ServiceError,
+    parse_address,
+)
+from limes.service.cot_tls import CotTlsDoor, server_tls_context
 from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
+from limes.share.context import ShareContext
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
@@ -84,22 +98,21 @@ class Service:
         self.door: MqttDoor | None = None
         self.app: FastAPI | None = None
         self.recovered: Recovered | None = None
+        self.cot_tls: CotTlsDoor | None = None
         self.signal = ChangeSignal()
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
         self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
         self._outputs = Outputs()
         self.gc_pauses = GcPauses()
+        self.federation: FederationRunner | None = None
 
     # -- start ---------------------------------------------------------------------------------
 
     def start(self, wait_s: float = 30.0) -> None:
         """Start everything in order; returns when the inputs and the HTTP server are up."""
         cfg = self.config
-        try:
-            self.scenario = load_scenario(str(cfg.scenario))
-        except Exception as error:  # the scenario layer's own errors say what and where
-            raise ServiceError(f"scenario {cfg.scenario}: {error}") from None
+        self.scenario = load_scenario(str(cfg.scenario))  # its errors say what and where
         plan = _load_plan(cfg.plan)
         self.db = connect(cfg.database_url)
         migrate(self.db)
@@ -122,6 +135,7 @@ class Service:
             self.door.ack if self.door else _no_ack,
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
+            retry_max_s=cfg.retry_max_s, quarantine_file=cfg.quarantine_file,
             track_store_s=cfg.track_store_s,
         )  # fmt: skip
         # Compile (or load from cache) the tracker's kernels now, not in the first live batch.
@@ -134,11 +148,52 @@ class Service:
                 log.warning("MQTT broker %s not ready; the door keeps trying", cfg.mqtt)
         if cfg.cot_port is not None:
             self.pipeline.start_inputs(
-                cot_tcp_port=cfg.cot_port, cot_udp_port=cfg.cot_port, cot_host=cfg.cot_host
-            )
+                cot_tcp_port=cfg.cot_port, cot_udp_port=cfg.cot_port, cot_host=cfg.cot_host,
+                cot_options={"limits": self._cot_limits(), "paused": self._store_behind},
+            )  # fmt: skip
+        if cfg.cot_tls_port is not None:
+            self.cot_tls = self._make_cot_tls()
+            self.cot_tls.start(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
+        if cfg.federation is not None and cfg.site is not None:
+            self.federation = FederationRunner.start(
+                self._share_context(now), load_deployment(cfg.federation), cfg.site, clock=now
+            )
         log.info("limes serve started", extra=self.addresses())
+
+    def _share_context(self, now: Callable[[], datetime]) -> ShareContext:
+        """The app's sharing side when it serves HTTP, else one of the service's own."""
+        if self.app is not None:
+            found: ShareContext = self.app.state.share
+            return found
+        assert self.db is not None
+        return ShareContext.for_scenario(self.db, self.scenario, clock=now)
+
+    def _cot_limits(self) -> CotLimits:
+        cfg = self.config
+        return CotLimits(
+            max_connections=cfg.cot_max_connections, max_per_peer=cfg.cot_max_per_peer,
+            idle_timeout_s=cfg.cot_idle_timeout_s, event_deadline_s=cfg.cot_event_deadline_s,
+        )  # fmt: skip
+
+    def _store_behind(self) -> bool:
+        """Whether the doors that cannot answer their senders should hold back (see
+        `Committer.trouble`)."""
+        return self.committer is not None and self.committer.trouble() is not None
+
+    def _make_cot_tls(self) -> CotTlsDoor:
+        cfg = self.config
+        assert self.pipeline is not None and cfg.cot_tls_port is not None
+        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
+        try:
+            context = server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
+        except (OSError, ValueError) as error:
+            raise ServiceError(f"CoT TLS certificate, key or client CA: {error}") from None
+        return CotTlsDoor(
+            self.pipeline, context, host=cfg.cot_host, port=cfg.cot_tls_port,
+            limits=self._cot_limits(), paused=self._store_behind,
+        )  # fmt: skip
 
     def _make_door(self) -> MqttDoor | None:
         cfg = self.config
@@ -149,16 +204,25 @@ class Service:
         return MqttDoor(
             self.pipeline.context, self._inbox, host=host, port=port,
             client_id=cfg.mqtt_client_id, topic_prefix=cfg.mqtt_topic_prefix,
-            username=cfg.mqtt_username, password=cfg.mqtt_password,
+            username=cfg.mqtt_username or os.environ.get(MQTT_USERNAME_ENV),
+            password=cfg.mqtt_password or os.environ.get(MQTT_PASSWORD_ENV),
+            tls=_mqtt_tls(cfg),
         )  # fmt: skip
 
     def build_app(self) -> FastAPI:
         """The API (store, scenario, HTTP ingest into the pipeline), dispatch routes and map."""
         assert self.db is not None and self.pipeline is not None and self.writer is not None
         pipeline = self.pipeline
+        committer = self.committer
 
         def take(items: list[Any]) -> None:
             pipeline.submit(items, deduplicated=True)
+
+        def stored(timeout: float) -> bool:
+            return committer is None or committer.wait_stored(timeout)
+
+        def trouble() -> str | None:
+            return None if committer is None else committer.trouble()
 
         app = create_app(
             Settings(database_url=self.config.database_url, migrate=False),
@@ -166,11 +230,18 @@ class Service:
             scenario_obj=self.scenario,
             writer=self.writer,
             ingest_context=pipeline.context,
-            ingest_handoff=IngestHandoff(take, pipeline.reject, pipeline.dedup),
+            ingest_handoff=IngestHandoff(
+                take,
+                pipeline.reject,
+                pipeline.dedup,
+                trouble=trouble,
+                stored=stored,
+                store_wait_s=self.config.store_wait_s,
+            ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            dispatch_config=self.dispatch_config,
         )
-        app.include_router(dispatch_router(self.dispatch_config), prefix=PREFIX)
         _mount_web(app, _assessment_folders(self.config))
         return app
 
@@ -205,6 +276,8 @@ class Service:
         if self.pipeline is not None and self.pipeline.cot is not None:
             out["cot_tcp"] = str(self.pipeline.cot.tcp_address)
             out["cot_udp"] = str(self.pipeline.cot.udp_address)
+        if self.cot_tls is not None:
+            out["cot_tls"] = str(self.cot_tls.server.tcp_address)
         return out
 
     def figures(self) -> dict[str, Any]:
@@ -213,6 +286,8 @@ class Service:
         out: dict[str, Any] = {}
         if c is not None:
             out.update(vars(c.stats))
+            out.update({k: v for k, v in vars(c.isolator.stats).items() if k != "lock"})
+            out["store_trouble"] = int(c.trouble() is not None)
             out["alerts_timed"] = c.latency.count
             out.update({f"alert_latency_{k}_s": v for k, v in c.latency.quantiles().items()})
             # Without the first seconds of alerting: a floor switched on with every target
@@ -221,6 +296,10 @@ class Service:
             if first is not None:
                 later = c.latency.quantiles(after=first + self.config.alert_warmup_s)
                 out.update({f"alert_latency_later_{k}_s": v for k, v in later.items()})
+        if self.pipeline is not None and self.pipeline.cot is not None:
+            out.update({f"cot_{k}": v for k, v in self.pipeline.cot.stats.as_dict().items()})
+        if self.cot_tls is not None:
+            out.update({f"cot_tls_{k}": v for k, v in self.cot_tls.server.stats.as_dict().items()})
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
@@ -240,14 +319,21 @@ class Service:
 
     def stop(self) -> None:
         """Stop in reverse order; everything taken in is stored and acknowledged first."""
+        if self.federation is not None:
+            self.federation.stop()
         if self._server is not None:
             self._server.should_exit = True
             if self._server_thread is not None:
                 self._server_thread.join(30.0)
+        web = getattr(self.app.state, "web", None) if self.app is not None else None
+        if web is not None:
+            web.close()  # the relief shading it started
         if self.door is not None:
             self.door.close_intake()
         if self.pipeline is not None:
             self.pipeline.stop()  # CoT and ticker
+        if self.cot_tls is not None:
+            self.cot_tls.stop()
         if self.committer is not None:
             self.committer.stop()
         if self.door is not None:
@@ -256,6 +342,19 @@ class Service:
         log.info("limes serve stopped", extra=self.figures())
         if self.db is not None:
             self.db.dispose()
+
+
+def _mqtt_tls(cfg: ServiceConfig) -> ssl.SSLContext | None:
+    """The client TLS context for the broker (None: plain TCP)."""
+    if cfg.mqtt_tls_ca is None:
+        return None
+    try:
+        context = ssl.create_default_context(cafile=cfg.mqtt_tls_ca)
+        if cfg.mqtt_tls_cert is not None:
+            context.load_cert_chain(cfg.mqtt_tls_cert, cfg.mqtt_tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ServiceError(f"MQTT TLS CA, certificate or key: {error}") from None
+    return context
 
 
 def _no_ack(mid: int, qos: int) -> None:
@@ -267,7 +366,7 @@ def _load_plan(path: str | Path | None) -> PlanLookup | None:
         return None
     try:
         return PlanLookup.load(path)
-    except Exception as error:
+    except (LimesError, OSError) as error:
         raise ServiceError(f"--plan {path}: {error}") from None
 
 
@@ -285,27 +384,37 @@ def _mount_web(app: FastAPI, assessments: Sequence[Path] = ()) -> None:
         from limes.web.mount import mount_web
 
         mount_web(app, assessments=assessments)
-    except Exception as error:  # the API keeps serving the watch floor without its map
+    except LimesError as error:  # the API keeps serving the watch floor without its map
         log.warning("the operations map is not served: %s", error)
 
 
-def serve(config: ServiceConfig, *, ready: Callable[[Service], None] | None = None) -> None:
-    """Run `limes serve` until SIGTERM or SIGINT; then shut down cleanly and return.
+def serve(
+    config: ServiceConfig,
+    *,
+    ready: Callable[[Service], None] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run `limes serve` until SIGTERM or SIGINT (or `stop` is set); then shut down cleanly.
 
-    Blocking; call from the main thread (signals). `ready(service)` is called once started.
+    Blocking. On the main thread it takes SIGTERM and SIGINT for the run (and gives the old
+    handlers back after); elsewhere it installs none (Python allows signal handlers only on
+    the main thread) and stops when `stop` is set. `ready(service)` is called once started.
     """
     configure_logging(config.log_json, config.log_level)
-    stop = threading.Event()
+    stop = stop or threading.Event()
+    on_main = threading.current_thread() is threading.main_thread()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: shutting down", signal.Signals(signum).name)
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = (
+        {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)} if on_main else {}
+    )
     service = Service(config)
     try:
         service.start()
-        if config.tune_gc:
+        if config.tune_gc and on_main:
             tune_gc()  # this process is the service's own: its start-up objects are for good
         if ready is not None:
             ready(service)

@@ -30,8 +30,8 @@ from limes.sensing.movement import (
     pace_s_per_m,
     slope_magnitude,
 )
-from limes.sim.clock import is_day
 from limes.sim.config import SimConfig
+from limes.sim.daylight import is_day
 from limes.sim.routes import (
     Route,
     choose_chainage_m,

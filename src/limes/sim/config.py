@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from limes.errors import SimError
 from limes.scenario.schema import Knowledge
 
 
@@ -29,9 +30,9 @@ class Outage:
 
     def __post_init__(self) -> None:
         if self.kind not in ("down", "link"):
-            raise ValueError(f"outage kind must be 'down' or 'link', not {self.kind!r}")
+            raise SimError(f"outage kind must be 'down' or 'link', not {self.kind!r}")
         if not self.end_s > self.start_s:
-            raise ValueError(f"outage of {self.sensor_id}: end_s must be after start_s")
+            raise SimError(f"outage of {self.sensor_id}: end_s must be after start_s")
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,13 @@ class SimConfig:
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
-            raise ValueError("SimConfig.start must be timezone-aware (UTC)")
+            raise SimError("SimConfig.start must be timezone-aware (UTC)")
         positive = ("step_s", "truth_step_s", "route_step_m", "wander_scale_m", "response_cell_m")
         for name in positive:
             if not getattr(self, name) > 0:
-                raise ValueError(f"SimConfig.{name} must be > 0, got {getattr(self, name)}")
+                raise SimError(f"SimConfig.{name} must be > 0, got {getattr(self, name)}")
         if self.actors_per_day < 0:
-            raise ValueError("SimConfig.actors_per_day must be >= 0")
+            raise SimError("SimConfig.actors_per_day must be >= 0")
         for name in ("class_accuracy", "nuisance_as_animal", "vehicle_road_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"SimConfig.{name} must be within [0, 1]")
+                raise SimError(f"SimConfig.{name} must be within [0, 1]")

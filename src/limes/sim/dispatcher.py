@@ -26,15 +26,16 @@ from typing import Any
 import httpx
 import numpy as np
 
+from limes.clock import SimClock
+from limes.errors import SimError
 from limes.scenario.model import Scenario
 from limes.sim.actors import Actor
-from limes.sim.clock import SimClock
 from limes.sim.emission import Emission
 from limes.sim.response import Dispatch, RouteMove, UnitTrack
 from limes.sim.senders import Sender
 
 
-class ApiDispatchError(RuntimeError):
+class ApiDispatchError(SimError):
     """The live system's API refused or failed a dispatcher's request (the message says which)."""
 
 

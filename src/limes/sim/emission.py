@@ -32,8 +32,8 @@ from limes.sensing.coverage import SensorPlace, in_view, sensor_places
 from limes.sensing.detection_law import hazard_at, p_detect, target_class
 from limes.sensing.line_of_sight import Observer, Sightline, visible_points
 from limes.sim.actors import Actor
-from limes.sim.clock import is_day
 from limes.sim.config import Outage, SimConfig
+from limes.sim.daylight import is_day
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

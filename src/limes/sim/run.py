@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from limes.analysis.result import Assessment
+from limes.clock import SimClock
+from limes.errors import SimError
 from limes.scenario.model import Scenario
 from limes.sim.actors import Actor, Ground, plan_actors
-from limes.sim.clock import SimClock
 from limes.sim.config import Outage, SimConfig
 from limes.sim.emission import (
     Emission,
@@ -50,7 +51,7 @@ from limes.sim.senders import Sender
 Progress = Callable[[str, int, int], None]
 
 
-class SimulationError(ValueError):
+class SimulationError(SimError):
     """An exercise that cannot run as asked; the message says which argument and why."""
 
 

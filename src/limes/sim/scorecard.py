@@ -24,8 +24,8 @@ from limes.analysis.monte_carlo import wilson
 from limes.analysis.result import Assessment
 from limes.scenario.model import Scenario
 from limes.sim.actors import Actor
-from limes.sim.clock import is_day, light_of
 from limes.sim.config import SimConfig
+from limes.sim.daylight import is_day, light_of
 from limes.sim.emission import Emission
 from limes.sim.response import Dispatch
 from limes.sim.routes import plan_run

@@ -7,8 +7,8 @@
 - `HttpSender`: `{"detections": [...]}` batches POSTed to `/api/ingest/detections` with a sensor
   token (`Authorization: Bearer …`).
 - `InProcessSender`: hands each batch of emissions to a callable; what it returns (alerts) is
-  collected for the scorecard. `json_door` makes such a callable that reads the messages with
-  the live system's own JSON reader and passes the detections on (to `Pipeline.submit`, say).
+  collected for the scorecard (`limes.exercise.in_process.json_door` makes one that feeds the
+  live system's own JSON reader).
 - `MemorySender`: keeps every batch (tests, dry runs).
 
 A sender's `send` may return alerts (anything with time, lon, lat); the run collects them.
@@ -25,12 +25,13 @@ from datetime import timedelta
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
+from limes.errors import SimError
 from limes.sim.emission import Emission, iso_ms
 
 TOPIC_PREFIX = "limes/v1/sensors"
 
 
-class SendError(RuntimeError):
+class SendError(SimError):
     """A door that could not be reached or refused what was sent; the message says which."""
 
 
@@ -76,32 +77,6 @@ class InProcessSender:
 
     def close(self) -> None:
         return None
-
-
-def json_door(
-    ctx: Any, submit: Callable[[list[Any]], Sequence[Any] | None], source: str = "sim"
-) -> Callable[[Sequence[Emission]], list[Any]]:
-    """A handler that reads each message with the live JSON reader and submits the detections.
-
-    `ctx` is the live system's `IngestContext` (share the exercise clock with it, e.g.
-    `clock=sim_clock.now`, when the run is accelerated); `submit` gets the accepted detections
-    and may return alerts. Rejected messages are counted on the handler (`handler.rejected`).
-    """
-    from limes.ops.ingest.json_format import parse_json_message
-
-    def handle(batch: Sequence[Emission]) -> list[Any]:
-        accepted: list[Any] = []
-        for e in batch:
-            outcome = parse_json_message(
-                e.payload, ctx, source=f"{source}:{e.sensor_id}", expected_sensor=e.sensor_id
-            )
-            accepted.extend(outcome.detections)
-            handle.rejected.extend(outcome.rejections)  # type: ignore[attr-defined]
-        alerts = submit(accepted) if accepted else None
-        return list(alerts or [])
-
-    handle.rejected = []  # type: ignore[attr-defined]
-    return handle
 
 
 class MqttSender:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from limes.store.database import connect
+from limes.store.errors import StoreError
 from limes.store.migrate import migrate
 from limes.store.users import Role, create_user, issue_token, user_tokens
 from limes.store.users import list_users as _list_users
@@ -45,7 +46,7 @@ def add_user(
     try:
         role = Role(role)
     except ValueError:
-        raise ValueError(
+        raise StoreError(
             f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
         ) from None
     db = connect(db_url)

@@ -8,7 +8,6 @@ separate schemas in one database.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,15 +17,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from limes.store.errors import StoreError
-
-#: Environment variable naming the database (a SQLAlchemy URL).
-DATABASE_URL_ENV = "LIMES_DATABASE_URL"
-#: The embedded default: one SQLite file in the working directory.
-DEFAULT_DATABASE_URL = "sqlite:///limes.db"
+from limes.store.location import database_url_from_env
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -42,11 +38,6 @@ class SqliteTuning:
 
     busy_timeout_ms: int = 10_000
     synchronous: str = "NORMAL"
-
-
-def database_url_from_env(default: str = DEFAULT_DATABASE_URL) -> str:
-    """The database URL from `LIMES_DATABASE_URL`, else the embedded default."""
-    return os.environ.get(DATABASE_URL_ENV) or default
 
 
 def _normalise_url(url: str) -> str:
@@ -101,7 +92,7 @@ class Database:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             return True
-        except Exception:  # any driver error means "not ready", which is what the caller asks
+        except (DBAPIError, PoolTimeout, OSError):  # the driver's refusals; a bug still raises
             return False
 
     def dispose(self) -> None:

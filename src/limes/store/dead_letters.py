@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from limes.ops.ingest.dead_letter import Rejection
+from limes.ops.ingest.dead_letter import Rejection, storable
 from limes.store.tables import DeadLetterRow
 
 log = logging.getLogger(__name__)
 
 
 def rejection_params(rejections: Sequence[Rejection]) -> list[dict[str, Any]]:
-    """Insert parameters for a batch of rejections."""
+    """Insert parameters for a batch of rejections, every field fit for its column."""
+    rejections = [storable(r) for r in rejections]
     return [
         {
             "reason": r.reason.value,

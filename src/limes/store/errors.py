@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from limes.errors import LimesError
 
-class StoreError(Exception):
+
+class StoreError(LimesError):
     """A store operation could not be done; the message says what and why."""
 
 

@@ -301,3 +301,58 @@ def incident_counts(session: Session) -> dict[tuple[str, str], int]:
         IncidentRow.sector, IncidentRow.state
     )
     return {(sector, state): int(n) for sector, state, n in session.execute(query).all()}
+
+
+def latest_alerts(session: Session, incident_ids: Sequence[int]) -> dict[int, AlertRow]:
+    """Each incident's newest alert (where it was last seen, what, by which rule)."""
+    if not incident_ids:
+        return {}
+    newest = (
+        select(func.max(AlertRow.id))
+        .where(AlertRow.incident_id.in_(list(incident_ids)))
+        .group_by(AlertRow.incident_id)
+    )
+    rows = session.scalars(select(AlertRow).where(AlertRow.id.in_(newest))).all()
+    return {r.incident_id: r for r in rows if r.incident_id is not None}
+
+
+def merge_incidents(
+    session: Session, into_id: int, other_ids: Sequence[int], *, actor: str, note: str,
+    now: datetime,
+) -> list[IncidentRow]:  # fmt: skip
+    """Fold open incidents into another open one (one crossing reported twice): their alerts
+    move to it, its severity is the worst, and each folded incident is closed with no outcome
+    (it was never a crossing of its own), its running dispatch ended. Returns every incident
+    touched, the kept one first. `Conflict` if any is closed or the list names the kept one."""
+    if into_id in other_ids:
+        raise Conflict(f"incident {into_id} cannot be merged into itself")
+    into = get_incident(session, into_id, lock=True)
+    if into.state == IncidentState.RESOLVED:
+        raise Conflict(f"incident {into_id} is resolved: merge into an open incident")
+    before = row_dict(into)
+    folded = []
+    for other_id in sorted(set(other_ids)):
+        other = get_incident(session, other_id, lock=True)
+        if other.state == IncidentState.RESOLVED:
+            raise Conflict(f"incident {other_id} is resolved: only open incidents are merged")
+        other_before = row_dict(other)
+        for alert in session.scalars(select(AlertRow).where(AlertRow.incident_id == other.id)):
+            alert.incident_id = into.id
+        into.alert_count += other.alert_count
+        into.severity = raise_severity(Severity(into.severity), Severity(other.severity))
+        _end_dispatch(session, other, now, "merged")
+        other.state = IncidentState.RESOLVED.value
+        other.resolved = now
+        other.updated = now
+        _event(session, other, time=now, actor=actor, action="merge", from_state=other_before[
+            "state"], to_state=other.state, note=note, data={"into": into.id})  # fmt: skip
+        audit(session, actor=actor, action="merge", entity="incident", entity_id=other.id,
+              before=other_before, after=row_dict(other), time=now)  # fmt: skip
+        folded.append(other)
+    into.updated = now
+    _event(session, into, time=now, actor=actor, action="merge", note=note,
+           data={"merged": [o.id for o in folded]})  # fmt: skip
+    session.flush()
+    audit(session, actor=actor, action="merge", entity="incident", entity_id=into.id,
+          before=before, after=row_dict(into), time=now)  # fmt: skip
+    return [into, *folded]

@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from limes.store.database import Database
 
@@ -57,5 +59,5 @@ def is_current(db: Database) -> bool:
     """Whether the database is at the newest revision."""
     try:
         return current_revision(db) == head_revision(db)
-    except Exception:  # an unreachable database is simply not current
+    except (DBAPIError, PoolTimeout, OSError):  # an unreachable database is simply not current
         return False

@@ -351,3 +351,112 @@ class ChangeRow(Base):
     time: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
+
+
+class IntelReportRow(Base):
+    """One intelligence report, its current version (the record as filed, JSON)."""
+
+    __tablename__ = "intel_reports"
+    __table_args__ = (Index(None, "sector", "time"), Index(None, "status"))
+
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    time: Mapped[datetime]
+    reported: Mapped[datetime]
+    updated: Mapped[datetime]
+    sector: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    originator: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(64))
+    record: Mapped[dict[str, Any]]
+
+
+class SharedObjectRow(Base):
+    """One version of one object that may be released (the feed every channel reads).
+
+    `seq` orders the feed and never repeats (AUTOINCREMENT on SQLite, as for `changes`);
+    `change_id` is the change it came from (unique: feeding twice stores once).
+    """
+
+    __tablename__ = "shared_objects"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        Index(None, "stored"),
+        Index(None, "uid"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160))
+    uid: Mapped[str] = mapped_column(String(36))  # the UUID part of its STIX ids
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[datetime]
+    time: Mapped[datetime]
+    sector: Mapped[str | None] = mapped_column(String(100))
+    originator: Mapped[str] = mapped_column(String(64))
+    change_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    record: Mapped[dict[str, Any]]
+
+
+class ReleaseRow(Base):
+    """One release to a partner: which object and version, by which rule, when, on which channel."""
+
+    __tablename__ = "share_releases"
+    __table_args__ = (Index(None, "partner", "time"), Index(None, "key"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    time: Mapped[datetime]
+    partner: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(160))
+    version: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+
+
+class InboxStatusRow(Base):
+    """The outcome of one bundle a partner posted to the TAXII inbox (the TAXII status)."""
+
+    __tablename__ = "share_inbox_status"
+    __table_args__ = (Index(None, "partner"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    time: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer)
+    successes: Mapped[list[Any]]
+    failures: Mapped[list[Any]]
+
+
+class FederatedObjectRow(Base):
+    """The newest version of one object another site released to this one.
+
+    Keyed by (origin site, kind, object id); `version` is the origin's change id for that state,
+    so a late, older copy never replaces a newer one and a repeated copy changes nothing.
+    """
+
+    __tablename__ = "federated_objects"
+    __table_args__ = (Index(None, "origin", "kind"),)
+
+    origin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    received: Mapped[datetime]
+
+
+class FederationCursorRow(Base):
+    """How far this site's shared-object feed has been forwarded to one destination site.
+
+    The position is the feed's own cursor for the destination's partner: the moment the last
+    forwarded version became available to it, and that version's feed sequence number.
+    """
+
+    __tablename__ = "federation_cursors"
+
+    destination: Mapped[str] = mapped_column(String(64), primary_key=True)
+    available: Mapped[datetime]
+    seq: Mapped[int] = mapped_column(BigInteger)
+    updated: Mapped[datetime]

@@ -197,9 +197,12 @@ def current_tracks(
     after_track_id: str | None = None,
     limit: int = 100,
 ) -> Sequence[TrackRow]:
-    """Current tracks ordered by id, optionally of one status (`after_track_id`: paging)."""
+    """Current tracks ordered by id (`after_track_id`: paging), optionally of one status;
+    `status="alive"`: all but deleted, `"all"` or None: every one."""
     query = select(TrackRow).order_by(TrackRow.track_id).limit(limit)
-    if status is not None:
+    if status == "alive":
+        query = query.where(TrackRow.status != "deleted")
+    elif status not in (None, "all"):
         query = query.where(TrackRow.status == status)
     if after_track_id is not None:
         query = query.where(TrackRow.track_id > after_track_id)

@@ -37,6 +37,8 @@ class Role(StrEnum):
     COMMANDER = "commander"  # + sector impact levels, unit reports
     ADMIN = "admin"  # + users and tokens
     SENSOR = "sensor"  # only ingests, only as its own sensor (or unit) ids
+    ANALYST = "analyst"  # reads everything, files intelligence reports
+    PARTNER = "partner"  # only what the release guard gives its one partner id (TAXII, shares)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,12 @@ def _check_user(name: str, role: Role, speaks_for: Sequence[str]) -> None:
         raise StoreError(f"user name {name!r} must match {NAME_PATTERN.pattern}")
     if role is Role.SENSOR and not speaks_for:
         raise StoreError("a sensor user needs the sensor (or unit) ids it may report for")
-    if role is not Role.SENSOR and speaks_for:
-        raise StoreError(f"only sensor users report for ids; {role.value} {name!r} cannot")
+    if role is Role.PARTNER and len(speaks_for) != 1:
+        raise StoreError("a partner user speaks for exactly one partner id of the sharing policy")
+    if role not in (Role.SENSOR, Role.PARTNER) and speaks_for:
+        raise StoreError(
+            f"only sensor and partner users speak for ids; {role.value} {name!r} cannot"
+        )
     for ident in speaks_for:
         if not NAME_PATTERN.match(ident):
             raise StoreError(f"sensor id {ident!r} must match {NAME_PATTERN.pattern}")

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from limes.ops.incidents import ImpactLevel, ImpactRule, Transition
+from limes.ops.incidents import ImpactLevel, ImpactRule, IncidentAction, Transition
 from limes.store.changes import record_changes
 from limes.store.database import Database
-from limes.store.incidents import add_note, apply_transition
+from limes.store.errors import Conflict, NotFound
+from limes.store.incidents import add_note, apply_transition, merge_incidents
 from limes.store.rows import row_dict
 from limes.store.sectors import refresh_impact, set_impact
 from limes.store.units import UnitReport, report_unit
@@ -49,6 +50,39 @@ class Workflow:
                 changes.append(("sector", level))
             n = record_changes(session, changes, now)
             out = row_dict(incident)
+        self._done(n)
+        return out
+
+    def acknowledge_many(
+        self, incident_ids: list[int], *, actor: str, note: str, now: datetime
+    ) -> tuple[list[int], dict[int, str]]:
+        """Acknowledge several incidents, each in its own transaction (one refused leaves the
+        others done); returns (acknowledged ids, {refused id: why})."""
+        done: list[int] = []
+        refused: dict[int, str] = {}
+        step = Transition(IncidentAction.ACKNOWLEDGE, note=note)
+        for incident_id in dict.fromkeys(incident_ids):
+            try:
+                self.transition(incident_id, step, actor=actor, now=now)
+            except (Conflict, NotFound) as error:
+                refused[incident_id] = str(error)
+            else:
+                done.append(incident_id)
+        return done, refused
+
+    def merge(
+        self, into_id: int, other_ids: list[int], *, actor: str, note: str, now: datetime
+    ) -> dict[str, Any]:
+        """Fold open incidents into one (`store.incidents.merge_incidents`); returns it."""
+        with self.db.session() as session:
+            rows = merge_incidents(session, into_id, other_ids, actor=actor, note=note, now=now)
+            changes = [("incident", row_dict(r)) for r in rows]
+            for sector in sorted({r.sector for r in rows}):
+                level = refresh_impact(session, sector, self.impact_rule, now)
+                if level is not None:
+                    changes.append(("sector", level))
+            n = record_changes(session, changes, now)
+            out = row_dict(rows[0])
         self._done(n)
         return out
 

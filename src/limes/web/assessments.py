@@ -21,6 +21,7 @@ import rasterio
 from numpy.typing import NDArray
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
+from limes.errors import WebError
 from limes.scenario.model import Scenario
 from limes.web.png import encode_png
 
@@ -31,7 +32,7 @@ _RAMP_RGB = np.array(
 )
 
 
-class AssessmentError(ValueError):
+class AssessmentError(WebError):
     """An assessment folder that cannot be served; the message names the file and why."""
 
 

@@ -15,14 +15,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from limes.errors import WebError
+
 STATIC = Path(__file__).parent / "static"
 STAMP = STATIC / ".build-stamp"
 #: What a build depends on, relative to web/.
 INPUTS = ("package.json", "package-lock.json", "tsconfig.json", "build.mjs", "src")
-OUTPUTS = ("index.html", "app.js", "app.css")
+OUTPUTS = ("index.html", "app.js", "app.css", "images/layers.png", "images/layers-2x.png")
 
 
-class BuildError(RuntimeError):
+class BuildError(WebError):
     """The front end could not be built; the message says what to do."""
 
 

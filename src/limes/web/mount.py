@@ -7,8 +7,6 @@ from the API with the user's token.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,8 +20,6 @@ from limes.web.assessments import AssessmentStore
 from limes.web.config import WebConfig
 from limes.web.context import WebContext
 from limes.web.routes import router
-
-log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -45,8 +41,10 @@ def mount_web(
 
     `assessments`: folders written by `limes assess` for the planner view (a sequence names
     each by its folder). `advice`: another ranking of units than the dispatch advice of
-    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain in the background
-    now, so the first tiles come at once. Returns the map's context (also `app.state.web`).
+    `limes.ops.dispatch`, which the map uses by default. `warm`: shade the terrain and build the
+    units' travel fields in the background now (a thread the context owns and
+    `WebContext.close()` joins), so the first tiles and advice come at once. Returns the map's
+    context (also `app.state.web`).
     """
     services: Services = app.state.services
     folders = (
@@ -73,13 +71,9 @@ def mount_web(
 
     if static.is_dir():
         app.mount("/assets", StaticFiles(directory=static), name="map-assets")
-    if warm and services.scenario is not None:
-
-        def shade() -> None:
-            try:
-                web.hillshade_tiles(build=True)
-            except Exception:  # the route will report it to the user on first use
-                log.exception("could not shade the scenario terrain")
-
-        threading.Thread(target=shade, name="limes-hillshade", daemon=True).start()
+    if warm:
+        # The context owns the thread (`web.close()` joins it); every free unit's travel fields
+        # follow the relief, so the first assign dialog is quick.
+        keep = services.advice if advice is None else None
+        web.shade_in_background(then=keep.warm if keep is not None else None)
     return web

@@ -22,9 +22,10 @@ from limes.store.rows import json_value
 from limes.store.tables import AlertRow, TrackHistoryRow
 from limes.store.units import unit_states
 from limes.store.users import Principal
-from limes.web.advice import dispatch_advice
+from limes.web.advice import AdviceAnswer, dispatch_advice
 from limes.web.assessments import AssessmentError
 from limes.web.context import WebContext
+from limes.web.health import floor_health
 
 router = APIRouter(prefix="/api/web", tags=["map"])
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
@@ -82,7 +83,31 @@ def state(_: Reader, svc: Svc, web: Web) -> dict[str, Any]:
         "trail_s": cfg.trail_s,
         "heading_s": cfg.heading_s,
         "alert_flash_s": cfg.alert_flash_s,
+        "alert_marker_s": cfg.alert_marker_s,
+        "alarm_period_s": cfg.alarm_period_s,
+        "now": svc.now().isoformat(),
+        "clock_speed": svc.clock_speed,
+        "exercise": svc.exercise,
     }
+
+
+@router.get("/health", responses=responses(401, 403))
+def floor_health_route(_: Reader, svc: Svc, web: Web) -> dict[str, Any]:
+    """Sensors late or silent, rejected reports per door, the exercise's state, and the
+    system's present (the page's clock follows it)."""
+    sensors = [s.id for s in svc.scenario.spec.sensors] if svc.scenario is not None else []
+    cfg = web.config
+    with svc.db.reader() as session:
+        out = floor_health(
+            session,
+            sensors,
+            svc.now(),
+            svc.exercise,
+            window_s=cfg.sensor_window_s,
+            late_factor=cfg.sensor_late_factor,
+        )
+    out["clock_speed"] = svc.clock_speed
+    return out
 
 
 @router.get("/hillshade/{z}/{x}/{y}.png", responses=responses(401, 403, 404))
@@ -213,11 +238,13 @@ def replay(
 @router.get("/incidents/{incident_id}/advice", responses=responses(401, 403, 404))
 def advice(
     incident_id: Annotated[int, Path(ge=1, le=2**62)], _: Reader, svc: Svc, web: Web
-) -> list[dict[str, Any]]:
-    """Units to send to an incident, best first, with their estimated time and route.
+) -> dict[str, Any]:
+    """Units to send to an incident, best first, with their estimated time, route and whether
+    each gets there before the group reaches the inner edge; units already committed apart.
 
     The same dispatch advice as `/api/incidents/{id}/advice` (roads, off-road, air; toward the
-    track's predicted position), in the shape the map's assign dialog draws.
+    track's predicted position), answered from the kept travel fields, in the shape the map's
+    assign dialog draws.
     """
     sc = svc.scenario
     if sc is None:
@@ -230,19 +257,27 @@ def advice(
             k: (s.lon, s.lat) for k, s in states.items() if s.lon is not None and s.lat is not None
         }
         ranked = list(web.advice(row.lon, row.lat, positions))
+        answer = AdviceAnswer(ranked[0].source if ranked else "other", ranked)
     else:
-        ranked = dispatch_advice(sc, svc.db, incident_id)
-    return [
-        {
-            "unit_id": a.unit_id,
-            "label": a.label,
-            "eta_s": a.eta_s,
-            "distance_m": a.distance_m,
-            "route": [list(p) for p in a.route] if a.route else None,
-            "source": a.source,
-        }
-        for a in ranked
-    ]
+        answer = dispatch_advice(sc, svc.db, incident_id, svc.advice)
+    return {
+        "source": answer.source,
+        "group_s": answer.group_s,
+        "committed": answer.committed,
+        "units": [
+            {
+                "unit_id": a.unit_id,
+                "label": a.label,
+                "eta_s": a.eta_s,
+                "distance_m": a.distance_m,
+                "route": [list(p) for p in a.route] if a.route else None,
+                "source": a.source,
+                "intercept": a.intercept,
+                "margin_s": a.margin_s,
+            }
+            for a in answer.units
+        ],
+    }
 
 
 @router.get("/assessments", responses=responses(401, 403))

@@ -1,10 +1,12 @@
-"""The MQTT door against the real Mosquitto on 127.0.0.1:1883 (marker `mqtt`: tests/conftest.py
-skips them when the broker is down, and fails them under CI=true)."""
+"""The MQTT door (the service's: `limes.service.door.MqttDoor`) against the real Mosquitto on
+127.0.0.1:1883 (marker `mqtt`: tests/conftest.py skips them when the broker is down, and fails
+them under CI=true). The door reads and queues; what it queued is acknowledged only when the
+caller (the service's committer) says it is stored."""
 
 from __future__ import annotations
 
 import json
-import threading
+import queue
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,12 +16,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from ingest_fixtures import good_item, make_context
 
-from limes.ops.detection import Detection
-from limes.ops.ingest.dead_letter import MemoryDeadLetterSink, Rejection, RejectReason
-from limes.ops.ingest.dedup import Deduplicator
-from limes.ops.ingest.mqtt import MqttIngest, detections_topic, topic_sensor
+from limes.ops.ingest.dead_letter import RejectReason
+from limes.ops.ingest.mqtt import detections_topic, topic_sensor
+from limes.service.door import Message, MqttDoor
 
-pytestmark = pytest.mark.mqtt
 HOST, PORT = "127.0.0.1", 1883
 
 
@@ -27,33 +27,6 @@ HOST, PORT = "127.0.0.1", 1883
 def prefix() -> str:
     """A topic tree of this test's own, so runs never see each other's messages."""
     return f"limes-test-{uuid.uuid4().hex[:12]}/v1/sensors"
-
-
-class Collector:
-    """Thread-safe on_detections / on_rejection with a wait."""
-
-    def __init__(self) -> None:
-        self.detections: list[Detection] = []
-        self.sink = MemoryDeadLetterSink()
-        self._changed = threading.Condition()
-
-    def on_detections(self, detections: list[Detection]) -> None:
-        with self._changed:
-            self.detections.extend(detections)
-            self._changed.notify_all()
-
-    def on_rejection(self, rejection: Rejection) -> None:
-        with self._changed:
-            self.sink.put(rejection)
-            self._changed.notify_all()
-
-    def wait(self, detections: int, rejections: int = 0, timeout: float = 10.0) -> None:
-        with self._changed:
-            ok = self._changed.wait_for(
-                lambda: len(self.detections) >= detections and self.sink.total >= rejections,
-                timeout,
-            )
-        assert ok, (self.detections, self.sink.items)
 
 
 @pytest.fixture
@@ -77,24 +50,37 @@ def now_item(**overrides: object) -> dict[str, object]:
     return good_item(time=datetime.now(UTC).isoformat(), **overrides)
 
 
-def start(ingest: MqttIngest) -> MqttIngest:
-    ingest.start()
-    assert ingest.wait_ready(10.0), "MQTT ingest did not subscribe"
-    return ingest
+def start(door: MqttDoor) -> MqttDoor:
+    door.start()
+    assert door.wait_ready(10.0), "MQTT door did not subscribe"
+    return door
 
 
-def make_ingest(collector: Collector, prefix: str, **kw: object) -> MqttIngest:
-    return MqttIngest(
-        make_context(now=None),
-        collector.on_detections,
-        collector.on_rejection,
-        host=HOST,
-        port=PORT,
-        client_id=f"limes-test-{uuid.uuid4().hex}",
-        clean_session=True,
-        topic_prefix=prefix,
-        **kw,  # type: ignore[arg-type]
-    )
+def make_door(prefix: str, inbox: queue.Queue[Message], client_id: str | None = None) -> MqttDoor:
+    return MqttDoor(
+        make_context(now=None), inbox, host=HOST, port=PORT,
+        client_id=client_id or f"limes-test-{uuid.uuid4().hex}", topic_prefix=prefix,
+    )  # fmt: skip
+
+
+def take(inbox: queue.Queue[Message], n: int, timeout: float = 10.0) -> list[Message]:
+    """The next `n` messages the door queued (waits on each, fails after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    out = []
+    for _ in range(n):
+        try:
+            out.append(inbox.get(timeout=max(deadline - time.monotonic(), 0.0)))
+        except queue.Empty:
+            raise AssertionError(f"{len(out)} of {n} messages queued") from None
+    return out
+
+
+def forget_session(client_id: str) -> None:
+    """Leave no persistent session behind on the broker."""
+    cleanup = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                          clean_session=True)  # fmt: skip
+    cleanup.connect(HOST, PORT)
+    cleanup.disconnect()
 
 
 def test_topic_names_the_sensor() -> None:
@@ -103,49 +89,34 @@ def test_topic_names_the_sensor() -> None:
     assert topic_sensor("other/tower-1/detections") is None
 
 
+@pytest.mark.mqtt
 def test_single_and_batch_messages_arrive(
     prefix: str, publisher: Callable[[str, bytes], None]
 ) -> None:
-    c = Collector()
-    ingest = start(make_ingest(c, prefix, dedup=Deduplicator()))
+    inbox: queue.Queue[Message] = queue.Queue()
+    door = start(make_door(prefix, inbox))
     try:
         topic = detections_topic("tower-1", prefix)
         publisher(topic, json.dumps(now_item(seq=1)).encode())
         batch = {"detections": [now_item(seq=2), now_item(seq=3), now_item(seq=4)]}
         publisher(topic, json.dumps(batch).encode())
-        c.wait(4)
+        got = take(inbox, 2)
+        for m in got:
+            door.ack(m.mid, m.qos)
     finally:
-        ingest.stop()
-    assert [d.seq for d in c.detections] == [1, 2, 3, 4]
-    assert all(d.sensor_id == "tower-1" for d in c.detections)
+        door.stop()
+    detections = [d for m in got for d in m.outcome.detections]
+    assert [d.seq for d in detections] == [1, 2, 3, 4]
+    assert all(d.sensor_id == "tower-1" for d in detections)
+    assert all(m.qos == 1 for m in got) and door.messages == 2
 
 
-def test_redelivered_duplicate_is_dropped_and_counted(
+@pytest.mark.mqtt
+def test_bad_messages_are_rejected_and_the_next_good_one_arrives(
     prefix: str, publisher: Callable[[str, bytes], None]
 ) -> None:
-    c = Collector()
-    ingest = start(make_ingest(c, prefix, dedup=Deduplicator()))
-    try:
-        topic = detections_topic("tower-1", prefix)
-        message = json.dumps(now_item(seq=7)).encode()
-        publisher(topic, message)
-        publisher(topic, message)  # what a publisher resends when its PUBACK was lost
-        publisher(topic, json.dumps(now_item(seq=8)).encode())
-        c.wait(2)
-        deadline = time.monotonic() + 5
-        while ingest.messages < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        ingest.stop()
-    assert [d.seq for d in c.detections] == [7, 8]
-    assert ingest.delivery.duplicates == 1 and ingest.messages == 3
-
-
-def test_bad_messages_go_to_dead_letters_and_the_next_good_one_arrives(
-    prefix: str, publisher: Callable[[str, bytes], None]
-) -> None:
-    c = Collector()
-    ingest = start(make_ingest(c, prefix))
+    inbox: queue.Queue[Message] = queue.Queue()
+    door = start(make_door(prefix, inbox))
     try:
         topic = detections_topic("tower-1", prefix)
         publisher(topic, b"{not json")
@@ -153,90 +124,74 @@ def test_bad_messages_go_to_dead_letters_and_the_next_good_one_arrives(
         publisher(topic, json.dumps(now_item(seq=2, sensor_id="radar-2")).encode())
         publisher(detections_topic("ghost", prefix), json.dumps(now_item(seq=3)).encode())
         publisher(topic, json.dumps(now_item(seq=4)).encode())
-        c.wait(1, rejections=4)
+        got = take(inbox, 5)
     finally:
-        ingest.stop()
-    assert [d.seq for d in c.detections] == [4]
-    assert c.sink.reasons() == [
+        door.stop()
+    rejections = [r for m in got for r in m.outcome.rejections]
+    assert [d.seq for m in got for d in m.outcome.detections] == [4]
+    assert [r.reason for r in rejections] == [
         RejectReason.MALFORMED,
         RejectReason.SCHEMA,
         RejectReason.SENSOR_MISMATCH,
         RejectReason.SENSOR_MISMATCH,
     ]
-    assert c.sink.items[0].source == f"mqtt:{topic}"
+    assert rejections[0].source == f"mqtt:{topic}"
 
 
-def test_manual_ack_leaves_a_failed_message_with_the_broker_until_it_is_stored(
+@pytest.mark.mqtt
+def test_a_message_not_acknowledged_stays_with_the_broker_until_it_is(
     prefix: str, publisher: Callable[[str, bytes], None]
 ) -> None:
-    c = Collector()
-    failures = [RuntimeError("store down")]
-
-    def store(detections: list[Detection]) -> None:
-        if failures:
-            raise failures.pop()
-        c.on_detections(detections)
-
     client_id = f"limes-test-{uuid.uuid4().hex}"
-    ctx = make_context(now=None)
-
-    def make() -> MqttIngest:
-        return MqttIngest(
-            ctx,
-            store,
-            c.on_rejection,
-            host=HOST,
-            port=PORT,
-            client_id=client_id,
-            clean_session=False,
-            topic_prefix=prefix,
-            dedup=dedup,
-            manual_ack=True,
-        )
-
-    dedup = Deduplicator()
-    first = start(make())
+    inbox: queue.Queue[Message] = queue.Queue()
+    first = start(make_door(prefix, inbox, client_id))
     try:
         publisher(detections_topic("tower-1", prefix), json.dumps(now_item(seq=5)).encode())
-        deadline = time.monotonic() + 5
-        while first.unacked < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert first.unacked == 1 and c.detections == []
+        (read,) = take(inbox, 1)  # read, never acknowledged: as if the store were down
     finally:
         first.stop()
-    second = start(make())  # same session: the broker sends the unacknowledged message again
+    # The same session: the broker sends the unacknowledged message again.
+    second = start(make_door(prefix, inbox, client_id))
     try:
-        c.wait(1)
+        (again,) = take(inbox, 1)
+        second.ack(again.mid, again.qos)
     finally:
         second.stop()
-        # Leave no persistent session behind on the broker.
-        cleanup = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
-        )
-        cleanup.connect(HOST, PORT)
-        cleanup.disconnect()
-    assert [d.seq for d in c.detections] == [5]
+    third = start(make_door(prefix, inbox, client_id))  # acknowledged: not sent a third time
+    try:
+        publisher(detections_topic("tower-1", prefix), json.dumps(now_item(seq=6)).encode())
+        (after,) = take(inbox, 1)
+        third.ack(after.mid, after.qos)
+    finally:
+        third.stop()
+        forget_session(client_id)
+    assert [d.seq for d in read.outcome.detections] == [5]
+    assert [d.seq for d in again.outcome.detections] == [5]
+    assert [d.seq for d in after.outcome.detections] == [6]
 
 
+@pytest.mark.mqtt
 def test_reconnects_and_resubscribes_after_the_broker_drops_it(
     prefix: str, publisher: Callable[[str, bytes], None]
 ) -> None:
-    c = Collector()
-    ingest = start(make_ingest(c, prefix))
+    inbox: queue.Queue[Message] = queue.Queue()
+    door = start(make_door(prefix, inbox))
     try:
         # Another client taking the same client id makes the broker close our connection.
-        intruder = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=ingest.client_id)
+        intruder = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=door.client_id)
         intruder.connect(HOST, PORT)
         intruder.loop_start()
         deadline = time.monotonic() + 10
-        while ingest.wait_ready(0) and time.monotonic() < deadline:
+        while door.wait_ready(0) and time.monotonic() < deadline:
             time.sleep(0.01)
         intruder.disconnect()
         intruder.loop_stop()
-        assert ingest.wait_ready(15.0), "did not reconnect"
-        assert ingest.connects >= 2
+        assert door.wait_ready(15.0), "did not reconnect"
+        assert door.connects >= 2
         publisher(detections_topic("tower-1", prefix), json.dumps(now_item(seq=9)).encode())
-        c.wait(1)
+        (got,) = take(inbox, 1)
+        door.ack(got.mid, got.qos)
     finally:
-        ingest.stop()
-    assert [d.seq for d in c.detections] == [9]
+        door.stop()
+        forget_session(door.client_id)
+    assert [d.seq for d in got.outcome.detections] == [9]

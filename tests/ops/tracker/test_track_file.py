@@ -10,7 +10,7 @@ import pytest
 
 from limes.ops.track_file import track_file
 from limes.ops.tracker import TrackerConfig
-from limes.sim.synthetic_tracks import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
+from limes.ops.tracker.synthetic import SyntheticRun, SyntheticScenario, SyntheticSensor, generate
 
 SCENARIO = SyntheticScenario(
     n_walkers=2,
@@ -64,6 +64,22 @@ def test_xy_and_lonlat_inputs_give_the_same_tracks(tmp_path: Path) -> None:
     # Tracks end within a few metres of the truth.
     truth = np.array(sorted(map(tuple, run.truth[-1, :, :2])))
     assert np.abs(_final_positions(tmp_path / "a.jsonl") - truth).max() < 15.0
+
+
+def test_the_doors_json_reads_as_the_file_format_does(tmp_path: Path) -> None:
+    """Door names (`position_sd_m`, `class`), batches of them and the simulator's record of
+    a message sent give the same tracks as the file's own format."""
+    rows, run = _rows("lonlat")
+    frame = run.frame.crs.to_wkt()
+    door = [{**{k: v for k, v in r.items() if k not in ("sd_m", "target_class")},
+             "position_sd_m": r["sd_m"], "class": r["target_class"]} for r in rows]  # fmt: skip
+    batches = [{"detections": door[i : i + 3]} for i in range(0, len(door), 3)]
+    recorded = [{"send_s": 0.0, "actor_id": None, "message": m} for m in door]
+    plain = track_file(_write(tmp_path / "p.jsonl", rows), tmp_path / "p.out", frame=frame)
+    for name, lines in (("batch", batches), ("recorded", recorded)):
+        got = track_file(_write(tmp_path / name, lines), tmp_path / f"{name}.out", frame=frame)
+        assert got.detections == plain.detections == len(run.detections)
+        assert (tmp_path / f"{name}.out").read_text() == (tmp_path / "p.out").read_text()
 
 
 def test_lonlat_without_a_frame_uses_a_local_transverse_mercator(tmp_path: Path) -> None:

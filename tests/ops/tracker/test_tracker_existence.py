@@ -15,7 +15,7 @@ from limes.ops.tracker import Tracker, TrackerConfig, TrackStatus
 from limes.ops.tracker.config import SensorLaw
 from limes.ops.tracker.existence import position_log_likelihood
 from limes.ops.tracker.settings import SettingsError, load_settings
-from limes.sim.synthetic_tracks import SyntheticScenario, SyntheticSensor, generate
+from limes.ops.tracker.synthetic import SyntheticScenario, SyntheticSensor, generate
 
 
 def _det(sensor: str, seq: int, t: float, x: float, y: float, sd: float = 5.0) -> Detection:

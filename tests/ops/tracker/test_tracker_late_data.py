@@ -8,7 +8,7 @@ from datetime import timedelta
 from tracker_support import T0, MakeDetection
 
 from limes.ops.tracker import Tracker, TrackerConfig
-from limes.sim.synthetic_tracks import SyntheticScenario, SyntheticSensor, generate
+from limes.ops.tracker.synthetic import SyntheticScenario, SyntheticSensor, generate
 
 
 def _final(tracker: Tracker) -> list[tuple[float, float, float, float, int]]:

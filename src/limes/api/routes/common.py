@@ -26,7 +26,8 @@ def scenario(request: Request) -> Scenario:
 
 
 def now() -> datetime:
-    """The wall clock (aware UTC)."""
+    """The wall clock (aware UTC), for what is not on the floor's clock (tokens, accounts);
+    what people do to incidents, units and sectors is stamped by `Services.now()`."""
     return datetime.now(UTC)
 
 

@@ -35,10 +35,17 @@ def ready(
     svc = services(request)
     database = svc.db.ping()
     current = database and is_current(svc.db)
+    trouble = svc.ingest.trouble() if svc.ingest and svc.ingest.trouble else None
+    reason = (
+        "the database does not answer" if not database
+        else "the schema is not current" if not current
+        else trouble
+    )  # fmt: skip
     body = Ready(
-        ready=database and current,
+        ready=reason is None,
         database=database,
         schema_current=current,
         scenario=svc.scenario.name if svc.scenario else None,
+        reason=reason,
     )
     return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from limes.api.auth import Permission, require
@@ -13,11 +14,14 @@ from limes.api.models import IngestErrorOut, IngestResultOut
 from limes.api.rate_limit import RateLimiter
 from limes.api.routes.common import services
 from limes.api.services import Services
+from limes.errors import LimesError
 from limes.ops.ingest.http_batch import ingest_http_batch
 from limes.ops.ingest.json_format import detection_json_schema
 from limes.store.users import Principal
 
 router = APIRouter(tags=["ingest"])
+#: Seconds a sender should wait before retrying when the store cannot take its reports.
+RETRY = {"Retry-After": "5"}
 
 
 def _body_schema() -> dict[str, object]:
@@ -60,6 +64,10 @@ async def ingest(
     ctx, handoff = svc.ingest_context, svc.ingest
     if ctx is None or handoff is None:
         raise ApiError(503, "unavailable", "ingest needs a scenario; none is loaded")
+    trouble = handoff.trouble() if handoff.trouble is not None else None
+    if trouble is not None:
+        svc.count("ingest_unavailable")
+        raise ApiError(503, "unavailable", f"not taking detections now: {trouble}", RETRY)
     cap = ctx.limits.max_message_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
@@ -80,8 +88,20 @@ async def ingest(
             allowed_sensors=who.speaks_for,
             source=f"http:{who.name}",
         )
-    except Exception as error:  # the pipeline or store refused: the sensor should retry
-        raise ApiError(503, "unavailable", f"could not take the detections now ({error})") from None
+    except (LimesError, DBAPIError, OSError, TimeoutError) as error:  # refused: retry later
+        svc.count("ingest_unavailable")
+        raise ApiError(
+            503, "unavailable", f"could not take the detections now ({error})", RETRY
+        ) from None
+    if handoff.stored is not None and not await run_in_threadpool(
+        handoff.stored, handoff.store_wait_s
+    ):
+        # Taken but not stored in time: the sender retries; the repeat is answered as a
+        # duplicate (not tracked twice) once the first is stored.
+        svc.count("ingest_unavailable")
+        raise ApiError(
+            503, "unavailable", f"not stored within {handoff.store_wait_s:g} s; retry", RETRY
+        )
     svc.count("ingest_accepted", result.accepted)
     svc.count("ingest_rejected", result.rejected)
     return IngestResultOut(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
 from limes.api.models import ImpactIn, SectorOut
-from limes.api.routes.common import now, services
+from limes.api.routes.common import services
 from limes.api.services import Services
 from limes.ops.incidents import ImpactLevel, IncidentState
 from limes.store.incidents import incident_counts
@@ -65,5 +65,5 @@ def set_impact(
     """A commander sets a sector's impact level; open incidents may hold it higher."""
     if svc.scenario is not None and name not in {s.name for s in svc.scenario.spec.sectors}:
         raise ApiError(404, "not_found", f"no sector {name!r} in scenario {svc.scenario.name}")
-    svc.workflow.set_impact(name, body.level, actor=who.name, note=body.note, now=now())
+    svc.workflow.set_impact(name, body.level, actor=who.name, note=body.note, now=svc.now())
     return _sectors(svc)[name]

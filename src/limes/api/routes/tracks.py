@@ -20,14 +20,20 @@ router = APIRouter(tags=["tracks"])
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Svc = Annotated[Services, Depends(services)]
 TrackId = Annotated[str, Path(max_length=64)]
-Status = Literal["tentative", "confirmed", "coasting", "deleted"]
+Status = Literal["tentative", "confirmed", "coasting", "deleted", "alive", "all"]
 
 
 @router.get("/tracks", response_model=Page[TrackOut], responses=responses(401, 403, 422))
 def list_tracks(
-    _: Reader, svc: Svc, status: Status | None = None, limit: Limit = 100, cursor: Cursor = None
+    _: Reader,
+    svc: Svc,
+    status: Annotated[
+        Status, Query(description='one status; "alive" (default): all but deleted; "all"')
+    ] = "alive",
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> Page[TrackOut]:
-    """Current tracks by id, optionally of one status."""
+    """Current tracks by id: by default those alive (deleted ones only when asked)."""
     with svc.db.reader() as session:
         rows = current_tracks(session, status=status, after_track_id=cursor, limit=limit + 1)
         items, nxt = page(rows, limit, lambda r: r.track_id)

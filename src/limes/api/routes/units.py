@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
 from limes.api.models import UnitOut, UnitReportIn
-from limes.api.routes.common import aware, now, scenario, services
+from limes.api.routes.common import aware, scenario, services
 from limes.api.services import Services
 from limes.scenario.model import Scenario
 from limes.store.units import UnitReport, UnitStatus, active_dispatches, unit_states
@@ -71,7 +71,7 @@ def report_unit(
         raise ApiError(404, "not_found", f"no unit {unit_id!r} in scenario {sc.name}")
     if (body.lon is None) != (body.lat is None):
         raise ApiError(422, "invalid_request", "body: give both lon and lat, or neither")
-    t = now()
+    t = svc.now()
     report = UnitReport(
         unit_id, aware(body.time, "body.time") or t, body.status, body.lon, body.lat
     )

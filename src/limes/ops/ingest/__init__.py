@@ -19,7 +19,7 @@ from limes.ops.ingest.dedup import Deduplicator
 from limes.ops.ingest.delivery import Delivered, Delivery
 from limes.ops.ingest.http_batch import HttpBatchResult, ItemError, ingest_http_batch
 from limes.ops.ingest.json_format import detection_json_schema, parse_json_message
-from limes.ops.ingest.mqtt import MqttIngest, detections_topic
+from limes.ops.ingest.mqtt import detections_topic
 from limes.ops.ingest.normalise import RawReport, normalise, normalise_batch
 from limes.ops.ingest.outcome import IngestOutcome
 
@@ -36,7 +36,6 @@ __all__ = [
     "IngestOutcome",
     "ItemError",
     "MemoryDeadLetterSink",
-    "MqttIngest",
     "RawReport",
     "RejectReason",
     "Rejection",

@@ -39,7 +39,7 @@ from defusedxml import DefusedXmlException
 from limes.ops.detection import TargetClass
 from limes.ops.ingest.context import IngestContext
 from limes.ops.ingest.cot_stream import CotStreamSplitter
-from limes.ops.ingest.dead_letter import Rejection, RejectReason
+from limes.ops.ingest.dead_letter import Rejection, RejectReason, storable
 from limes.ops.ingest.normalise import (
     RawReport,
     ReportError,
@@ -289,6 +289,7 @@ def parse_cot_events(
                 Rejection(error.reason, error.detail, source, now, bytes(data))
             )
     outcome.extend(normalise_batch(reports, ctx, source=source, received=now))
+    outcome.rejections = [storable(r, limits.dead_letter_keep_bytes) for r in outcome.rejections]
     return outcome
 
 

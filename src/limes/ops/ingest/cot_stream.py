@@ -7,7 +7,8 @@ attribute values, and ends the event at its `</event>` (or at `/>` for an empty 
 
 Recovery rules, so one bad peer message never costs the next good one:
 - bytes outside events that are neither white space nor an XML declaration / processing
-  instruction are garbage: skipped and counted (`garbage_bytes`, `garbage_runs`);
+  instruction are garbage: skipped and counted (`garbage_bytes`, `garbage_runs`), the start of
+  each run given to `on_garbage` (the door keeps it as a dead letter);
 - an event that grows past `max_event_bytes` is oversize: its first `keep_bytes` go to
   `on_oversize`, and everything up to the next `<event` start is skipped (`skipped_bytes`);
 - a new `<event` start or XML declaration inside an unfinished event, or any `<` inside its
@@ -38,6 +39,7 @@ class CotStreamSplitter:
         max_event_bytes: int = 64 << 10,
         *,
         on_oversize: Callable[[bytes], None] | None = None,
+        on_garbage: Callable[[bytes], None] | None = None,
         keep_bytes: int = 4096,
     ) -> None:
         if max_event_bytes < len(_PARTIAL_START) + 2:
@@ -45,6 +47,7 @@ class CotStreamSplitter:
         self.max_event_bytes = max_event_bytes
         self.keep_bytes = keep_bytes
         self._on_oversize = on_oversize
+        self._on_garbage = on_garbage
         self._buf = bytearray()
         self._in_event = False  # the buffer starts with an event's '<event'
         self._skipping = False  # after an oversize event: discard up to the next '<event'
@@ -121,6 +124,8 @@ class CotStreamSplitter:
             if not self._in_garbage:  # a run is all the garbage between two events
                 self.garbage_runs += 1
                 self._in_garbage = True
+                if self._on_garbage is not None:  # its first chunk, as read, is kept
+                    self._on_garbage(chunk[: self.keep_bytes])
 
     def _seek_start(self) -> bool:
         match = _START.search(self._buf)

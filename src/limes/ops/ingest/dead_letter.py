@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ class RejectReason(StrEnum):
     BAD_CLASS = "bad_class"  # target class not known
     BAD_CONFIDENCE = "bad_confidence"  # not in [0, 1]
     BAD_GROUP_SIZE = "bad_group_size"  # not an integer in [1, max]
+    QUARANTINED = "quarantined"  # accepted, but the database refused to store it (poison)
+
+
+#: Longest text each dead-letter field keeps (the store's column sizes; `detail` is free text,
+#: bounded so that one hostile message cannot make a large row).
+SOURCE_CHARS = 200
+SENSOR_ID_CHARS = 64
+DETAIL_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,35 @@ class Rejection:
     payload: bytes
     item: int | None = None
     sensor_id: str | None = None
+
+
+def safe_text(value: str, limit: int) -> str:
+    """`value` as text every database stores: NUL and unpaired surrogates written as escapes
+    (`\\x00`, `\\ud800`), cut to `limit` characters (a cut end is marked with `...`)."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\\x00")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value if len(value) <= limit else value[: max(limit - 3, 0)] + "..."
+
+
+def storable(rejection: Rejection, keep_bytes: int = 4096) -> Rejection:
+    """The rejection with every field fit for the dead-letter table on any database: text made
+    safe and cut to its column (`safe_text`), the payload cut to its first `keep_bytes`.
+
+    The doors call it on what they reject, and the store once more before it writes, so a
+    hostile message can neither stop the store nor fill it."""
+    sensor = rejection.sensor_id
+    fixed = dataclasses.replace(
+        rejection,
+        detail=safe_text(rejection.detail, DETAIL_CHARS),
+        source=safe_text(rejection.source, SOURCE_CHARS),
+        payload=bytes(rejection.payload[:keep_bytes]),
+        sensor_id=None if not sensor else safe_text(sensor, SENSOR_ID_CHARS),
+    )
+    return rejection if fixed == rejection else fixed
 
 
 @runtime_checkable

@@ -22,7 +22,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from limes.ops.ingest.context import IngestContext
-from limes.ops.ingest.dead_letter import Rejection, RejectReason
+from limes.ops.ingest.dead_letter import Rejection, RejectReason, storable
 from limes.ops.ingest.normalise import MAX_SEQ, RawReport, normalise_batch, shorten
 from limes.ops.ingest.outcome import IngestOutcome
 
@@ -190,7 +190,23 @@ def parse_json_message(
 
     `expected_sensor` (the sensor named by the MQTT topic) and `allowed_sensors` (those an HTTP
     caller may speak for) reject items claiming another sensor with `SENSOR_MISMATCH`.
+    Rejections come out `storable`: whatever the message held (NUL, unpaired surrogates,
+    overlong ids or topics, megabytes), its dead letter fits the store.
     """
+    outcome = _read_message(data, ctx, source, received, expected_sensor, allowed_sensors)
+    keep = ctx.limits.dead_letter_keep_bytes
+    outcome.rejections = [storable(r, keep) for r in outcome.rejections]
+    return outcome
+
+
+def _read_message(
+    data: bytes,
+    ctx: IngestContext,
+    source: str,
+    received: datetime | None,
+    expected_sensor: str | None,
+    allowed_sensors: Collection[str] | None,
+) -> IngestOutcome:
     now = ctx.now() if received is None else received
     limits = ctx.limits
 

@@ -28,6 +28,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 
+from limes.errors import OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.ingest.context import IngestContext, SensorInfo
@@ -88,7 +89,7 @@ _CLASS_OF: Mapping[str, TargetClass] = {
 }
 
 
-class ReportError(Exception):
+class ReportError(OpsError):
     """A report fails one check: the reason and a detail naming the field and its value."""
 
     def __init__(self, reason: RejectReason, detail: str) -> None:
@@ -171,7 +172,13 @@ def parse_time(value: object, name: str = "time") -> datetime:
             RejectReason.BAD_TIME,
             f"{name}: has no timezone; add Z or an offset (value {shorten(value)})",
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 at +14:00: before the first UTC instant there is
+        raise ReportError(
+            RejectReason.BAD_TIME, f"{name}: outside the representable years (value "
+            f"{shorten(value)})"
+        ) from None
 
 
 def parse_target_class(value: object, name: str = "class") -> TargetClass:

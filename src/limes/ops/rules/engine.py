@@ -294,7 +294,7 @@ class RuleEngine:
                     command=sector.command,
                     far_side=sector.far_side,
                     channel=self.scenario.channel_of(sector),
-                    severity=self.policy.severity(fire.rule, cls, pj),
+                    severity=self.policy.severity(fire.rule, cls, pj, sector.name),
                     eta_s=eta,
                     p_interruption=pj,
                     barrier_id=barrier,

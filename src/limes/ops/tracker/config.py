@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,10 +251,12 @@ class TrackerConfig:
 
     @property
     def gate_threshold(self) -> float:
-        """The squared Mahalanobis distance inside which a detection may update a track."""
-        # χ² with 2 degrees of freedom is exponential: ppf(p) = −2 ln(1 − p) (no scipy.stats,
-        # whose import alone costs seconds at start-up).
-        return float(-2.0 * np.log1p(-self.gate_probability))
+        """The squared Mahalanobis distance inside which a detection may update a track.
+
+        The χ² quantile with 2 degrees of freedom (position is 2-D), in closed form: its CDF
+        is 1 − exp(−x/2), so the p-quantile is −2 ln(1 − p).
+        """
+        return -2.0 * math.log1p(-self.gate_probability)
 
     def process_noise_vector(self) -> NDArray[np.float64]:
         """Process noise per hidden class, in `HIDDEN_CLASSES` order."""

@@ -23,11 +23,12 @@ from typing import Any
 
 import yaml
 
+from limes.errors import OpsError
 from limes.ops.detection import TargetClass
 from limes.ops.tracker.config import SensorLaw, TrackerConfig
 
 
-class SettingsError(ValueError):
+class SettingsError(OpsError, ValueError):
     """A settings file that cannot be used, naming the file and the key at fault."""
 
 

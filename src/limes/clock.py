@@ -1,10 +1,15 @@
-"""The exercise clock: simulated seconds since the start, paced against the wall clock.
+"""The exercise clock: simulated seconds since a start, paced against the wall clock.
+
+Low in the stack so that the simulator (which paces its reports by it) and the live service
+(whose every stamp reads it during an exercise) share one clock without knowing each other.
 
 Simulated time is the only time the simulator's content depends on: every position, detection
 and report time is a function of the scenario, the configuration and the seed. The wall clock
 only decides *when* reports leave (real time ×1, accelerated up to ×600, or as fast as
-possible), so two runs with the same seed send the same bytes whatever the pacing. Light is
-local solar time at a longitude: day within [day_start_h, day_end_h).
+possible), so two runs with the same seed send the same bytes whatever the pacing.
+
+- `SimClock`: one process's pacing clock (simulated second 0 is when it begins).
+- `ExerciseClock`: the clock shared by processes, from a start and a speed alone.
 """
 
 from __future__ import annotations
@@ -14,16 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
-from limes.scenario.schema import Light
+from limes.errors import LimesError
 
 MAX_SPEED = 600.0
 """Fastest acceleration offered: ten simulated minutes per wall-clock second."""
 
 
-class ClockError(ValueError):
+class ClockError(LimesError, ValueError):
     """A clock asked to run at a speed it does not offer."""
 
 
@@ -77,21 +79,30 @@ class SimClock:
             self.sleep(left)
 
 
-def solar_hour(start: datetime, sim_s: ArrayLike, lon: float) -> NDArray[np.float64]:
-    """Local mean solar hour [0, 24) at a longitude for simulated seconds since `start`."""
-    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    utc_s = (start - midnight).total_seconds() + np.asarray(sim_s, dtype=float)
-    return np.asarray(((utc_s / 3600.0) + lon / 15.0) % 24.0, dtype=float)
+@dataclass
+class ExerciseClock(SimClock):
+    """The exercise clock shared by processes: the simulated present from a start and a speed.
 
+    Simulated time is `start` at the wall-clock instant `epoch` (default: `start` itself) and
+    runs `speed` times as fast as the wall clock: now = start + (wall − epoch) × speed. Any
+    process given the same start and speed (`limes serve --exercise-start/--exercise-speed`,
+    `limes simulate --start/--speed`) reads the same present without talking to the other, to
+    the accuracy of their wall clocks. An `epoch` later than `start` paces a run whose first
+    simulated hour(s) lie before the shared present (`limes demo`'s run-in).
+    """
 
-def is_day(
-    start: datetime, sim_s: ArrayLike, lon: float, day_start_h: float, day_end_h: float
-) -> NDArray[np.bool_]:
-    """Whether each simulated second is daytime at a longitude (local solar time)."""
-    h = solar_hour(start, sim_s, lon)
-    return np.asarray((h >= day_start_h) & (h < day_end_h), dtype=bool)
+    speed: float | None = 1.0
+    monotonic: Callable[[], float] = field(default=time.time, repr=False)
+    epoch: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if self.speed is None:
+            raise ClockError("an exercise clock needs a speed (1 = real time)")
+        if self.epoch is not None and self.epoch.tzinfo is None:
+            raise ClockError("the exercise clock's epoch must be timezone-aware (UTC)")
+        super().__post_init__()
+        self.begin()
 
-def light_of(day: bool) -> Light:
-    """The light condition of a day flag."""
-    return Light.DAY if day else Light.NIGHT
+    def begin(self) -> None:
+        """Simulated second 0 is the wall-clock instant `epoch`, whenever this is called."""
+        self._wall0 = (self.epoch or self.start).timestamp()

@@ -1,7 +1,6 @@
 """Dispatch routes: units ranked for an incident or a place, and sending one (status en route).
 
-Included by `limes serve` under /api (see `limes.service.run`); another assembly includes it
-with `app.include_router(dispatch_router(config), prefix="/api")` on an app from `create_app`.
+The advice follows the `DispatchConfig` given to `create_app` (`Services.dispatch`).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
-from limes.api.routes.common import now, scenario, services
+from limes.api.routes.common import scenario, services
 from limes.api.services import Services
 from limes.ops.dispatch import (
     Advice,
@@ -36,6 +35,8 @@ from limes.store.users import Principal
 
 # At module level: with postponed annotations FastAPI resolves dependencies by name here.
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
+
+router = APIRouter(tags=["dispatch"])
 
 
 class AdviceOut(BaseModel):
@@ -101,6 +102,13 @@ def incident_target(
         return target_at_lonlat(sc, incident.lon, incident.lat), None
 
 
+def ranked(svc: Services, sc: Scenario, target: Target, cfg: DispatchConfig) -> list[Advice]:
+    """Free units ranked for a target: from the kept travel fields when the app keeps them."""
+    if svc.advice is not None and svc.advice.config == cfg:
+        return svc.advice.advise(target, situations(svc.db))
+    return advise(sc, target, situations(svc.db), cfg)
+
+
 def _out(target: Target, advice: list[Advice], since: datetime | None) -> DispatchAdviceOut:
     return DispatchAdviceOut(
         target_lon=target.lon,
@@ -110,74 +118,69 @@ def _out(target: Target, advice: list[Advice], since: datetime | None) -> Dispat
     )
 
 
-def dispatch_router(config: DispatchConfig | None = None) -> APIRouter:
-    """The dispatch routes (mount under /api)."""
-    cfg = config or DispatchConfig()
-    router = APIRouter(tags=["dispatch"])
+@router.get(
+    "/dispatch/advice",
+    response_model=DispatchAdviceOut,
+    responses=responses(401, 403, 404, 422),
+    summary="Free units ranked by time to a place",
+)
+def advice_for_place(
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    _: Reader,
+    svc: Annotated[Services, Depends(services)],
+    sc: Annotated[Scenario, Depends(scenario)],
+) -> DispatchAdviceOut:
+    try:
+        target = target_at_lonlat(sc, lon, lat)
+    except DispatchError as error:
+        raise ApiError(422, "invalid_request", str(error)) from None
+    return _out(target, ranked(svc, sc, target, svc.dispatch), None)
 
-    @router.get(
-        "/dispatch/advice",
-        response_model=DispatchAdviceOut,
-        responses=responses(401, 403, 404, 422),
-        summary="Free units ranked by time to a place",
-    )
-    def advice_for_place(
-        lon: Annotated[float, Query(ge=-180, le=180)],
-        lat: Annotated[float, Query(ge=-90, le=90)],
-        _: Reader,
-        svc: Annotated[Services, Depends(services)],
-        sc: Annotated[Scenario, Depends(scenario)],
-    ) -> DispatchAdviceOut:
-        try:
-            target = target_at_lonlat(sc, lon, lat)
-        except DispatchError as error:
-            raise ApiError(422, "invalid_request", str(error)) from None
-        return _out(target, advise(sc, target, situations(svc.db), cfg), None)
 
-    @router.get(
-        "/incidents/{incident_id}/advice",
-        response_model=DispatchAdviceOut,
-        responses=responses(401, 403, 404),
-        summary="Free units ranked by time to an incident's predicted position",
-    )
-    def advice_for_incident(
-        incident_id: Annotated[int, Path(ge=1)],
-        _: Reader,
-        svc: Annotated[Services, Depends(services)],
-        sc: Annotated[Scenario, Depends(scenario)],
-    ) -> DispatchAdviceOut:
-        target, since = incident_target(svc.db, sc, incident_id, cfg.lead_s)
-        return _out(target, advise(sc, target, situations(svc.db), cfg), since)
+@router.get(
+    "/incidents/{incident_id}/advice",
+    response_model=DispatchAdviceOut,
+    responses=responses(401, 403, 404),
+    summary="Free units ranked by time to an incident's predicted position",
+)
+def advice_for_incident(
+    incident_id: Annotated[int, Path(ge=1)],
+    _: Reader,
+    svc: Annotated[Services, Depends(services)],
+    sc: Annotated[Scenario, Depends(scenario)],
+) -> DispatchAdviceOut:
+    target, since = incident_target(svc.db, sc, incident_id, svc.dispatch.lead_s)
+    return _out(target, ranked(svc, sc, target, svc.dispatch), since)
 
-    @router.post(
-        "/incidents/{incident_id}/dispatch",
-        responses=responses(401, 403, 404, 409),
-        summary="Send a unit: the incident is assigned to it and the unit is en route",
-    )
-    def send(
-        incident_id: Annotated[int, Path(ge=1)],
-        body: SendIn,
-        who: Annotated[Principal, Depends(require(Permission.WORK_INCIDENTS))],
-        svc: Annotated[Services, Depends(services)],
-        sc: Annotated[Scenario, Depends(scenario)],
-    ) -> dict[str, object]:
-        if body.unit_id not in sc.units:
-            raise ApiError(404, "not_found", f"no unit {body.unit_id!r} in scenario {sc.name}")
-        t = now()
-        try:
-            incident = svc.workflow.transition(
-                incident_id,
-                Transition(IncidentAction.ASSIGN, unit_id=body.unit_id, note=body.note),
-                actor=who.name,
-                now=t,
-            )
-        except NotFound as error:
-            raise ApiError(404, "not_found", str(error)) from None
-        except Conflict as error:
-            raise ApiError(409, "conflict", str(error)) from None
-        unit = svc.workflow.report_unit(
-            UnitReport(body.unit_id, t, UnitStatus.EN_ROUTE), actor=who.name, now=t
+
+@router.post(
+    "/incidents/{incident_id}/dispatch",
+    responses=responses(401, 403, 404, 409),
+    summary="Send a unit: the incident is assigned to it and the unit is en route",
+)
+def send(
+    incident_id: Annotated[int, Path(ge=1)],
+    body: SendIn,
+    who: Annotated[Principal, Depends(require(Permission.WORK_INCIDENTS))],
+    svc: Annotated[Services, Depends(services)],
+    sc: Annotated[Scenario, Depends(scenario)],
+) -> dict[str, object]:
+    if body.unit_id not in sc.units:
+        raise ApiError(404, "not_found", f"no unit {body.unit_id!r} in scenario {sc.name}")
+    t = svc.now()
+    try:
+        incident = svc.workflow.transition(
+            incident_id,
+            Transition(IncidentAction.ASSIGN, unit_id=body.unit_id, note=body.note),
+            actor=who.name,
+            now=t,
         )
-        return {"incident": incident, "unit": unit}
-
-    return router
+    except NotFound as error:
+        raise ApiError(404, "not_found", str(error)) from None
+    except Conflict as error:
+        raise ApiError(409, "conflict", str(error)) from None
+    unit = svc.workflow.report_unit(
+        UnitReport(body.unit_id, t, UnitStatus.EN_ROUTE), actor=who.name, now=t
+    )
+    return {"incident": incident, "unit": unit}

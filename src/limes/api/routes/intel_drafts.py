@@ -1,0 +1,94 @@
+"""Draft reports from `limes intel ingest` into the analyst's queue.
+
+- `POST /api/intel/drafts`: file drafts (each a `reports.jsonl` line with the body of the
+  document its span points into) as intelligence reports in review (`status: draft`). They
+  raise no threat level until an analyst accepts them (`PUT /api/intel/reports/{id}` with
+  `status: accepted`, after editing what needs it); rejected ones stay on record.
+
+A draft already filed (same draft id) is left as it is, so re-submitting an ingest never
+undoes a review. A draft whose border-state claim disagrees with the scenario says so in its
+title, for the planner.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from limes.api.auth import Permission, require
+from limes.api.errors import ApiError, responses
+from limes.api.routes.common import now
+from limes.api.routes.intel import Share
+from limes.share.report import IntelReport, ThreatLevel
+from limes.share.report_store import file_report, get_report
+from limes.store.errors import NotFound
+from limes.store.users import Principal
+
+router = APIRouter(tags=["intelligence"])
+Filer = Annotated[Principal, Depends(require(Permission.FILE_INTEL))]
+
+
+class DraftIn(BaseModel):
+    """One draft and the document body its `text_span` points into."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    draft: dict[str, Any] = Field(description="one line of reports.jsonl")
+    text: str = Field(min_length=1, max_length=200_000, description="the document's body")
+
+
+class DraftsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drafts: list[DraftIn] = Field(min_length=1, max_length=1000)
+
+
+class DraftsOut(BaseModel):
+    filed: list[str] = Field(description="report ids filed as drafts")
+    existing: list[str] = Field(description="report ids already filed (left as they are)")
+
+
+def _title(draft: dict[str, Any]) -> str:
+    places = draft.get("places") or []
+    where = f" at {places[0]['name']}" if places and places[0].get("name") else ""
+    title = f"{draft.get('event_type') or 'report'}{where} ({draft.get('source') or 'unknown'})"
+    check = draft.get("scenario_check")
+    if isinstance(check, dict) and check.get("agrees") is False:
+        title = f"SCENARIO MISMATCH — {title}: {check.get('note', '')}"
+    return title[:200]
+
+
+@router.post(
+    "/intel/drafts", status_code=201, response_model=DraftsOut,
+    responses=responses(401, 403, 422),
+)  # fmt: skip
+def post_drafts(body: DraftsIn, who: Filer, share: Share) -> DraftsOut:
+    """File ingested drafts in the analyst's queue (analysts, commanders)."""
+    stamp = now()
+    filed: list[str] = []
+    existing: list[str] = []
+    for i, item in enumerate(body.drafts):
+        if "id" not in item.draft:
+            raise ApiError(422, "invalid_request", f"drafts[{i}].draft: needs an 'id'")
+        try:
+            report = IntelReport.from_draft(
+                item.draft, text=item.text, originator=share.sharing.home, author=who.name,
+                reported=stamp,
+            )
+            report = report.model_copy(update={
+                "title": _title(item.draft),
+                "threat": ThreatLevel(item.draft.get("threat", "low")),
+            })
+        except (ValueError, KeyError, TypeError) as error:
+            raise ApiError(422, "invalid_request", f"drafts[{i}]: {error}") from None
+        try:
+            get_report(share.db, report.report_id)
+            existing.append(report.report_id)
+            continue
+        except NotFound:
+            pass
+        file_report(share.db, report, actor=who.name, now=stamp)
+        filed.append(report.report_id)
+    return DraftsOut(filed=filed, existing=existing)

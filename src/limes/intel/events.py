@@ -1,0 +1,176 @@
+"""Event types a sentence reports, from cue patterns (rule-based, offline).
+
+The types are what a border command acts on: an infiltration (or attempt), reinforcement,
+fortification progress, smuggling of drugs or of weapons, refugee movement, a detention, a
+strike, a threat estimate. A sentence may report several (smugglers detained with pills:
+detention and drug smuggling). A cue is negated away when the sentence says it did not
+happen ("no infiltration was recorded").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from limes.intel.text import Span
+
+EVENT_TYPES = (
+    "infiltration",
+    "reinforcement",
+    "fortification",
+    "smuggling_drugs",
+    "smuggling_weapons",
+    "refugee_movement",
+    "detention",
+    "strike",
+    "threat_estimate",
+)
+
+_DRUGS = r"(drugs?|captagon|narcotics?|hashish|cannabis|crystal meth|methamphetamine|pills|heroin)"
+_WEAPONS = (
+    r"(weapons?|arms|ammunition|munitions|rockets?|explosives?|missiles?|rifles|mortars?|"
+    r"drones? parts)"
+)
+_BORDER_CROSS = (
+    r"(cross(ed|ing|es)?|slip(ped|ping)? (across|into|over)|sneak(ed|ing)? (across|into)|"
+    r"enter(ed|ing)? (iraq|iraqi territory|the country))"
+)
+
+_CUES: dict[str, list[str]] = {
+    "infiltration": [
+        r"\binfiltrat\w*",
+        rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group)\b.{{0,60}}\b{_BORDER_CROSS}",
+        rf"\b(attempt(ed|s)?|tried|trying) to {_BORDER_CROSS}",
+        r"\bcrossing attempts?\b",
+        r"\b(foiled|thwarted|repelled|repulsed) (an? )?(attempt|attack|incursion)",
+        r"\bincursions?\b",
+        r"\bsneak\w* (across|into)",
+    ],
+    "reinforcement": [
+        r"\breinforcements?\b",
+        r"\breinforc(ed|ing)\b(?!.{0,20}concrete)",
+        r"\b(sent|send|sends|deployed|deploy|deploys|dispatched|dispatch|moved|rushed|redeployed)"
+        r"\b.{0,40}\b(additional|extra|more|new|fresh)?\s*(troops|units|brigades?|battalions?|"
+        r"forces|soldiers|fighters|armou?red (vehicles|units)|tanks|regiments?)\b",
+        r"\bbolster(ed|ing|s)?\b",
+        r"\b(additional|extra|fresh) (troops|units|brigades?|battalions?|forces|soldiers)\b",
+    ],
+    "fortification": [
+        r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new|clos\w*|"
+        r"seal\w*)\b"
+        r".{0,50}\b(trench(es)?|berms?|earth mounds?)\b",
+        r"\b(trench(es)?|berms?)\b.{0,50}\b(deep|wide|high|dug|built|complet\w*|extend\w*)\b",
+        r"\b(barbed|razor) wire\b",
+        r"\b(border )?(fence|wall)\b.{0,40}\b(buil[dt]|complet|erect|construct|finish|extend)",
+        r"\b(buil[dt]|complet\w*|erect\w*|construct\w*|install\w*|finish\w*)\b.{0,50}"
+        r"\b(fence|wall|towers?|watchtowers?|cameras?|barriers?|earth mounds?|sand barriers?)\b",
+        r"\bclos(ed|ing|ure)\b.{0,30}\b\d+\s*(km|kilomet)",
+        r"\b\d+\s*(km|kilomet\w*)\b.{0,80}\b(closed|sealed|fenced|fortified)\b",
+        r"\b(fortif\w+|closure (works|programme|program))\b",
+        r"\bsealed\b.{0,30}\bborder",
+    ],
+    "smuggling_drugs": [
+        rf"\bsmuggl\w*\b.{{0,80}}\b{_DRUGS}\b",
+        rf"\b{_DRUGS}\b.{{0,80}}\bsmuggl\w*",
+        rf"\b(seized?|seizure|confiscated|intercepted|haul)\b.{{0,60}}\b{_DRUGS}\b",
+        rf"\b{_DRUGS}\b.{{0,40}}\b(seized|confiscated|intercepted)\b",
+        r"\bdrug (trafficking|traffickers|smuggling|route|haul|shipment)s?\b",
+    ],
+    "smuggling_weapons": [
+        rf"\bsmuggl\w*\b.{{0,80}}\b{_WEAPONS}\b",
+        rf"\b{_WEAPONS}\b.{{0,80}}\bsmuggl\w*",
+        rf"\b(moving|moved|move|transport\w*|ferr\w*|shipment|shipping|carrying|trafficking)\b"
+        rf".{{0,40}}\b{_WEAPONS}\b.{{0,60}}\b(across|over|into|through)\b.{{0,30}}\b(border|iraq"
+        rf"|syria)",
+        r"\b(arms|weapons) (trafficking|smuggling|shipments?|convoys?|route)\b",
+        rf"\b(seized?|confiscated|intercepted|cache)\b.{{0,40}}\b{_WEAPONS}\b",
+    ],
+    "refugee_movement": [
+        r"\brefugees?\b",
+        r"\b(families|civilians|residents|villagers|people|thousands|hundreds)\b.{0,60}"
+        r"\b(fleeing|fled|flee)\b",
+        r"\b(fleeing|fled)\b.{0,40}\b(fighting|violence|clashes|war|offensive|shelling)\b",
+        r"\b(internally )?displaced (families|people|persons|Syrians|Iraqis|civilians)\b",
+        r"\basylum\b",
+        r"\b(families|civilians|people)\b.{0,40}\b(crossed|crossing|arrived|arriving|returned|"
+        r"returning|escaping|escaped|left|leaving)\b",
+        r"\breturnees?\b",
+    ],
+    "detention": [
+        r"\b(arrest(ed|s|ing)?|detain(ed|s|ing)?|detention|apprehend(ed|s)?|captured|"
+        r"in custody|taken into custody|rounded up|held for questioning)\b",
+    ],
+    "strike": [
+        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)?|shell(ed|ing)|"
+        r"artillery (fire|barrage|rounds)|rocket attack|raids?)\b",
+    ],
+    "threat_estimate": [
+        r"\b(estimat\w*|as many as|up to|some|about|around|roughly|nearly|at least)\b.{0,25}"
+        r"\b\d[\d,]*\s+(\w+\s+)?(fighters|militants|jihadists|members)\b",
+        r"\b(warn\w*|fear\w*|threat|danger|risk)\b.{0,60}\b(IS|ISIS|Daesh|Islamic State|fighters"
+        r"|cells?|militants|attack|resurgence|infiltration|break-?out)\b",
+        r"\b(gathering|massing|regrouping|amassing|positioned|stationed|present)\b.{0,80}\b"
+        r"(km|kilomet\w*|miles) (from|of|away)",
+        r"\b\w+ (kilomet\w*|km|miles) (away|from the border|inside syria)\b",
+        r"\bsleeper cells?\b",
+    ],
+}
+
+# Phrases that sound like a cue but are not one ("the strike of the clock", "strike a deal").
+_FALSE = re.compile(
+    r"\b(strike a (deal|balance)|hunger strike|general strike|raids? on (the )?(market|prices)|"
+    r"refugee camps? (administration|management) (said|says)|displaced persons' committee)\b",
+    re.I,
+)
+_NEGATION = re.compile(
+    r"\b(no|not|never|without|denied|deny|denies|nor)\b[^.;]{0,40}$", re.I
+)
+
+_COMPILED = {t: [re.compile(p, re.I) for p in ps] for t, ps in _CUES.items()}
+# Acronym cues stay case-sensitive ("IS" the group, not "is").
+_COMPILED["threat_estimate"][1] = re.compile(
+    _CUES["threat_estimate"][1].replace(r"(warn\w*|fear\w*|threat|danger|risk)",
+                                        r"([Ww]arn\w*|[Ff]ear\w*|[Tt]hreat|[Dd]anger|[Rr]isk)"),
+)
+
+
+# A crossing by families or refugees is a refugee movement, not an infiltration, unless the
+# sentence also names a hostile party.
+_CIVILIANS = re.compile(r"\b(families|refugees|civilians|displaced|women and children)\b", re.I)
+_HOSTILE = re.compile(
+    r"\b(fighters|militants|cells?|gunmen|smugglers|jihadists|IS|ISIS|ISIL|Daesh)\b"
+)
+
+
+@dataclass(frozen=True)
+class EventCue:
+    """An event type found in a sentence, with the span of the words that cued it."""
+
+    event_type: str
+    sentence: Span
+    cue: Span
+
+
+def classify_sentence(body: str, sentence: Span) -> list[EventCue]:
+    """The event types one sentence reports (each at most once), with their cue spans."""
+    text = sentence.text(body)
+    if _FALSE.search(text):
+        text = _FALSE.sub(lambda m: " " * len(m.group(0)), text)
+    found: list[EventCue] = []
+    for event_type, patterns in _COMPILED.items():
+        for p in patterns:
+            m = p.search(text)
+            if m is None:
+                continue
+            if _NEGATION.search(text[: m.start()]) and event_type != "threat_estimate":
+                continue
+            if event_type == "infiltration" and _CIVILIANS.search(text) and not _HOSTILE.search(
+                text
+            ):
+                continue
+            found.append(
+                EventCue(event_type, sentence,
+                         Span(sentence.start + m.start(), sentence.start + m.end()))
+            )
+            break
+    return found
