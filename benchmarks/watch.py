@@ -49,11 +49,17 @@ ALERTING = ("hostile", "suspect")
 
 
 def _exercise_api() -> Any:
-    try:  # the application layer, where it stands
-        import limes.exercise as api
-    except ImportError:
-        import limes.sim.demo as api
-    return api
+    """(run, Door, plan_from_summary) of the application layer, where it stands."""
+    try:
+        from limes.exercise.door import Door
+        from limes.exercise.plan_file import plan_from_summary
+        from limes.exercise.run import simulate
+
+        return simulate, Door, plan_from_summary
+    except ImportError:  # an older tree, for the figures before
+        from limes.sim import demo  # type: ignore[attr-defined]
+
+        return demo.run_exercise, demo.Door, demo.plan_from_summary
 
 
 def _make_assessment(folder: Path) -> Path:
@@ -72,18 +78,18 @@ def _make_assessment(folder: Path) -> Path:
 
 def run_seed(seed: int, hours: float, plan_dir: Path, m_of_n: bool, work: Path) -> dict[str, Any]:
     """One exercise: the scorecard's crossings, alerts matched to incidents, timings."""
-    api = _exercise_api()
+    run, door, plan_from_summary = _exercise_api()
     from limes.ops.plan_lookup import PlanLookup
 
     scenario = load_scenario(SCENARIO)
     cfg = replace(SimConfig(), actors_per_day=ACTORS_PER_DAY)
-    plan = api.plan_from_summary(plan_dir, scenario)
+    plan = plan_from_summary(plan_dir, scenario)
     lookup = PlanLookup.load(plan_dir)
     out_dir = work / f"seed-{seed}"
     started = time.perf_counter()
     with _existence(m_of_n):
-        result = api.run_exercise(
-            scenario, hours, None, seed, api.Door("in-process"), out_dir, plan,
+        result = run(
+            scenario, hours, None, seed, door("in-process"), out_dir, plan,
             config=cfg, plan=lookup,
         )  # fmt: skip
     wall = time.perf_counter() - started

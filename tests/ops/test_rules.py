@@ -634,3 +634,19 @@ def test_one_batch_fires_what_the_same_states_fire_one_by_one(
 
     assert sorted(as_records, key=key) == sorted(one_by_one, key=key)
     assert as_columns == as_records
+
+
+def test_alerts_of_one_crossing_group_share_an_incident_key(sc: Scenario) -> None:
+    # Two tracks of one group 200 m apart, a minute apart: one key (the first track's). A track
+    # 20 km along, and one at the same place after the group's window: keys of their own.
+    rules = sc.spec.rules
+    engine = RuleEngine(sc)
+    first = engine.evaluate([frame_state(sc, "a", 0, 3000.0, 100.0)])
+    second = engine.evaluate([frame_state(sc, "b", 60, 3200.0, 120.0)])
+    far = engine.evaluate([frame_state(sc, "c", 61, 23000.0, 100.0)])
+    late = engine.evaluate([frame_state(sc, "d", 61 + rules.group_window_s + 1, 3000.0, 100.0)])
+    assert {a.incident_key for a in first} == {"a"}
+    assert {a.incident_key for a in second} == {"a"}
+    assert {a.incident_key for a in far} == {"c"}
+    assert {a.incident_key for a in late} == {"d"}
+    assert "evidence: 5 reports from tower-1" in first[0].detail

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -44,6 +44,7 @@ from limes.ops.rules.geometry import (
     interpolate_crossing,
     predict_crossings,
 )
+from limes.ops.rules.grouping import IncidentGroups
 from limes.ops.rules.memory import RULE_BIT, TrackMemory
 from limes.ops.tracker.state import STATUS_BY_CODE, TrackState, TrackStatus
 from limes.ops.tracker.track_batch import LABELS, TrackBatch
@@ -106,6 +107,10 @@ class RuleEngine:
         self._blocking = BarrierIndex.build(border, scenario.spec.barriers, vehicles_only=True)
         self._memory = TrackMemory()
         self.locator = LineLocator(border)
+        rules = scenario.spec.rules
+        self.groups = IncidentGroups(rules.group_radius_m, rules.group_window_s)
+        self._places: list[tuple[float, float]] = []  # frame x, y of each alert of an update
+        self._gone: list[str] = []  # tracks deleted in an update
 
     @property
     def thresholds(self) -> Rules:
@@ -127,19 +132,38 @@ class RuleEngine:
         n = len(batch)
         if n == 0:
             return []
+        self._places, self._gone = [], []
         rows = self._memory.rows(batch.ids)
         rank = _occurrence(rows)
         if rank is None:  # the usual case: each track once
-            return self._round(batch, rows)
-        out: list[Alert] = []
-        for r in range(int(rank.max()) + 1):
-            part = batch.take(np.flatnonzero(rank == r))
-            out += self._round(part, self._memory.rows(part.ids))
+            out = self._round(batch, rows)
+        else:
+            out = []
+            for r in range(int(rank.max()) + 1):
+                part = batch.take(np.flatnonzero(rank == r))
+                out += self._round(part, self._memory.rows(part.ids))
+        out = self._grouped(out)
+        for track_id in self._gone:
+            self.groups.forget(track_id)
         return out
+
+    def _grouped(self, alerts: list[Alert]) -> list[Alert]:
+        # Incident keys in time order (as if the states had come one by one), so a batch
+        # groups its alerts as the same states would one at a time.
+        if not alerts:
+            return alerts
+        order = sorted(range(len(alerts)), key=lambda k: alerts[k].time)
+        keys: list[str] = [""] * len(alerts)
+        for k in order:
+            a = alerts[k]
+            x, y = self._places[k]
+            keys[k] = self.groups.key(a.track_id, x, y, a.time.timestamp())
+        return [replace(a, incident_key=key) for a, key in zip(alerts, keys, strict=True)]
 
     def forget(self, track_id: str) -> None:
         """Drop a track's memory and its fired alerts."""
         self._memory.forget(track_id)
+        self.groups.forget(track_id)
 
     # -- one round: each track at most once -------------------------------------------------
 
@@ -237,6 +261,7 @@ class RuleEngine:
         memory.fired[rows] = fired
         for i in np.flatnonzero(states.status == DELETED).tolist():
             memory.forget(states.ids[i])
+            self._gone.append(states.ids[i])
         return alerts
 
     # -- alerts -------------------------------------------------------------------------------
@@ -278,6 +303,11 @@ class RuleEngine:
             if when is None:
                 when = stamp[times[j]] = datetime.fromtimestamp(times[j], UTC)
             g = group[j]
+            evidence = (
+                f"; evidence: {int(states.hits[i])} reports from "
+                f"{', '.join(states.sensors[i]) or 'no sensor'}"
+            )
+            self._places.append((float(x[i]), float(y[i])))
             out.append(
                 Alert(
                     alert_id=alert_id(fire.rule, track_id),
@@ -298,7 +328,7 @@ class RuleEngine:
                     eta_s=eta,
                     p_interruption=pj,
                     barrier_id=barrier,
-                    detail=self._detail(fire, k, float(chain_m[j]), float(off[i])),
+                    detail=self._detail(fire, k, float(chain_m[j]), float(off[i])) + evidence,
                 )
             )
         return out
