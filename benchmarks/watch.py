@@ -19,11 +19,14 @@ assessment at 200 m, on seeds 12, 13 and 14 (`--quick`: 48 h, seed 12), and scor
 - `sectors`: per sector, the plan's mean P(interruption) of the groups that finished and the
   exercise's observed share interrupted with its 95 % Wilson interval (`low`, `high`).
 
-The anchor is the same measurement on the same seeds with the previous tracker existence rule
-(2-of-3 M-of-N, fixed 5 / 15 s coasting: `--m-of-n`), run in the same process. The last line
-is one JSON object.
+The anchor is the same script run on the tree before this work (2-of-3 confirmation, fixed
+coasting, alerts per track, the referee's dispatch): `PYTHONPATH=<old tree>/src python
+benchmarks/watch.py` (the script finds the exercise API where that tree has it). The response
+is the live system's (units sent to its first alert on a group) unless `--dispatch referee`.
+The last line is one JSON object.
 
-    python benchmarks/watch.py [--quick] [--m-of-n] [--seeds 12,13,14] [--hours 336]
+    python benchmarks/watch.py [--quick] [--dispatch referee] [--seeds 12,13,14] [--hours 336]
+                               [--plan ASSESSMENT_FOLDER]
 """
 
 from __future__ import annotations
@@ -76,7 +79,9 @@ def _make_assessment(folder: Path) -> Path:
     return summary
 
 
-def run_seed(seed: int, hours: float, plan_dir: Path, m_of_n: bool, work: Path) -> dict[str, Any]:
+def run_seed(
+    seed: int, hours: float, plan_dir: Path, dispatch: str | None, work: Path
+) -> dict[str, Any]:
     """One exercise: the scorecard's crossings, alerts matched to incidents, timings."""
     run, door, plan_from_summary = _exercise_api()
     from limes.ops.plan_lookup import PlanLookup
@@ -87,11 +92,11 @@ def run_seed(seed: int, hours: float, plan_dir: Path, m_of_n: bool, work: Path) 
     lookup = PlanLookup.load(plan_dir)
     out_dir = work / f"seed-{seed}"
     started = time.perf_counter()
-    with _existence(m_of_n):
-        result = run(
-            scenario, hours, None, seed, door("in-process"), out_dir, plan,
-            config=cfg, plan=lookup,
-        )  # fmt: skip
+    extra = {"dispatch": dispatch} if dispatch else {}
+    result = run(
+        scenario, hours, None, seed, door("in-process"), out_dir, plan,
+        config=cfg, plan=lookup, **extra,
+    )  # fmt: skip
     wall = time.perf_counter() - started
     card = result.scorecard.as_dict()
     start = cfg.start
@@ -112,34 +117,6 @@ def run_seed(seed: int, hours: float, plan_dir: Path, m_of_n: bool, work: Path) 
         "incidents": incidents,
         "start": start.isoformat(),
     }
-
-
-class _existence:
-    """Run the pipeline's tracker with the former M-of-N rule (the anchor) inside the block."""
-
-    def __init__(self, m_of_n: bool) -> None:
-        self.m_of_n = m_of_n
-        self._saved: Any = None
-
-    def __enter__(self) -> None:
-        if not self.m_of_n:
-            return
-        from limes.ops import pipeline as pl
-
-        self._saved = pl.TrackerConfig
-        base = pl.TrackerConfig
-
-        def former(*args: Any, **kw: Any) -> Any:
-            kw.setdefault("existence", "m_of_n")
-            return base(*args, **kw)
-
-        pl.TrackerConfig = former  # type: ignore[misc,assignment]
-
-    def __exit__(self, *exc: object) -> None:
-        if self._saved is not None:
-            from limes.ops import pipeline as pl
-
-            pl.TrackerConfig = self._saved  # type: ignore[misc]
 
 
 def _incidents_per_group(scenario: Any, result: Any, cfg: SimConfig) -> dict[str, int]:
@@ -229,7 +206,9 @@ def _r(v: float | None) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="48 h, one seed (about a minute)")
-    parser.add_argument("--m-of-n", action="store_true", help="the anchor: former 2-of-3 rule")
+    parser.add_argument(
+        "--dispatch", default=None, help="alerts (default) or referee: who starts the response"
+    )
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 12,13,14)")
     parser.add_argument("--hours", type=float, default=None)
     parser.add_argument("--plan", type=Path, default=None, help="assessment folder to reuse")
@@ -242,7 +221,7 @@ def main() -> None:
         _make_assessment(plan_dir)
         runs = []
         for seed in seeds:
-            run = run_seed(seed, hours, plan_dir, args.m_of_n, work)
+            run = run_seed(seed, hours, plan_dir, args.dispatch, work)
             runs.append(run)
             one = summarise([run])
             print(
@@ -256,7 +235,7 @@ def main() -> None:
     figures = summarise(runs)
     figures.update(
         {"quick": args.quick, "seeds": seeds, "hours": hours,
-         "existence": "m_of_n" if args.m_of_n else "score"}
+         "dispatch": args.dispatch or "default"}
     )  # fmt: skip
     for s in figures["sectors"]:
         print(f"  {s['name']:<20} plan {s['plan_p']}  observed {s['observed_p']} "

@@ -158,6 +158,17 @@ class Tracker:
         sensor = table.sensor_index(scan.sensor_id)
         slots = table.active()
         x, p = self.predictor.predict(table, slots, t)
+        # A track already dead at this scan's time (too old, too uncertain, its score faded)
+        # goes before association, as a tick at that time would have deleted it: the same
+        # reports give the same tracks whether or not the clock ticked in between.
+        dead = self.deleter.doomed(table, slots, p, t)
+        if isinstance(self.confirmer, ScoreConfirmer):
+            dead |= self.confirmer.doomed_at(table, slots, t)
+        gone = TrackBatch.empty()
+        if dead.any():
+            gone = self._delete(slots, dead, t, x, p)
+            keep = ~dead
+            slots, x, p = slots[keep], x[keep], p[keep]
         pair_t, pair_d = self._associate(slots, x, p, dets)
         loglik = np.zeros(slots.size)
         if pair_t.size and isinstance(self.confirmer, ScoreConfirmer):
@@ -180,6 +191,7 @@ class Tracker:
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
         return TrackBatch.concat([
+            gone,
             self._states(slots[report], x[report], p[report], t),
             self._states(born, table.x[born], table.p[born], t),
             self._delete(slots, doomed, t, x, p),
