@@ -663,6 +663,14 @@ def track(
     tentative: Annotated[
         bool, typer.Option("--tentative", help="Also write tentative tracks' states.")
     ] = False,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="A scenario (name or YAML) whose sensor models give the sensor laws, as the "
+            "live pipeline reads them; --settings entries win.",
+        ),
+    ] = None,
 ) -> None:
     """Track a file of detections offline with the live pipeline's tracker.
 
@@ -674,6 +682,12 @@ def track(
 
     with user_errors():
         config = load_settings(settings) if settings is not None else None
+        if scenario is not None:
+            from limes.ops.sensor_laws import with_scenario_laws
+            from limes.ops.tracker import TrackerConfig
+            from limes.scenario.load import load_scenario
+
+            config = with_scenario_laws(config or TrackerConfig(), load_scenario(scenario))
         summary = track_file(detections, out_path, config, frame=frame, tentative=tentative)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "
