@@ -2,23 +2,29 @@
 
 # The names below are loaded on first use, so importing one light module of this package (or
 # the package for one name) does not import all of it: `limes --help` stays fast.
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from limes.lazy import lazy_names
 
 if TYPE_CHECKING:
     from limes.analysis.assess import AssessConfig, AssessError, assess
+    from limes.analysis.summary_file import AssessmentSummary, load_assessment
 
 _WHERE = {
     "AssessConfig": "limes.analysis.assess",
     "AssessError": "limes.analysis.assess",
     "assess": "limes.analysis.assess",
+    "AssessmentSummary": "limes.analysis.summary_file",
+    "load_assessment": "limes.analysis.summary_file",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+lazy_names(__name__, _WHERE)
 
 
-__all__ = ["AssessConfig", "AssessError", "assess"]
+__all__ = [
+    "AssessConfig",
+    "AssessError",
+    "AssessmentSummary",
+    "assess",
+    "load_assessment",
+]

@@ -38,6 +38,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from limes.errors import AnalysisError
+
 FloatArray = NDArray[np.float64]
 
 
@@ -77,7 +79,7 @@ class Equilibrium:
     attacker_values: tuple[float, ...]
 
 
-class GameError(ValueError):
+class GameError(AnalysisError, ValueError):
     """A game the solvers cannot take (empty, mismatched, no feasible commitment)."""
 
 

@@ -6,8 +6,9 @@ in process; `python -m limes.service --help` runs it from a shell.
 
 # The names below are loaded on first use, so importing one light module of this package (or
 # the package for one name) does not import all of it: `limes --help` stays fast.
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from limes.lazy import lazy_names
 
 if TYPE_CHECKING:
     from limes.errors import ServiceError
@@ -21,11 +22,7 @@ _WHERE = {
     "serve": "limes.service.run",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+lazy_names(__name__, _WHERE)
 
 
 __all__ = ["Service", "ServiceConfig", "ServiceError", "serve"]

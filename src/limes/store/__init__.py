@@ -7,8 +7,9 @@ Entry points: `connect(url)` opens a database, `migrate(db)` brings its schema u
 
 # The names below are loaded on first use, so importing one light module of this package (or
 # the package for one name) does not import all of it: `limes --help` stays fast.
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from limes.lazy import lazy_names
 
 if TYPE_CHECKING:
     from limes.store.database import Database, connect
@@ -35,11 +36,7 @@ _WHERE = {
     "WriteResult": "limes.store.writer",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+lazy_names(__name__, _WHERE)
 
 
 __all__ = [

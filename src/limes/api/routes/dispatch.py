@@ -141,7 +141,7 @@ def advice_for_place(
 @router.get(
     "/incidents/{incident_id}/advice",
     response_model=DispatchAdviceOut,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 422),
     summary="Free units ranked by time to an incident's predicted position",
 )
 def advice_for_incident(
@@ -156,7 +156,7 @@ def advice_for_incident(
 
 @router.post(
     "/incidents/{incident_id}/dispatch",
-    responses=responses(401, 403, 404, 409),
+    responses=responses(401, 403, 404, 409, 422),
     summary="Send a unit: the incident is assigned to it and the unit is en route",
 )
 def send(
