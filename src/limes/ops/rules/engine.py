@@ -109,8 +109,10 @@ class RuleEngine:
         self.locator = LineLocator(border)
         rules = scenario.spec.rules
         self.groups = IncidentGroups(rules.group_radius_m, rules.group_window_s)
-        self._places: list[tuple[float, float]] = []  # frame x, y of each alert of an update
-        self._gone: list[str] = []  # tracks deleted in an update
+        # Frame x, y and the state's place in the update, of each alert of an update.
+        self._places: list[tuple[float, float, int]] = []
+        self._origin: NDArray[np.intp] = np.empty(0, dtype=np.intp)
+        self._gone: list[tuple[int, str]] = []  # (place in the update, track) of deletions
 
     @property
     def thresholds(self) -> Rules:
@@ -136,27 +138,28 @@ class RuleEngine:
         rows = self._memory.rows(batch.ids)
         rank = _occurrence(rows)
         if rank is None:  # the usual case: each track once
+            self._origin = np.arange(n)
             out = self._round(batch, rows)
         else:
             out = []
             for r in range(int(rank.max()) + 1):
-                part = batch.take(np.flatnonzero(rank == r))
+                self._origin = np.flatnonzero(rank == r)
+                part = batch.take(self._origin)
                 out += self._round(part, self._memory.rows(part.ids))
-        out = self._grouped(out)
-        for track_id in self._gone:
-            self.groups.forget(track_id)
-        return out
+        return self._grouped(out)
 
     def _grouped(self, alerts: list[Alert]) -> list[Alert]:
-        # Incident keys in time order (as if the states had come one by one), so a batch
-        # groups its alerts as the same states would one at a time.
-        if not alerts:
-            return alerts
-        order = sorted(range(len(alerts)), key=lambda k: alerts[k].time)
+        # Incident keys, and the groups of deleted tracks forgotten, in the order of the
+        # states in the update: a batch groups its alerts as the same states one at a time.
+        events = [(o, 1, k) for k, (_, _, o) in enumerate(self._places)]
+        events += [(o, 0, k) for k, (o, _) in enumerate(self._gone)]
         keys: list[str] = [""] * len(alerts)
-        for k in order:
+        for _, is_alert, k in sorted(events):
+            if not is_alert:
+                self.groups.forget(self._gone[k][1])
+                continue
             a = alerts[k]
-            x, y = self._places[k]
+            x, y, _ = self._places[k]
             keys[k] = self.groups.key(a.track_id, x, y, a.time.timestamp())
         return [replace(a, incident_key=key) for a, key in zip(alerts, keys, strict=True)]
 
@@ -261,7 +264,7 @@ class RuleEngine:
         memory.fired[rows] = fired
         for i in np.flatnonzero(states.status == DELETED).tolist():
             memory.forget(states.ids[i])
-            self._gone.append(states.ids[i])
+            self._gone.append((int(self._origin[i]), states.ids[i]))
         return alerts
 
     # -- alerts -------------------------------------------------------------------------------
@@ -307,7 +310,7 @@ class RuleEngine:
                 f"; evidence: {int(states.hits[i])} reports from "
                 f"{', '.join(states.sensors[i]) or 'no sensor'}"
             )
-            self._places.append((float(x[i]), float(y[i])))
+            self._places.append((float(x[i]), float(y[i]), int(self._origin[i])))
             out.append(
                 Alert(
                     alert_id=alert_id(fire.rule, track_id),
