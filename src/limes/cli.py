@@ -494,15 +494,39 @@ def demo(
     scenario: Annotated[
         str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
     ] = "iraq-syria",
+    auto_dispatch: Annotated[
+        bool,
+        typer.Option(
+            "--auto-dispatch/--no-auto-dispatch",
+            help="An automatic dispatcher works the incidents (off: you do, at the map; the "
+            "units you send move in the exercise).",
+        ),
+    ] = False,
+    auto_dispatch_delay: Annotated[
+        float,
+        typer.Option(
+            "--auto-dispatch-delay",
+            help="With --auto-dispatch: take an incident only when nobody acknowledged it for "
+            "this many simulated seconds.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
-    a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
+    a live exercise fed into it, the map's address and an operator's token. You are the duty
+    officer: no automatic dispatcher runs unless asked (--auto-dispatch). Ctrl-C stops."""
     import limes.demo
 
     with user_errors():
         summary = limes.demo.demo(
             limes.demo.DemoConfig(
-                scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
+                scenario=scenario,
+                speed=speed,
+                seed=seed,
+                hours=hours,
+                http=http,
+                folder=folder,
+                auto_dispatch=auto_dispatch,
+                auto_dispatch_delay_s=auto_dispatch_delay,
             ),
             say=lambda line: out.print(line, markup=False),
         )
@@ -584,11 +608,18 @@ def _database(url: str | None) -> str:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (a person, or a sensor's name).")],
     role: Annotated[
-        str, typer.Option("--role", help="viewer, operator, commander, sensor or admin.")
+        str,
+        typer.Option(
+            "--role", help="viewer, operator, commander, analyst, sensor, partner or admin."
+        ),
     ],
     sensor: Annotated[
         list[str] | None,
-        typer.Option("--sensor", help="For a sensor token: a sensor id it may ingest as."),
+        typer.Option(
+            "--sensor",
+            help="For a sensor token: a sensor id it may ingest as; for a partner token: the "
+            "partner id it speaks for.",
+        ),
     ] = None,
     database: DatabaseOpt = None,
 ) -> None:
@@ -765,14 +796,20 @@ def intel_ingest(
 
     with user_errors():
         sc = load_scenario(scenario)
-        with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err,
-                      transient=True) as bar:
+        with Progress(
+            TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        ) as bar:
             task = bar.add_task("read", total=None)
-            result = ingest(path, out_dir, scenario=sc, register=register,
-                            progress=lambda done, total: bar.update(task, completed=done,
-                                                                    total=total))
+            result = ingest(
+                path,
+                out_dir,
+                scenario=sc,
+                register=register,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     flagged = sum(
-        1 for r in result.reports
+        1
+        for r in result.reports
         if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
     )
     out.print(
@@ -787,9 +824,7 @@ def intel_ingest(
 
 @intel_app.command("submit")
 def intel_submit(
-    folder: Annotated[
-        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
-    ],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")],
     target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
     token: Annotated[
         str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
@@ -800,8 +835,7 @@ def intel_submit(
 
     with user_errors():
         done = submit_drafts(folder, target, token)
-    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
-              markup=False)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there", markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:

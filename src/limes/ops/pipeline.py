@@ -180,6 +180,20 @@ class Pipeline:
         with self._lock:
             return self._after_tracking(self.tracker.flush_batch())
 
+    def snapshot_state(self, dump: Callable[[dict[str, Any]], bytes]) -> bytes:
+        """The tracker's, the rules' and the deduplicator's state, dumped under the pipeline
+        lock (so between two submits) by `dump` (see `limes.service.snapshot`)."""
+        with self._lock:
+            return dump({"tracker": self.tracker, "rules": self.rules, "dedup": self.dedup,
+                         "alive": self._alive})  # fmt: skip
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back a state from `snapshot_state` (before any input opens)."""
+        with self._lock:
+            self.tracker, self.rules = state["tracker"], state["rules"]
+            self.dedup, self._alive = state["dedup"], state["alive"]
+            self.metrics.tracks_alive.set(len(self._alive))
+
     def tracks(self) -> list[TrackState]:
         """The live tracks of every sector, each at its last update."""
         with self._lock:
