@@ -386,14 +386,16 @@ def simulate(
         typer.Option("--settle", help="Wall seconds to wait before reading alerts back."),
     ] = 15.0,
     dispatch: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--dispatch",
-            help="internal: the simulator's own referee sends units; api: units are sent through "
-            "the live system's API (its incidents, its dispatch advice) and report their positions "
-            "to it (needs --target or a remote door and --dispatch-token).",
+            help="alerts (default with --in-process): units go to the live system's first "
+            "alert on each group; referee (default otherwise; alias internal): the referee "
+            "sends units to each group's first report, from ground truth; api: units are sent "
+            "through the live system's API (its incidents, its dispatch advice) and report "
+            "their positions to it (needs --target or a remote door and --dispatch-token).",
         ),
-    ] = "internal",
+    ] = None,
     dispatch_token: Annotated[
         str | None,
         typer.Option("--dispatch-token", help="A commander's token for --dispatch api."),
@@ -429,8 +431,10 @@ def simulate(
             raise UsageError("--token goes with --target")
         if udp and not cot:
             raise UsageError("--udp goes with --cot")
-        if dispatch not in ("internal", "api"):
-            raise UsageError(f"--dispatch is internal or api, not {dispatch!r}")
+        if dispatch is None:
+            dispatch = "alerts" if in_process else "referee"
+        if dispatch not in ("alerts", "referee", "internal", "api"):
+            raise UsageError(f"--dispatch is alerts, referee or api, not {dispatch!r}")
         if dispatch == "api" and not dispatch_token:
             raise UsageError("--dispatch api needs --dispatch-token (a commander's token)")
         if mqtt:
@@ -718,6 +722,14 @@ def track(
     tentative: Annotated[
         bool, typer.Option("--tentative", help="Also write tentative tracks' states.")
     ] = False,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="A scenario (name or YAML) whose sensor models give the sensor laws, as the "
+            "live pipeline reads them; --settings entries win.",
+        ),
+    ] = None,
 ) -> None:
     """Track a file of detections offline with the live pipeline's tracker.
 
@@ -729,6 +741,12 @@ def track(
 
     with user_errors():
         config = load_settings(settings) if settings is not None else None
+        if scenario is not None:
+            from limes.ops.sensor_laws import with_scenario_laws
+            from limes.ops.tracker import TrackerConfig
+            from limes.scenario.load import load_scenario
+
+            config = with_scenario_laws(config or TrackerConfig(), load_scenario(scenario))
         summary = track_file(detections, out_path, config, frame=frame, tentative=tentative)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "

@@ -44,6 +44,7 @@ from limes.ops.ingest.http_batch import HttpBatchResult, ingest_http_batch
 from limes.ops.metrics import PipelineMetrics
 from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
 from limes.ops.rules import RuleEngine
+from limes.ops.sensor_laws import with_scenario_laws
 from limes.ops.tracker import PartitionedTracker, TrackerConfig, TrackState, TrackStatus
 from limes.ops.tracker.batch import DetectionBatch
 from limes.ops.tracker.state import STATUS_BY_CODE
@@ -93,6 +94,8 @@ class Pipeline:
         self.rules = RuleEngine(scenario, plan, severity)
         self._sector_names = [s.name for s in scenario.spec.sectors]
         self._sector_array = np.array(self._sector_names, dtype=object)
+        # The tracker weighs each report by its sensor's law, from the same scenario.
+        tracker_config = with_scenario_laws(tracker_config or TrackerConfig(), scenario)
         self.tracker = PartitionedTracker(
             self._sector_of, tracker_config, partitions_of=self._sectors_of
         )

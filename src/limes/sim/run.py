@@ -44,10 +44,13 @@ from limes.sim.emission import (
 )
 from limes.sim.outputs import write_outputs
 from limes.sim.response import Dispatch, UnitTrack, UnitTravel, dispatch, unit_tracks
-from limes.sim.scorecard import AlertLike, Scorecard, score
+from limes.sim.scorecard import AlertLike, Scorecard, first_alert_calls, score
 from limes.sim.senders import Sender
 
 Progress = Callable[[str, int, int], None]
+#: The watch floor's alerts on some reports: what a live system raises when they are sent, each
+#: with the exercise second (from the start) at which it was raised.
+AlertSource = Callable[[Sequence[Emission]], list[tuple[float, AlertLike]]]
 
 
 class SimulationError(SimError):
@@ -91,6 +94,7 @@ def simulate(
     start: datetime | None = None,
     alerts: Sequence[AlertLike] | None = None,
     clock: SimClock | None = None,
+    respond_to: AlertSource | None = None,
 ) -> SimulationResult:
     """Run one exercise over `hours` of simulated time and score it.
 
@@ -152,7 +156,14 @@ def simulate(
     lap("sensors")
 
     travel = UnitTravel(scenario, cfg)
-    calls = dispatch(scenario, travel, actors, reports, cfg, r_units)
+    called = None
+    if respond_to is not None:
+        # The watch floor's response: units go to the live system's first alert on a group.
+        # Reports before that alert are the same whatever the response does afterwards, so
+        # the alerts of a first pass over all reports are the alerts the floor would have had.
+        raised = respond_to(emissions(reports, scenario, sensors, actors, cfg.start, cfg.seq_start))
+        called = first_alert_calls(scenario, actors, raised, cfg)
+    calls = dispatch(scenario, travel, actors, reports, cfg, r_units, called)
     # One more slot for false alarms (actor -1), which no interception silences.
     stop = np.array([a.stop_s if a.stop_s is not None else np.inf for a in actors] + [np.inf])
     seen_after = reports.time_s >= stop[reports.actor]
