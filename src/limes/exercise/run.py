@@ -137,23 +137,25 @@ def simulate(
 
 
 class _Timed:
-    """A sender that hands back each alert with the exercise second its batch was sent at."""
+    """A sender that keeps each alert with the exercise second its batch was sent at."""
 
     def __init__(self, inner: PipelineSender) -> None:
         self.inner = inner
+        self.raised: list[tuple[float, AlertLike]] = []
+        self.last_s = 0.0
 
     def open(self) -> None:
         self.inner.open()
 
-    def send(self, batch: Sequence[Emission]) -> list[tuple[float, AlertLike]]:
+    def send(self, batch: Sequence[Emission]) -> list[AlertLike]:
         when = max(e.send_s for e in batch) if batch else 0.0
         self.last_s = when
-        return [(when, a) for a in self.inner.send(batch)]
+        alerts = list(self.inner.send(batch))
+        self.raised += [(when, a) for a in alerts]
+        return alerts
 
     def close(self) -> None:
         self.inner.close()
-
-    last_s: float = 0.0
 
 
 def alert_source(
@@ -168,9 +170,9 @@ def alert_source(
 
     def raise_alerts(emitted: Sequence[Emission]) -> list[tuple[float, AlertLike]]:
         timed = _Timed(PipelineSender.standalone(scenario, start, plan))
-        got = sim_run.send_emissions(emitted, timed, SimClock(start, None))
+        sim_run.send_emissions(emitted, timed, SimClock(start, None))
         flushed = [(timed.last_s, a) for a in timed.inner.flushed]
-        return [*got, *flushed]
+        return [*timed.raised, *flushed]
 
     return raise_alerts
 
