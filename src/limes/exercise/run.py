@@ -137,11 +137,12 @@ def simulate(
 
 
 class _Timed:
-    """A sender that notes each alert with the exercise second its batch was sent at."""
+    """A sender that keeps each alert with the exercise second its batch was sent at."""
 
     def __init__(self, inner: PipelineSender) -> None:
         self.inner = inner
-        self.timed: list[tuple[float, AlertLike]] = []
+        self.raised: list[tuple[float, AlertLike]] = []
+        self.last_s = 0.0
 
     def open(self) -> None:
         self.inner.open()
@@ -150,13 +151,11 @@ class _Timed:
         when = max(e.send_s for e in batch) if batch else 0.0
         self.last_s = when
         alerts = list(self.inner.send(batch))
-        self.timed.extend((when, a) for a in alerts)
+        self.raised += [(when, a) for a in alerts]
         return alerts
 
     def close(self) -> None:
         self.inner.close()
-
-    last_s: float = 0.0
 
 
 def alert_source(
@@ -173,7 +172,7 @@ def alert_source(
         timed = _Timed(PipelineSender.standalone(scenario, start, plan))
         sim_run.send_emissions(emitted, timed, SimClock(start, None))
         flushed = [(timed.last_s, a) for a in timed.inner.flushed]
-        return [*timed.timed, *flushed]
+        return [*timed.raised, *flushed]
 
     return raise_alerts
 
