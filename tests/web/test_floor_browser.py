@@ -120,18 +120,23 @@ def test_every_row_equals_the_api_and_ages_run_on_the_exercise_clock(
     page.wait_for_selector(f"#incident-list .incident[data-id='{d}']")
     select(page, d, "new")
     page.click("#incident-detail .act-ack")
-    wait_until(lambda: api(server, f"/api/incidents/{d}")["state"] == "acknowledged", what="ack")
+    wait_until(
+        lambda: api(server, f"/api/incidents/{d}")["state"] == "acknowledged", what="ack", page=page
+    )
     for incident in (e, f):
         page.locator(f"#incident-list .incident[data-id='{incident}'] input.pick").check()
     page.click("#bulk-ack")
     wait_until(
         lambda: all(api(server, f"/api/incidents/{i}")["state"] == "acknowledged" for i in (e, f)),
         what="bulk acknowledge",
+        page=page,
     )
     select(page, b, "assigned")
     page.select_option("#incident-detail .resolve-outcome", "humanitarian")
     page.click("#incident-detail .act-resolve")
-    wait_until(lambda: api(server, f"/api/incidents/{b}")["state"] == "resolved", what="resolve")
+    wait_until(
+        lambda: api(server, f"/api/incidents/{b}")["state"] == "resolved", what="resolve", page=page
+    )
 
     truth = {i["id"]: i for i in api(server, "/api/incidents?limit=100")["items"]}
     rows = (
@@ -149,6 +154,7 @@ def test_every_row_equals_the_api_and_ages_run_on_the_exercise_clock(
             {i: r["state"] for i, r in shown().items()} == {i: t["state"] for i, t in truth.items()}
         ),
         what="every row in the API's state",
+        page=page,
     )
     assert errors(page) == []
     for incident, row in shown().items():
@@ -226,7 +232,9 @@ def test_every_action_the_page_offers_is_accepted_in_every_state(
                 return bool(body[key] == want)
 
             try:
-                wait_until(done, timeout=60, what=f"{action} {outcome or ''} from {state}")
+                wait_until(
+                    done, timeout=60, what=f"{action} {outcome or ''} from {state}", page=page
+                )
             except AssertionError:
                 html = page.inner_html("#incident-detail .actions")
                 said = page.evaluate("window.limes.messages.slice(-4)")
@@ -251,6 +259,7 @@ def test_every_action_the_page_offers_is_accepted_in_every_state(
             ),
             timeout=60,
             what=f"a note in {state}",
+            page=page,
         )
     assert errors(page) == []
     page.context.close()
@@ -304,9 +313,11 @@ def test_an_operator_hears_the_alarm_sends_a_patrol_and_resolves_a_group_as_huma
         for i in api(server, "/api/incidents")["items"]
         if i["state"] == "new" and i["severity"] in ("high", "critical")
     ]
-    wait_until(lambda: page.evaluate(LOUDNESS) > 0.05, what="the alarm's sound")
+    wait_until(lambda: page.evaluate(LOUDNESS) > 0.05, what="the alarm's sound", page=page)
     beeps = page.evaluate("window.limes.app.alarm.beeps")
-    wait_until(lambda: page.evaluate("window.limes.app.alarm.beeps") > beeps, what="it repeats")
+    wait_until(
+        lambda: page.evaluate("window.limes.app.alarm.beeps") > beeps, what="it repeats", page=page
+    )
     notes = page.evaluate("window.__notes")
     assert len(notes) == 1 and f"#{incident['id']}" in notes[0]["title"]
     assert incident["mgrs"] in notes[0]["body"].replace(" ", "")
@@ -322,7 +333,7 @@ def test_an_operator_hears_the_alarm_sends_a_patrol_and_resolves_a_group_as_huma
 
     # Advice from the kept travel fields: no search runs while the operator waits.
     cache = server.app.state.services.advice
-    wait_until(lambda: cache.built >= 2, what="the units' fields built at start")
+    wait_until(lambda: cache.built >= 2, what="the units' fields built at start", page=page)
     built = cache.built
     page.click("#incident-detail .act-assign")
     page.wait_for_selector("#advice .act-send")
@@ -359,6 +370,7 @@ def test_an_operator_hears_the_alarm_sends_a_patrol_and_resolves_a_group_as_huma
     wait_until(
         lambda: api(server, f"/api/incidents/{incident['id']}")["events"][-1]["action"] == "note",
         what="the note",
+        page=page,
     )
     page.select_option("#incident-detail .resolve-outcome", "humanitarian")
     page.fill("#incident-detail .resolve-note", "handed to the humanitarian post")

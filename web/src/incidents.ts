@@ -339,9 +339,13 @@ export class IncidentQueue {
       this.tailEl.replaceChildren(...tail);
       return;
     }
+    // A full re-render of the incident on show keeps what the operator has begun: the chosen
+    // outcome and the notes typed, so a click that follows is not lost to an empty form.
+    const begun = this.shownId === d.id && this.actionsEl !== null ? formState(this.actionsEl) : null;
     this.shownId = d.id;
     this.shownState = d.state;
     this.actionsEl = this.actionsFor(d);
+    if (begun !== null) restoreForm(this.actionsEl, begun);
     this.adviceEl = h("div", { id: "advice" });
     this.headEl = h("div", { class: "detail-head" }, ...head);
     this.tailEl = h("div", { class: "detail-tail" }, ...tail);
@@ -485,4 +489,29 @@ export class IncidentQueue {
         : "",
     );
   }
+}
+
+/** What an operator has begun in an incident's forms. */
+interface FormState {
+  outcome: string;
+  resolveNote: string;
+  note: string;
+}
+
+function formState(actions: HTMLElement): FormState {
+  const value = (selector: string): string => actions.querySelector<HTMLInputElement | HTMLSelectElement>(selector)?.value ?? "";
+  return { outcome: value(".resolve-outcome"), resolveNote: value(".resolve-note"), note: value(".note-text") };
+}
+
+function restoreForm(actions: HTMLElement, begun: FormState): void {
+  const outcome = actions.querySelector<HTMLSelectElement>(".resolve-outcome");
+  if (outcome !== null && begun.outcome !== "" && [...outcome.options].some((o) => o.value === begun.outcome)) {
+    outcome.value = begun.outcome;
+    const button = actions.querySelector<HTMLButtonElement>(".act-resolve");
+    if (button !== null) button.disabled = false;
+  }
+  const resolveNote = actions.querySelector<HTMLInputElement>(".resolve-note");
+  if (resolveNote !== null) resolveNote.value = begun.resolveNote;
+  const note = actions.querySelector<HTMLInputElement>(".note-text");
+  if (note !== null) note.value = begun.note;
 }
