@@ -31,7 +31,8 @@ import httpx
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from web_support import CHROMIUM, CHROMIUM_ARGS, free_port
+
 from limes.api.app import create_app
 from limes.api.settings import Settings
 from limes.scenario.load import load_scenario

@@ -70,8 +70,14 @@ def main() -> None:
             "limes --help": [py, "-m", "limes.cli", "--help"],
             "limes scenario list": [py, "-m", "limes.cli", "scenario", "list"],
             "limes track (one line)": [
-                py, "-m", "limes.cli", "track", str(one), "--out", str(folder / "states.jsonl"),
-            ],  # fmt: skip
+                py,
+                "-m",
+                "limes.cli",
+                "track",
+                str(one),
+                "--out",
+                str(folder / "states.jsonl"),
+            ],
         }
         # One run each first: fills the numba cache and the file system cache alike.
         for argv in commands.values():

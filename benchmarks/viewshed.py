@@ -39,10 +39,11 @@ from numpy.typing import NDArray
 from rasterio.crs import CRS
 
 from limes.sensing.line_of_sight import Observer, Sightline, viewshed, viewsheds
-from limes.sensing.line_of_sight_gdal import gdal_available, gdal_viewsheds
 
-# The brute-force oracle and the synthetic terrain live with the tests that hold us to them.
+# GDAL's viewshed, the brute-force oracle and the synthetic terrain live with the tests that
+# hold us to them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "sensing"))
+from line_of_sight_gdal import gdal_available, gdal_viewsheds
 from line_of_sight_oracle import brute_force_viewshed, fractal_terrain
 
 CELL_M = 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from limes.cli import app
@@ -39,3 +40,36 @@ def test_an_unknown_role_is_a_clean_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["users", "add", "bob", "--role", "king", "--db", url])
     assert result.exit_code == 2
     assert "role 'king'" in result.output and "Traceback" not in result.output
+
+
+def test_users_add_follows_limes_database_url_and_names_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    monkeypatch.setenv("LIMES_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    added = runner.invoke(app, ["users", "add", "carol", "--role", "viewer"])
+    assert added.exit_code == 0, added.output
+    assert f"created in {url}" in added.output
+    assert (tmp_path / "serve.db").exists() and not (tmp_path / "limes.db").exists()
+    token = added.output.strip().splitlines()[-1]
+    db = connect(url)
+    try:
+        with db.reader() as session:
+            assert authenticate(session, token) is not None
+    finally:
+        db.dispose()
+
+
+def test_users_verbs_take_the_user_name_alike(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'limes.db'}"
+    assert (
+        runner.invoke(app, ["users", "add", "dave", "--role", "operator", "--db", url]).exit_code
+        == 0
+    )
+    again = runner.invoke(app, ["users", "token", "dave", "--db", url])
+    assert again.exit_code == 0, again.output
+    revoked = runner.invoke(app, ["users", "revoke", "dave", "--db", url])
+    assert revoked.exit_code == 0 and "revoked 2" in revoked.output
+    neither = runner.invoke(app, ["users", "revoke", "--db", url])
+    assert neither.exit_code == 2 and "give a user NAME or --token-id" in neither.output

@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "limes"
 
 #: Lowest first. A package may import any package of a lower layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors"}),  # the root of every error, imported by all
+    frozenset({"errors", "lazy"}),  # the root of every error; lazy package names. Imported by all
     frozenset({"clock", "geo", "model_options"}),  # the exercise clock, frames, option plumbing
     frozenset({"scenario"}),
     frozenset({"sensing"}),

@@ -54,6 +54,11 @@ sharing_app = typer.Typer(
     help="Sharing: partners, and why an object is or is not released to one.", no_args_is_help=True
 )
 app.add_typer(sharing_app, name="sharing")
+federation_app = typer.Typer(
+    help="Federation of command sites over NATS JetStream (docs/federation.md).",
+    no_args_is_help=True,
+)
+app.add_typer(federation_app, name="federation")
 intel_app = typer.Typer(
     help="Intelligence from open reports: texts in, graded draft reports out.",
     no_args_is_help=True,
@@ -551,9 +556,24 @@ DatabaseOpt = Annotated[
         "--database",
         "--db",
         envvar="LIMES_DATABASE_URL",
-        help="Database URL (sqlite:///FILE or postgresql://…); default sqlite:///limes.db.",
+        show_envvar=True,
+        help="The store, as for `limes serve --database`: sqlite:///FILE or postgresql://… "
+        "(default: LIMES_DATABASE_URL, else sqlite:///limes.db; `limes demo` keeps its own in "
+        "limes-demo/demo.db).",
     ),
 ]
+
+
+def _database(url: str | None) -> str:
+    """The database a users verb works on, said on stderr so nobody writes to the wrong one."""
+    from limes.store.location import database_url_from_env
+
+    chosen = url or database_url_from_env()
+    new = ""
+    if chosen.startswith("sqlite:///") and not Path(chosen.removeprefix("sqlite:///")).exists():
+        new = " (a new file)"
+    err.print(f"database: {chosen}{new}", markup=False)
+    return chosen
 
 
 @users_app.command("add")
@@ -572,8 +592,9 @@ def users_add(
     from limes.store.accounts import add_user
 
     with user_errors():
-        token = add_user(database, name, role, speaks_for=sensor or ())
-    out.print(f"user {name} ({role}) created; token:", markup=False)
+        url = _database(database)
+        token = add_user(url, name, role, speaks_for=sensor or ())
+    out.print(f"user {name} ({role}) created in {url}; token:", markup=False)
     out.print(token, markup=False)
 
 
@@ -583,7 +604,7 @@ def users_list(database: DatabaseOpt = None) -> None:
     from limes.store.accounts import list_users
 
     with user_errors():
-        users = list_users(database)
+        users = list_users(_database(database))
     table = Table("name", "role", "speaks for", "created", "live tokens", "revoked tokens")
     for u in users:
         table.add_row(
@@ -597,36 +618,43 @@ def users_list(database: DatabaseOpt = None) -> None:
     out.print(table)
 
 
+UserArg = Annotated[str, typer.Argument(metavar="NAME", help="User name.")]
+
+
 @users_app.command("token")
-def users_token(
-    name: Annotated[str, typer.Argument(help="User name.")], database: DatabaseOpt = None
-) -> None:
+def users_token(name: UserArg, database: DatabaseOpt = None) -> None:
     """Issue another token for a user and print it once."""
     from limes.store.accounts import new_token
 
     with user_errors():
-        token = new_token(database, name)
+        token = new_token(_database(database), name)
     out.print(token, markup=False)
 
 
 @users_app.command("revoke")
 def users_revoke(
-    user: Annotated[
-        str | None, typer.Option("--user", help="Revoke every token of this user.")
+    name: Annotated[
+        str | None,
+        typer.Argument(metavar="[NAME]", help="Revoke every token of this user."),
     ] = None,
     token_id: Annotated[
-        int | None, typer.Option("--token-id", help="Revoke one token by its id.")
+        int | None, typer.Option("--token-id", help="Revoke one token by its id instead.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", hidden=True, help="The same as NAME.")
     ] = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Revoke tokens: every token of a user, or one by id."""
+    """Revoke tokens: every token of user NAME, or one by --token-id."""
     from limes.store.accounts import revoke_token
 
-    if (user is None) == (token_id is None):
-        err.print("error: give exactly one of --user or --token-id", markup=False)
-        raise typer.Exit(USER_ERROR)
     with user_errors():
-        n = revoke_token(database, token_id=token_id, user=user)
+        if name is not None and user is not None and name != user:
+            raise UsageError(f"NAME {name!r} and --user {user!r} disagree")
+        who = name or user
+        if (who is None) == (token_id is None):
+            raise UsageError("give a user NAME or --token-id (one of them)")
+        n = revoke_token(_database(database), token_id=token_id, user=who)
     out.print(f"revoked {n} token(s)", markup=False)
 
 
@@ -735,6 +763,8 @@ def intel_ingest(
         f"{flagged} border-state claim(s) disagree with the scenario",
         markup=False,
     )
+    for _, why in result.rejected:
+        err.print(f"skipped: {why}", markup=False)
 
 
 @intel_app.command("submit")
@@ -887,7 +917,8 @@ def sharing_explain(
     from limes.scenario.load import load_scenario
     from limes.share.explain_stored import explain_stored
     from limes.share.shareable import to_record
-    from limes.store.database import connect, database_url_from_env
+    from limes.store.database import connect
+    from limes.store.location import database_url_from_env
 
     with user_errors():
         sc = load_scenario(scenario)
@@ -899,6 +930,56 @@ def sharing_explain(
         out.print(f"  - {reason}", markup=False)
     if decision.release is not None:
         out.print(json.dumps(to_record(decision.release.object), indent=2), markup=False)
+
+
+# --- limes federation … ---------------------------------------------------------------------
+
+DeploymentArg = Annotated[
+    Path, typer.Argument(metavar="DEPLOYMENT", help="The deployment file (sites and links).")
+]
+
+
+@federation_app.command("status")
+def federation_status(
+    deployment: DeploymentArg,
+    site: Annotated[str, typer.Option("--site", help="The receiving site whose links to show.")],
+) -> None:
+    """Each link into a site: connected, behind, silent or stalled, read from its NATS server."""
+    from limes.federation.command import federation_status as read_status
+    from limes.federation.deployment import load_deployment
+
+    with user_errors():
+        statuses = read_status(load_deployment(deployment), site)
+    table = Table(box=box.SIMPLE)
+    for column in ("from", "state", "origin seq", "arrived seq", "JetStream lag", "silent for"):
+        table.add_column(column)
+    for s in statuses:
+        state = "stalled" if s.stalled else "silent" if s.silent else (
+            "behind" if s.behind else "ok")  # fmt: skip
+        silent = "never heard" if s.silent_s is None else f"{s.silent_s:.0f} s"
+        table.add_row(
+            s.origin, state if s.origin_reachable else f"{state} (origin unreachable)",
+            str(s.origin_sequence or "-"), str(s.arrived_sequence or "-"),
+            str(s.jetstream_lag if s.jetstream_lag is not None else "-"), silent,
+        )  # fmt: skip
+    out.print(table)
+
+
+@federation_app.command("nats-config")
+def federation_nats_config(
+    deployment: DeploymentArg,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the configurations and stores.")
+    ] = Path("nats"),
+) -> None:
+    """Write nats-server configurations: the hub, and each site's leaf node in its domain."""
+    from limes.federation.command import write_nats_configs
+    from limes.federation.deployment import load_deployment
+
+    with user_errors():
+        written = write_nats_configs(load_deployment(deployment), out_dir)
+    for path in written:
+        out.print(f"{path}  (nats-server -c {path})", markup=False)
 
 
 def main() -> None:

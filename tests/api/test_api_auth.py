@@ -56,6 +56,7 @@ TABLE: dict[tuple[str, str], set[str | None]] = {
     ("POST", "/api/users/{name}/tokens"): ADMINS,
     ("DELETE", "/api/tokens/{token_id}"): ADMINS,
     ("GET", "/api/audit"): COMMANDERS,
+    ("POST", "/api/intel/drafts"): COMMANDERS,  # and analysts, not in this table's roles
     ("WS", "/api/stream"): READERS,
 }
 
@@ -83,6 +84,9 @@ CALLS: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/api/users"): ("/api/users", {"name": "new.user", "role": "viewer"}),
     ("POST", "/api/users/{name}/tokens"): ("/api/users/viewer-user/tokens", None),
     ("DELETE", "/api/tokens/{token_id}"): ("/api/tokens/{spare}", None),
+    ("POST", "/api/intel/drafts"): (
+        "/api/intel/drafts", {"drafts": [{"draft": {"id": "auth-table"}, "text": "seen"}]}
+    ),
 }  # fmt: skip
 
 

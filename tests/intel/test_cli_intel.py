@@ -46,3 +46,18 @@ def test_a_missing_input_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "no such file or folder" in result.output
+
+
+def test_an_unreadable_file_is_set_aside_and_the_rest_read(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(CORPUS / "dev" / "d01-wire-qaim.txt", src / "good.txt")
+    (src / "empty.html").write_text("")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["intel", "ingest", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "empty.html: the HTML file is empty" in result.output
+    rejected = [json.loads(x) for x in (out / "rejected.jsonl").read_text().splitlines()]
+    assert [Path(r["path"]).name for r in rejected] == ["empty.html"]
+    assert {json.loads(x)["document"] for x in (out / "reports.jsonl").read_text()
+            .splitlines()} == {"good"}

@@ -22,8 +22,8 @@ from test_metrics import parse_exposition, value_of
 from limes.ops.alert import Alert, Rule
 from limes.ops.bus import LocalBus, Topic
 from limes.ops.detection import Detection, TargetClass
+from limes.ops.ingest.context import ingest_context
 from limes.ops.ingest.dead_letter import MemoryDeadLetterSink
-from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.tracker import TrackStatus
 from limes.scenario.load import scenario_from_data

@@ -471,8 +471,11 @@ def test_lower_p_never_lowers_severity(p1: float, p2: float, rule: Rule, cls: Ta
 def test_plan_loads_from_summary_file(tmp_path: Any) -> None:
     import json
 
-    (tmp_path / "summary.json").write_text(json.dumps({"per_km": [
-        {"chainage_km": 0.0, "p_interruption": 0.3}, {"chainage_km": 1.0, "p_interruption": 0.7},
+    (tmp_path / "summary.json").write_text(json.dumps({"scenario": "t", "runs": [
+        {"mode": "foot", "light": "night", "per_km": [
+            {"chainage_km": 0.0, "p_interruption": 0.3},
+            {"chainage_km": 1.0, "p_interruption": 0.7},
+        ]},
     ]}))  # fmt: skip
     plan = PlanLookup.load(tmp_path)
     assert plan.p_at([0.5, 1.99, 2.5], "foot").tolist()[:2] == [0.3, 0.7]

@@ -27,18 +27,18 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from line_of_sight_oracle import brute_force_viewshed, fractal_terrain, gaussian_hills
-from numpy.typing import NDArray
-from rasterio.crs import CRS
-
-from limes.sensing.line_of_sight import Observer, Sightline, viewshed
-from limes.sensing.line_of_sight_gdal import (
+from line_of_sight_gdal import (
     GdalViewshed,
     gdal_available,
     gdal_cli_available,
     gdal_viewsheds,
     gdal_viewsheds_cli,
 )
+from line_of_sight_oracle import brute_force_viewshed, fractal_terrain, gaussian_hills
+from numpy.typing import NDArray
+from rasterio.crs import CRS
+
+from limes.sensing.line_of_sight import Observer, Sightline, viewshed
 
 pytestmark = pytest.mark.gdal
 

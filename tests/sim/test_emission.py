@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import poisson
 
 from limes.ops.ingest import parse_json_message
-from limes.ops.ingest_context import ingest_context
+from limes.ops.ingest.context import ingest_context
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light
 from limes.sim.config import Outage, SimConfig

@@ -31,8 +31,8 @@ import pytest
 import yaml
 from sim_fixtures import small_data
 
+from limes.ops.ingest.context import ingest_context
 from limes.ops.ingest.json_format import parse_json_message
-from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.tracker import TrackerConfig
 from limes.scenario.load import load_scenario

@@ -16,8 +16,8 @@ from limes.clock import SimClock
 from limes.exercise.in_process import json_door
 from limes.ops.detection import Detection
 from limes.ops.ingest import ingest_http_batch, parse_cot_event, parse_json_message
+from limes.ops.ingest.context import ingest_context
 from limes.ops.ingest.mqtt import topic_sensor
-from limes.ops.ingest_context import ingest_context
 from limes.scenario.model import Scenario
 from limes.sim.config import SimConfig
 from limes.sim.emission import Emission

@@ -8,14 +8,23 @@ from limes.lazy import lazy_names
 
 if TYPE_CHECKING:
     from limes.analysis.assess import AssessConfig, AssessError, assess
+    from limes.analysis.summary_file import AssessmentSummary, load_assessment
 
 _WHERE = {
     "AssessConfig": "limes.analysis.assess",
     "AssessError": "limes.analysis.assess",
     "assess": "limes.analysis.assess",
+    "AssessmentSummary": "limes.analysis.summary_file",
+    "load_assessment": "limes.analysis.summary_file",
 }
 
 lazy_names(__name__, _WHERE)
 
 
-__all__ = ["AssessConfig", "AssessError", "assess"]
+__all__ = [
+    "AssessConfig",
+    "AssessError",
+    "AssessmentSummary",
+    "assess",
+    "load_assessment",
+]

@@ -42,9 +42,11 @@ from limes.analysis.outputs import (
 from limes.analysis.places import Gazetteer, grid_ref, mgrs_ref
 from limes.analysis.result import Assessment, Run
 from limes.geo.grid import Grid
+from limes.geo.hillshade import hillshade
 from limes.scenario.errors import ScenarioError
 from limes.scenario.model import Scenario
 from limes.scenario.schema import BarrierStatus, Light, Mode, Sector
+from limes.scenario.summary import covered_km
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Largest side, in pixels, of a raster drawn on the map: enough for a page, cheap for 600 km.
@@ -95,26 +97,6 @@ def block_min(data: NDArray[np.float32], factor: int) -> NDArray[np.float32]:
     blocks = padded.reshape(hh // factor, factor, ww // factor, factor)
     out: NDArray[np.float32] = np.fmin.reduce(np.fmin.reduce(blocks, axis=3), axis=1)
     return out
-
-
-def hillshade(
-    elevation: NDArray[np.floating[Any]],
-    cell_m: float,
-    azimuth_deg: float = 315.0,
-    altitude_deg: float = 45.0,
-) -> NDArray[np.float64]:
-    """Lambertian hillshade in 0…1 of a north-up DEM (light from the north-west by default)."""
-    z = np.asarray(elevation, dtype=float)
-    if min(z.shape) < 2:
-        return np.ones(z.shape)  # no slope to shade
-    dz_drow, dz_dx = np.gradient(z, cell_m)
-    dz_dy = -dz_drow  # rows run south
-    # The cosine between the ground's unit normal and the direction to the sun.
-    norm = np.sqrt(dz_dx**2 + dz_dy**2 + 1.0)
-    az, alt = math.radians(azimuth_deg), math.radians(altitude_deg)
-    sx, sy, sz = math.sin(az) * math.cos(alt), math.cos(az) * math.cos(alt), math.sin(alt)
-    shade = (-dz_dx * sx - dz_dy * sy + sz) / norm
-    return np.clip(np.nan_to_num(shade, nan=1.0), 0.0, 1.0)
 
 
 def _is_north_up(grid: Grid) -> bool:
@@ -432,7 +414,8 @@ def basemap(scenario: Scenario, bounds: tuple[float, float, float, float]) -> Ba
         return Basemap(None, None, "terrain not shown: it does not cover the map")
     factor = max(1, math.ceil(max(piece.shape) / MAP_MAX_PX))
     small = piece[::factor, ::factor]
-    shade = hillshade(small, dem.grid.cell_m * factor)
+    # Unknown elevation (NaN) is drawn unshaded, as flat ground lit from above.
+    shade = np.nan_to_num(hillshade(small, dem.grid.cell_m * factor), nan=1.0)
     # Striding drops the far partial cells: the extent shrinks to what is drawn.
     t = dem.grid.transform
     right = extent[0] + small.shape[1] * factor * t.a
@@ -866,9 +849,12 @@ def render_report(
 
 
 def _barrier_rows(scenario: Scenario) -> Sequence[dict[str, Any]]:
-    """Barrier length per status, for the summary line under the profile."""
+    """Barriers per status for the summary line under the profile: how many, and the km of
+    line they hold (the union of their intervals, as `limes scenario show` counts: two
+    obstacles on the same km hold it once)."""
     rows = []
     for status, label in STATUS_LABELS.items():
         bs = [b for b in scenario.spec.barriers if b.status is status]
-        rows.append({"status": label, "count": len(bs), "km": sum(b.to_km - b.from_km for b in bs)})
+        line_km = covered_km(((b.from_km, b.to_km) for b in bs), 0.0, scenario.length_km)
+        rows.append({"status": label, "count": len(bs), "line_km": line_km})
     return rows

@@ -45,7 +45,7 @@ from limes.ops.dispatch import DispatchConfig
 from limes.ops.dispatch_fields import AdviceCache
 from limes.ops.incidents import ImpactRule
 from limes.ops.ingest.context import IngestContext
-from limes.ops.ingest_context import ingest_context as scenario_ingest_context
+from limes.ops.ingest.context import ingest_context as scenario_ingest_context
 from limes.ops.threat import ThreatBoard
 from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario

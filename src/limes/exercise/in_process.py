@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 
 from limes.ops.alert import Alert
 from limes.ops.detection import Detection
-from limes.ops.ingest.context import IngestContext
+from limes.ops.ingest.context import IngestContext, ingest_context
 from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.ingest.json_format import parse_json_message
-from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
 from limes.scenario.model import Scenario

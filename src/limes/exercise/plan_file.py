@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from limes.analysis.result import Assessment, CrossingPath, KmResult, Run, Weakness
+from limes.analysis.summary_file import KmRecord, load_assessment
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode
 from limes.sim.run import SimulationError
@@ -25,39 +26,31 @@ def plan_from_summary(path: str | Path, scenario: Scenario) -> Assessment:
     p = Path(path)
     if p.is_dir():
         p = p / "summary.json"
+    doc = load_assessment(p)
+    if doc.scenario != scenario.name:
+        raise SimulationError(f"{p}: an assessment of {doc.scenario!r}, not of {scenario.name!r}")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-        if doc.get("scenario") not in (None, scenario.name):
-            raise SimulationError(
-                f"{p}: an assessment of {doc['scenario']!r}, not of {scenario.name!r}"
-            )
         paths = _paths_by_run(p.parent / "worst_paths.geojson", scenario)
         runs = []
-        for i, r in enumerate(doc["runs"]):
-            mode, light = Mode(r["mode"]), Light(r["light"])
-            per_km = [_km(k) for k in r["per_km"]]
+        for r in doc.runs:
+            mode, light = Mode(r.mode), Light(r.light)
+            per_km = [_km(k) for k in r.per_km]
             runs.append(Run(mode, light, per_km, paths.get((mode.value, light.value), [])))
-            if not per_km:
-                raise SimulationError(f"{p}: runs[{i}].per_km is empty")
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, SimulationError):
-            raise
         why = f"{type(exc).__name__}: {exc}"
-        raise SimulationError(f"{p}: not an assessment summary ({why})") from None
-    return Assessment(scenario.name, float(doc.get("resolution_m") or 0.0), runs)
+        raise SimulationError(f"{p}: not an assessment of this kind ({why})") from None
+    return Assessment(scenario.name, float(doc.resolution_m or 0.0), runs)
 
 
 def _num(v: Any) -> float:
     return math.nan if v is None else float(v)
 
 
-def _km(k: dict[str, Any]) -> KmResult:
+def _km(k: KmRecord) -> KmResult:
     return KmResult(
-        chainage_km=float(k["chainage_km"]), p_interruption=_num(k["p_interruption"]),
-        sector=str(k.get("sector", "")), reason=Weakness(k.get("reason", "held")),
-        p_detection=_num(k.get("p_detection")), coverage=_num(k.get("coverage")),
-        p_easi=None if k.get("p_easi") is None else float(k["p_easi"]),
-        crossing_time_s=k.get("crossing_time_s"), response_time_s=k.get("response_time_s"),
+        chainage_km=k.chainage_km, p_interruption=_num(k.p_interruption), sector=k.sector,
+        reason=Weakness(k.reason), p_detection=_num(k.p_detection), coverage=_num(k.coverage),
+        p_easi=k.p_easi, crossing_time_s=k.crossing_time_s, response_time_s=k.response_time_s,
     )  # fmt: skip
 
 

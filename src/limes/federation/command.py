@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import nats
 
 from limes.federation.deployment import Deployment
-from limes.federation.errors import FederationError
+from limes.federation.errors import TRANSIENT, FederationError
 from limes.federation.links import LinkStatus, link_statuses
 from limes.federation.nats_config import hub_config, site_config
 from limes.federation.site import FederatedSite
@@ -55,7 +55,7 @@ def federation_status(
         try:
             nc = await nats.connect(target.nats_url, connect_timeout=timeout,
                                     max_reconnect_attempts=0, allow_reconnect=False)  # fmt: skip
-        except Exception as error:  # whatever the client raises, the message says it
+        except TRANSIENT as error:  # the message says what the client met
             raise FederationError(f"site {site}'s NATS server {target.nats_url} does not answer: "
                                   f"{error!r}") from None  # fmt: skip
         try:

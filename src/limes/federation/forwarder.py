@@ -27,6 +27,7 @@ from nats.js.client import JetStreamContext
 
 from limes.federation.deployment import Deployment, Site
 from limes.federation.envelope import Envelope, heartbeat_subject
+from limes.federation.errors import TRANSIENT
 from limes.federation.pause import pause
 from limes.share.context import ShareContext
 from limes.share.feed import Cursor
@@ -128,7 +129,7 @@ class Forwarder:
                     next_beat = time.monotonic() + heartbeat_s
                 self.stats.last_error = None
                 backoff = idle_s
-            except Exception as error:  # a link problem: keep the cursor, retry with backoff
+            except TRANSIENT as error:  # a link problem: keep the cursor, retry with backoff
                 self.stats.last_error = repr(error)
                 log.warning("forwarding from %s failed, will retry: %r", self.site.name, error)
                 sent = 0

@@ -21,7 +21,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.client import JetStreamContext
 
 from limes.federation.envelope import decode
-from limes.federation.errors import FederationError
+from limes.federation.errors import TRANSIENT, FederationError
 from limes.federation.pause import pause
 from limes.federation.streams import APPLY_CONSUMER, inbound_stream
 from limes.store.changes import record_changes
@@ -145,7 +145,7 @@ class Receiver:
         while not stop.is_set():
             try:
                 await self.receive_once(timeout=0.5)
-            except Exception as error:  # a link or server problem: retry, the consumer keeps state
+            except TRANSIENT as error:  # a link or server problem: retry, the consumer keeps state
                 log.warning("receiving at %s failed, will retry: %r", self.site, error)
                 self._subscription = None
                 await pause(stop, 1.0)

@@ -18,6 +18,7 @@ import nats
 from nats.aio.client import Client
 
 from limes.federation.deployment import Deployment, Site
+from limes.federation.errors import TRANSIENT
 from limes.federation.forwarder import Forwarder
 from limes.federation.links import LinkStatus, link_statuses
 from limes.federation.pause import pause
@@ -74,7 +75,7 @@ class FederatedSite:
             try:
                 nc = await self._connect()
                 await ensure_streams(nc.jetstream(), self.deployment, self.site)
-            except Exception as error:  # server not there yet: the site works on without it
+            except TRANSIENT as error:  # server not there yet: the site works on without it
                 log.warning("site %s: NATS not ready (%r), retrying", self.site.name, error)
                 if nc is not None:
                     await nc.close()
@@ -100,7 +101,7 @@ class FederatedSite:
                 statuses = await link_statuses(nc, self.deployment, self.site, now=self.clock())
                 self._judge_stalls(statuses)
                 await self._report(nc, statuses)
-            except Exception as error:  # watching must never stop the site
+            except TRANSIENT as error:  # a link problem must never stop the site
                 log.warning("site %s: link watch failed: %r", self.site.name, error)
             await pause(stop, self.watch_s)
 

@@ -48,20 +48,23 @@ _HEADING_OF_LIST = re.compile(
     r" .*)|most (read|popular|viewed|shared)|trending( now| stories)?|top stories|latest( news"
     r"| stories)?|you (may|might) (also )?like|recommended( for you)?|see also|in other news|"
     r"editor'?s picks|popular|also on .*|more on this story|entertainment|lifestyle|"
-    r"celebrity( news)?|what to read next|don'?t miss|comments?( \(\d+\))?|\d+ comments?)"
+    r"celebrity( news)?|what to read next|don'?t miss|(\w+ ){0,2}comments?( \(\d+\))?|"
+    r"\d+ comments?)"
     r"\s*:?$",
     re.I,
 )
 _CALL_TO_FOLLOW = re.compile(
     r"\b(follow (us|our)|follow\b.{0,30}\bon (twitter|telegram|facebook|instagram|x|whatsapp|"
-    r"youtube|tiktok)|subscribe|sign up|newsletter|join our (telegram|whatsapp)|telegram "
-    r"channel|like us on|download (our|the) app|share (this|on)|click here|tap here|turn on "
-    r"notifications|support (our|independent) journalism|become a member|get the latest)\b",
+    r"youtube|tiktok)|download\b.{0,40}\bapp\b|subscribe|sign up|newsletter|"
+    r"join our (telegram|whatsapp)|telegram channel|like us on|share (this|on)|click here|"
+    r"tap here|turn on notifications|support (our|independent) journalism|become a member|"
+    r"get the latest)\b",
     re.I,
 )
 _SPAM = re.compile(
-    r"(https?://|www\.|\.com/|\bearn(ed|ing)? \$|\$\d[\d,]* (a|per) (day|week|month)|work(ing)? "
-    r"from home|crypto|bitcoin|casino|betting|forex|loan offer|dm me|whatsapp \+?\d|"
+    r"(https?://|www\.|\.com/|\bearn(ed|ing)? \$|\bearn (money )?from home\b|\d+ ?\$ ?(a |per )?"
+    r"(day|week|weekly|month|monthly)\b|\bcontact me\b|\$\d[\d,]* (a|per) (day|week|month)|"
+    r"work(ing)? from home|crypto|bitcoin|casino|betting|forex|loan offer|dm me|whatsapp \+?\d|"
     r"\bcheck my profile\b|\bclick the link\b|\bweight loss\b|\bhot singles\b|\bvisit my\b|"
     r"\bcheap\b.*\bonline\b)",
     re.I,
@@ -73,7 +76,8 @@ _TIME_STAMP = re.compile(
     re.I,
 )
 _FURNITURE = re.compile(
-    r"^(advertisement|advert|sponsored( content)?|©.*|copyright\b.*|all rights reserved.*|"
+    r"^(advertisement|advert|sponsored( content)?|sponsored:.*|promoted:.*|©.*|copyright\b.*|"
+    r"all rights reserved.*|"
     r"privacy policy.*|terms (of use|and conditions).*|cookies?\b.*|home\s*([|>»/›].*)?|"
     r"menu|search|skip to (main )?content|share|tweet|print|email|image:.*|photo:.*|"
     r"(image|photo|picture) (credit|source)s?:.*|listen to this article.*|reporting by .*|"
@@ -90,7 +94,7 @@ _GOSSIP = re.compile(
     r"horoscope|box office|instagram post|goes viral|weight|diet|her new look|his new look)\b",
     re.I,
 )
-_COMMENTER = re.compile(r"^[@\w.\- ]{2,30}\s+(says|wrote|commented)\s*:?", re.I)
+_COMMENTER = re.compile(r"^[@\w.\- ]{2,30}\s+(says|wrote|commented)\s*:", re.I)
 _READ_MORE = re.compile(
     r"^(read (more|also|next)|see also|related|more|watch|listen|also read)\s*:\s*\S", re.I
 )
@@ -159,7 +163,9 @@ def clean_lines(lines: Sequence[str], first_line: int = 0) -> Cleaned:
             reasons[i] = reasons[i] or SPAM
             continue
         if in_list:
-            if reasons[i] is None and _looks_like_headline(t):
+            if reasons[i] is None and (
+                _looks_like_headline(t) or (t.endswith("?") and len(t.split()) <= 12)
+            ):
                 reasons[i] = (_GOSSIP.search(t) and GOSSIP) or HEADLINE_LIST
                 continue
             in_list = reasons[i] is not None

@@ -1,11 +1,13 @@
 """Who said it first, and how many independent origins say the same: information credibility.
 
 Two outlets running one wire story are one origin, not two: documents whose bodies are near
-duplicates (word 5-gram shingles; candidates found by MinHash with LSH banding, confirmed by
-the exact share of shingles) are grouped into one origin. A claim is corroborated by the
-claims of other origins that report the same event type at the same place (within
-`same_place_km`, or the same sector within that many km of chainage) at overlapping dates
-(within `same_days`).
+duplicates (word 5-gram shingles, most of the shorter text's found in the other: containment,
+counted exactly through an inverted index) are grouped into one origin. A claim is
+corroborated by the claims of other origins that report the same event type at the same place
+(within `same_place_km`, or the same sector within that many km of chainage) at overlapping
+dates (within `same_days`).
+
+Origins are counted by voice: two articles of one outlet count once even when worded apart.
 
 Admiralty information credibility from the number of independent origins: three or more →
 1 (confirmed by other sources), two → 2 (probably true), one → 3 (possibly true). A claim
@@ -16,18 +18,16 @@ the scenario contradicts (see `border_check`) and that no second origin supports
 from __future__ import annotations
 
 import hashlib
-import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from limes.intel.document import Document
 from limes.intel.extraction import Claim
+from limes.intel.gazetteer import distance_km
 
 _WORD = re.compile(r"\w+")
-_PRIME = np.uint64((1 << 61) - 1)
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,30 @@ class CorroborationSettings:
 
     shingle_words: int = 5
     duplicate_share: float = 0.5  # of the shorter text's shingles found in the other
-    permutations: int = 64
-    bands: int = 16
+    max_postings: int = 200  # documents sharing one shingle before it counts as boilerplate
     same_place_km: float = 25.0
     same_days: int = 2
+
+
+class _Groups:
+    """Union-find over indices; each group is named by its smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+    def names(self) -> list[int]:
+        return [self.find(i) for i in range(len(self.parent))]
 
 
 def shingles(text: str, k: int) -> set[int]:
@@ -54,54 +74,34 @@ def shingles(text: str, k: int) -> set[int]:
     return out
 
 
-def minhash(sh: set[int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The MinHash signature of a shingle set under the permutations (a·x + b) mod p."""
-    if not sh:
-        return np.full(len(a), np.iinfo(np.uint64).max, dtype=np.uint64)
-    x = np.fromiter(sh, dtype=np.uint64)
-    # (a*x + b) mod p in Python ints would be exact; uint64 wraps, which is still a hash
-    # family good enough to pick candidates (confirmed exactly below).
-    h = (a[:, None] * x[None, :] + b[:, None]) % _PRIME
-    return np.asarray(h.min(axis=1), dtype=np.uint64)
-
-
 def origins(
     docs: Sequence[Document], settings: CorroborationSettings | None = None
 ) -> list[int]:
-    """An origin index per document: near-duplicate bodies share one (the earliest's)."""
+    """An origin index per document: near-duplicate bodies share one (the earliest's).
+
+    Shared shingles are counted exactly through an inverted index (shingle → documents), so
+    every pair that shares any shingle is weighed. MinHash would estimate Jaccard similarity
+    instead, which is low when a short wire story sits inside a long article of the outlet's
+    own — a republication all the same. A shingle found in more than `max_postings` documents
+    is boilerplate that cleaning missed and is not counted.
+    """
     st = settings or CorroborationSettings()
-    rng = np.random.default_rng(20210601)
-    a = rng.integers(1, 1 << 61, size=st.permutations, dtype=np.uint64)
-    b = rng.integers(0, 1 << 61, size=st.permutations, dtype=np.uint64)
     sets = [shingles(d.body, st.shingle_words) for d in docs]
-    sigs = [minhash(s, a, b) for s in sets]
-    rows = st.permutations // st.bands
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    for i, sig in enumerate(sigs):
-        for band in range(st.bands):
-            key = (band, sig[band * rows : (band + 1) * rows].tobytes())
-            buckets.setdefault(key, []).append(i)
-    parent = list(range(len(docs)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                i, j = members[x], members[y]
-                if (i, j) in checked:
-                    continue
-                checked.add((i, j))
-                if near_duplicate(sets[i], sets[j], st.duplicate_share):
-                    ri, rj = find(i), find(j)
-                    if ri != rj:
-                        parent[max(ri, rj)] = min(ri, rj)
-    return [find(i) for i in range(len(docs))]
+    postings: dict[int, list[int]] = {}
+    for i, sh in enumerate(sets):
+        for h in sh:
+            postings.setdefault(h, []).append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for members in postings.values():
+        if 1 < len(members) <= st.max_postings:
+            for x in range(len(members)):
+                for y in range(x + 1, len(members)):
+                    shared[(members[x], members[y])] += 1
+    groups = _Groups(len(docs))
+    for (i, j), n in shared.items():
+        if n / min(len(sets[i]), len(sets[j])) >= st.duplicate_share:
+            groups.join(i, j)
+    return groups.names()
 
 
 def near_duplicate(a: set[int], b: set[int], share: float) -> bool:
@@ -109,14 +109,6 @@ def near_duplicate(a: set[int], b: set[int], share: float) -> bool:
     if not a or not b:
         return False
     return len(a & b) / min(len(a), len(b)) >= share
-
-
-def _distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance on a 6371 km sphere."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass(frozen=True)
@@ -154,7 +146,9 @@ def same_claim(
     px, py = x.place, y.place
     if px is None or py is None:
         return False
-    near = _distance_km(px.entry.lon, px.entry.lat, py.entry.lon, py.entry.lat) <= st.same_place_km
+    near = distance_km((px.entry.lon, px.entry.lat), (py.entry.lon, py.entry.lat)) <= (
+        st.same_place_km
+    )
     if not near and px.sector is not None and px.sector == py.sector:
         assert px.chainage_km is not None and py.chainage_km is not None
         near = abs(px.chainage_km - py.chainage_km) <= st.same_place_km
@@ -186,6 +180,22 @@ class Corroboration:
     republished_by: tuple[str, ...]
 
 
+def _voices(docs: Sequence[Document], origin_of_doc: Sequence[int]) -> list[int]:
+    """Per document, who is really speaking: documents joined by origin and by outlet.
+
+    Two articles of one outlet about one event are one voice even when worded apart; two
+    outlets running one story are one voice through their shared origin (and so, cautiously,
+    is everything else those outlets say).
+    """
+    groups = _Groups(len(docs))
+    first_of_outlet: dict[str, int] = {}
+    for i, d in enumerate(docs):
+        groups.join(i, origin_of_doc[i])
+        if d.source:
+            groups.join(i, first_of_outlet.setdefault(d.source.casefold(), i))
+    return groups.names()
+
+
 def corroborate(
     claims: Sequence[Claim],
     docs: Sequence[Document],
@@ -198,6 +208,7 @@ def corroborate(
     origin_of_doc = origins(docs, st)
     index = {d.id: i for i, d in enumerate(docs)}
     origin_name = {i: docs[origin_of_doc[i]].id for i in range(len(docs))}
+    voice = _voices(docs, origin_of_doc)
     out = []
     for k, c in enumerate(claims):
         mine = origin_of_doc[index[c.document.id]]
@@ -207,7 +218,7 @@ def corroborate(
                          if origin_of_doc[index[o.document.id]] != mine})
         republished = sorted({o.document.id for o in same if o.document.id != c.document.id
                               and origin_of_doc[index[o.document.id]] == mine})
-        n = len({origin_of_doc[index[o.document.id]] for o in same})
+        n = len({voice[index[o.document.id]] for o in same})
         out.append(Corroboration(origin_name[index[c.document.id]], n, tuple(others),
                                  tuple(republished)))
     return out

@@ -45,7 +45,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("part_year", re.compile(rf"\b(early|mid|late|the end of|the start of|the beginning of)"
                              rf"[- ]{_YEAR}\b", re.I)),
     ("month_year", re.compile(rf"\b{_MON} {_YEAR}\b")),
-    ("month", re.compile(rf"\b(?:in|since|during|until|by|of|last|this) (?P<d>{_MONTHS})\b")),
+    ("season", re.compile(rf"\b(spring|summer|autumn|fall|winter)(?: of)? {_YEAR}\b", re.I)),
+    ("between_months", re.compile(rf"\bbetween (?P<d>(?:{_MONTHS})) and (?:{_MONTHS})\b")),
+    ("and_month", re.compile(rf"\bbetween (?:{_MONTHS}) and (?P<d>(?:{_MONTHS}))\b")),
+    ("month", re.compile(rf"\b(?i:in|since|during|until|by|of|last|this) (?P<d>{_MONTHS})\b")),
     ("year", re.compile(rf"\b(?:in|since|during|until|of) (?P<d>{_YEAR})\b")),
     ("ago", re.compile(rf"\b{_N} (day|week|month|year)s? ago\b", re.I)),
     ("weekday", re.compile(rf"\b(?:last |this )?(?:{_WEEKDAYS})\b")),
@@ -53,7 +56,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(the day before yesterday|yesterday|today|tonight|last night|this (morning|afternoon|"
         r"evening)|earlier today)\b", re.I)),
     ("relative_period", re.compile(
-        r"\b(earlier|late|last|this|past|previous) (week|month|year)\b", re.I)),
+        r"\b(earlier|late|last|this|past|previous|the start of the|the beginning of the) "
+        r"(week|month|year)\b", re.I)),
 ]  # fmt: skip
 
 _DATEPARSER_SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
@@ -177,8 +181,15 @@ def _resolve(kind: str, m: re.Match[str], base: date) -> tuple[date, date] | Non
         month_name = re.match(_MONTHS, text)
         assert month_name is not None
         return _month(int(text[-4:]), _month_number(month_name.group(0)))
-    if kind == "month":
+    if kind in ("month", "between_months", "and_month"):
         return _month(_past_month(text, base), _month_number(text))
+    if kind == "season":
+        year = int(text[-4:])
+        first = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}[
+            text.split()[0].lower()]
+        if first == 12:  # the winter of a year: its December to the next February
+            return date(year, 12, 1), _month(year + 1, 2)[1]
+        return date(year, first, 1), _month(year, first + 2)[1]
     if kind == "year":
         return date(int(text), 1, 1), date(int(text), 12, 31)
     return None
@@ -193,7 +204,8 @@ def _span(m: re.Match[str]) -> tuple[int, int]:
     return m.span("d") if "d" in m.re.groupindex else m.span()
 
 
-_RELATIVE_KINDS = {"dm", "md", "ago", "weekday", "relative_day", "relative_period", "month"}
+_RELATIVE_KINDS = {"dm", "md", "ago", "weekday", "relative_day", "relative_period", "month",
+                   "between_months", "and_month"}
 
 
 def find_dates(body: str, published: date | None) -> list[DateMention]:

@@ -115,9 +115,13 @@ def read_text(text: str, doc_id: str, path: str, register: SourceRegister) -> Do
 
 def _visible_blocks(html: str) -> list[str]:
     """The page's visible text, one block-level element a line (what a reader would see)."""
+    import lxml.etree
     import lxml.html
 
-    root = lxml.html.document_fromstring(html)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return []
     for bad in root.xpath("//script|//style|//noscript|//template|//head"):
         bad.drop_tree()
     blocks = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd",
@@ -157,6 +161,8 @@ def read_html(html: str, doc_id: str, path: str, register: SourceRegister) -> Do
     """
     import trafilatura
 
+    if not html.strip():
+        raise IntelError(f"{path}: the HTML file is empty")
     got = trafilatura.bare_extraction(
         html, favor_recall=True, include_comments=False, include_tables=False,
         with_metadata=True, fast=True,

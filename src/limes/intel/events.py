@@ -39,7 +39,9 @@ _BORDER_CROSS = (
 _CUES: dict[str, list[str]] = {
     "infiltration": [
         r"\binfiltrat\w*",
-        rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group)\b.{{0,60}}\b{_BORDER_CROSS}",
+        rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group|suspects|infiltrators|"
+        rf"attackers|facilitators)\b.{{0,60}}\b{_BORDER_CROSS}",
+        r"\b(entered|crossed|came|slipped in|moved|slipped)\b.{0,30}\bfrom syria\b",
         rf"\b(attempt(ed|s)?|tried|trying) to {_BORDER_CROSS}",
         r"\bcrossing attempts?\b",
         r"\b(foiled|thwarted|repelled|repulsed) (an? )?(attempt|attack|incursion)",
@@ -54,6 +56,9 @@ _CUES: dict[str, list[str]] = {
         r"forces|soldiers|fighters|armou?red (vehicles|units)|tanks|regiments?)\b",
         r"\bbolster(ed|ing|s)?\b",
         r"\b(additional|extra|fresh) (troops|units|brigades?|battalions?|forces|soldiers)\b",
+        r"\b(patrols?|presence|troops|forces|deployment)\b.{0,30}\b(increased|stepped up|doubled|"
+        r"intensified|boosted|expanded)\b",
+        r"\b(increased|stepped up|intensified|boosted|doubled)\b.{0,20}\b(patrols?|presence)\b",
     ],
     "fortification": [
         r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new|clos\w*|"
@@ -95,17 +100,23 @@ _CUES: dict[str, list[str]] = {
         r"\b(families|civilians|people)\b.{0,40}\b(crossed|crossing|arrived|arriving|returned|"
         r"returning|escaping|escaped|left|leaving)\b",
         r"\breturnees?\b",
+        r"\b(women|children|families|civilians|nationals|returnees)\b.{0,60}\b(coming|came|"
+        r"arriving|returning|crossing|crossed|walking)\b.{0,30}\b(from|into|towards|across)\b",
     ],
     "detention": [
         r"\b(arrest(ed|s|ing)?|detain(ed|s|ing)?|detention|apprehend(ed|s)?|captured|"
-        r"in custody|taken into custody|rounded up|held for questioning)\b",
+        r"in custody|taken into custody|rounded up|held for questioning|detainees?|"
+        r"surrender(ed|s)?)\b",
+        r"\bhanded (over|to)\b.{0,40}\b(suspects?|prisoners|members|men)\b",
     ],
     "strike": [
-        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)?|shell(ed|ing)|"
-        r"artillery (fire|barrage|rounds)|rocket attack|raids?)\b",
+        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)|shell(ed|ing)|"
+        r"artillery (fire|barrage|rounds)|rocket attack|air ?raids?|pounded)\b",
+        r"\b(warplanes|jets|aircraft|drones?|helicopters?|artillery|missiles?)\b.{0,40}\b(hit|"
+        r"targeted|attacked)\b",
     ],
     "threat_estimate": [
-        r"\b(estimat\w*|as many as|up to|some|about|around|roughly|nearly|at least)\b.{0,25}"
+        r"\b(estimat\w*|as many as|up to)\b.{0,25}"
         r"\b\d[\d,]*\s+(\w+\s+)?(fighters|militants|jihadists|members)\b",
         r"\b(warn\w*|fear\w*|threat|danger|risk)\b.{0,60}\b(IS|ISIS|Daesh|Islamic State|fighters"
         r"|cells?|militants|attack|resurgence|infiltration|break-?out)\b",
@@ -113,6 +124,10 @@ _CUES: dict[str, list[str]] = {
         r"(km|kilomet\w*|miles) (from|of|away)",
         r"\b\w+ (kilomet\w*|km|miles) (away|from the border|inside syria)\b",
         r"\bsleeper cells?\b",
+        r"\b(cells?|fighters|militants|remnants)\b.{0,60}\b(pose|poses|posing|remain|remains)\b"
+        r".{0,20}\b(a )?(danger|threat)",
+        r"\b(we assess|assess(es|ed)? that|are likely to|will (likely )?(keep|continue) (trying|"
+        r"to try|to attempt))\b",
     ],
 }
 
@@ -142,6 +157,21 @@ _HOSTILE = re.compile(
 )
 
 
+# Something asked for is not something done ("asked for reinforcements").
+_REQUEST = re.compile(
+    r"\b(ask(ed|s|ing)?|request(ed|s|ing)?|call(ed|s|ing)? for|demand(ed|s|ing)?|urg(ed|es|ing)|"
+    r"need(s|ed)?|want(s|ed)?|plan(s|ned)? to)\b[^.;]{0,80}$",
+    re.I,
+)
+_REQUESTABLE = frozenset({"reinforcement", "fortification"})
+# An intent or a possibility is not an attempt: "planning to infiltrate", "could try to cross".
+_INTENT = re.compile(
+    r"\b(plan(s|ned|ning)?|intend(s|ed)?|prepar(e|es|ed|ing)|could|might|(?-i:may)|would|expected|"
+    r"likely|threat(en|ens|ened)?|fear(s|ed)?|hop(e|es|ed|ing))\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class EventCue:
     """An event type found in a sentence, with the span of the words that cued it."""
@@ -163,6 +193,16 @@ def classify_sentence(body: str, sentence: Span) -> list[EventCue]:
             if m is None:
                 continue
             if _NEGATION.search(text[: m.start()]) and event_type != "threat_estimate":
+                continue
+            if event_type in _REQUESTABLE and _REQUEST.search(text[: m.start()]):
+                continue
+            if event_type == "infiltration" and _INTENT.search(text, max(0, m.start() - 40),
+                                                               m.end()):
+                if _HOSTILE.search(text) and not any(
+                    c.event_type == "threat_estimate" for c in found
+                ):
+                    found.append(EventCue("threat_estimate", sentence, Span(
+                        sentence.start + m.start(), sentence.start + m.end())))
                 continue
             if event_type == "infiltration" and _CIVILIANS.search(text) and not _HOSTILE.search(
                 text

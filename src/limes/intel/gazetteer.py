@@ -19,6 +19,7 @@ from importlib import resources
 import numpy as np
 import shapely
 import yaml
+from pyproj import Geod
 
 from limes.intel.text import Span
 from limes.scenario.model import Scenario
@@ -26,6 +27,7 @@ from limes.scenario.model import Scenario
 # Transliterations in GeoNames that are also everyday English words.
 _ENGLISH = frozenset({"Hit", "Rehab", "Tall", "Safi", "Most", "Mark", "Balad", "Salt", "Sale"})
 _ARTICLE = re.compile(r"^(al|Al|el|El|ar|Ar|as|As|at|At|ash|Ash|an|An|az|Az|ad|Ad)[- ]")
+_GEOD = Geod(ellps="WGS84")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "ʿ": "'", "ʾ": "'"})
 
 
@@ -63,6 +65,12 @@ class PlaceMention:
             "span": [self.span.start, self.span.end],
             "gazetteer": self.entry.origin,
         }
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Geodesic distance (WGS84) between two lon/lat points, km."""
+    _, _, metres = _GEOD.inv(a[0], a[1], b[0], b[1])
+    return float(metres) / 1000.0
 
 
 def ascii_fold(text: str) -> str:

@@ -1,5 +1,7 @@
 """`limes intel ingest`: texts in, graded draft reports out (reports.jsonl), offline.
 
+A file that cannot be read is listed in rejected.jsonl with the reason; the rest go on.
+
 Read every document, clean it, extract its facts and claims, group republications into
 origins, count independent origins per claim, grade (source reliability from the register,
 information credibility from corroboration), check border-state claims against the scenario,
@@ -24,6 +26,7 @@ from limes.intel.corroboration import (
     credibility,
 )
 from limes.intel.document import Document, document_paths, read_document
+from limes.intel.errors import IntelError
 from limes.intel.extraction import Claim, Extraction, extract
 from limes.intel.gazetteer import Gazetteer, build_gazetteer
 from limes.intel.register import SourceRegister, load_register
@@ -53,11 +56,12 @@ class Reader:
 
 @dataclass
 class IngestResult:
-    """What one ingest produced."""
+    """What one ingest produced, and the files it could not read (path, why)."""
 
     documents: list[Document]
     extractions: list[Extraction]
     reports: list[dict[str, object]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def removed_lines(self) -> int:
@@ -139,14 +143,20 @@ def ingest(
     paths = document_paths(path)
     docs: list[Document] = []
     extractions: list[Extraction] = []
+    rejected: list[tuple[str, str]] = []
     for i, p in enumerate(paths):
         rel = p.relative_to(path) if path.is_dir() else Path(p.name)
-        doc = read_document(p, rd.register, str(rel.with_suffix("")).replace("/", "-"))
+        try:
+            doc = read_document(p, rd.register, str(rel.with_suffix("")).replace("/", "-"))
+        except (IntelError, OSError) as exc:
+            # One unreadable file is counted and kept aside; the batch goes on.
+            rejected.append((str(p), str(exc)))
+            continue
         docs.append(doc)
         extractions.append(rd.extract(doc))
         if progress:
             progress(i + 1, len(paths))
-    result = IngestResult(docs, extractions, draft_reports(extractions, rd))
+    result = IngestResult(docs, extractions, draft_reports(extractions, rd), rejected)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         with (out_dir / "reports.jsonl").open("w", encoding="utf-8") as fh:
@@ -155,4 +165,7 @@ def ingest(
         with (out_dir / "documents.jsonl").open("w", encoding="utf-8") as fh:
             for d in docs:
                 fh.write(json.dumps(d.to_json(), ensure_ascii=False) + "\n")
+        with (out_dir / "rejected.jsonl").open("w", encoding="utf-8") as fh:
+            for where, why in rejected:
+                fh.write(json.dumps({"path": where, "error": why}, ensure_ascii=False) + "\n")
     return result

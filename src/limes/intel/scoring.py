@@ -11,7 +11,6 @@ range end) within 1 %. Cleaning is scored by the labelled noise lines still in t
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +20,7 @@ from typing import Any
 from limes.intel.document import BYLINE, Document, document_paths, read_document
 from limes.intel.errors import IntelError
 from limes.intel.extraction import Extraction
+from limes.intel.gazetteer import distance_km
 from limes.intel.ingest import Reader
 from limes.intel.text import normalise_space, sentences
 
@@ -88,13 +88,6 @@ class CorpusScore:
         }
 
 
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    p1, p2 = math.radians(a[1]), math.radians(b[1])
-    dp, dl = p2 - p1, math.radians(b[0] - a[0])
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
-
-
 def _match(
     predicted: list[Any], labelled: list[Any], same: Callable[[Any, Any], bool]
 ) -> tuple[int, list[Any], list[Any]]:
@@ -122,7 +115,7 @@ def score_extraction(ex: Extraction, label: dict[str, Any], score: CorpusScore) 
     places = {p.entry.name: (p.entry.lon, p.entry.lat) for p in ex.places}
     want_places = [(p["name"], (p["lon"], p["lat"])) for p in label.get("places", [])]
     tp, extra, free = _match(list(places.items()), want_places,
-                             lambda p, lab: _km(p[1], lab[1]) <= 10.0)
+                             lambda p, lab: distance_km(p[1], lab[1]) <= 10.0)
     score.counts["places"].add(tp, len(places), len(want_places))
     score.misses += [f"{name}: place {p[0]} not labelled" for p in extra]
     score.misses += [f"{name}: place {lab[0]} missed" for lab in free]

@@ -34,7 +34,7 @@ class Topic(StrEnum):
 
     DETECTIONS = "detections"  # limes.ops.detection.Detection, after dedup
     REJECTIONS = "rejections"  # limes.ops.ingest.Rejection: reports a door refused
-    UNTRACKED = "untracked"  # limes.ops.tracker.Rejection: accepted, but the tracker could not use
+    UNTRACKED = "untracked"  # limes.ops.tracker.Untracked: accepted, but the tracker could not use
     TRACKS = "tracks"  # limes.ops.tracker.TrackState: every changed track, deletions included
     ALERTS = "alerts"  # limes.ops.alert.Alert
 

@@ -36,12 +36,11 @@ from limes.errors import OpsError
 from limes.ops.alert import Alert
 from limes.ops.bus import Bus, LocalBus, Topic
 from limes.ops.detection import Detection
-from limes.ops.ingest.context import IngestContext
+from limes.ops.ingest.context import IngestContext, ingest_context
 from limes.ops.ingest.cot_server import CotServer
 from limes.ops.ingest.dead_letter import DeadLetterSink, Rejection
 from limes.ops.ingest.dedup import Deduplicator
 from limes.ops.ingest.http_batch import HttpBatchResult, ingest_http_batch
-from limes.ops.ingest_context import ingest_context
 from limes.ops.metrics import PipelineMetrics
 from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
 from limes.ops.rules import RuleEngine

@@ -8,7 +8,6 @@ severity comes from the rule and the target class alone (`SeverityPolicy`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from limes.analysis.summary_file import load_assessment
 from limes.errors import OpsError
 from limes.ops.alert import Rule, Severity
 from limes.ops.detection import TargetClass
@@ -158,17 +158,11 @@ class PlanLookup:
 
     @classmethod
     def load(cls, path: str | Path) -> PlanLookup:
-        """From an assessment's `summary.json` (or the folder holding it)."""
-        p = Path(path)
-        if p.is_dir():
-            p = p / "summary.json"
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PlanError(f"{p}: cannot read the plan summary ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise PlanError(f"{p}: not JSON (line {exc.lineno}: {exc.msg})") from None
-        return cls.from_summary(doc, str(p))
+        """From an assessment's `summary.json` (or the folder holding it), read and checked by
+        `limes.analysis.load_assessment`, the file's one reader."""
+        summary = load_assessment(path)
+        source = str(Path(path) / "summary.json" if Path(path).is_dir() else path)
+        return cls.from_summary(summary.model_dump(mode="json"), source)
 
     @classmethod
     def from_summary(cls, doc: Any, source: str = "summary.json") -> PlanLookup:

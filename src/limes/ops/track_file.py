@@ -40,7 +40,7 @@ import numpy as np
 from limes.errors import GeoError, OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
-from limes.ops.tracker import Rejection, Tracker, TrackerConfig, TrackState, TrackStatus
+from limes.ops.tracker import Tracker, TrackerConfig, TrackState, TrackStatus, Untracked
 
 #: Largest |x| or |y| (m) taken: 10,000 km from the frame's origin, beyond any border strip.
 MAX_COORDINATE_M = 1.0e7
@@ -66,7 +66,7 @@ class TrackFileSummary:
     states_written: int
     tracks: int
     frame: str
-    rejected: list[Rejection] = field(default_factory=list)
+    rejected: list[Untracked] = field(default_factory=list)
     skipped: list[SkippedRecord] = field(default_factory=list)
 
     def rejection_counts(self) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from limes.errors import LimesError
 
@@ -18,13 +18,16 @@ class Problem:
     value: Any = None
     line: int | None = None
     file: str | None = None
+    #: "error" (the scenario cannot be used) or "warning" (it can, but something looks wrong).
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = self.file or "<scenario>"
         if self.line is not None:
             where += f":{self.line}"
         shown = "" if self.value is None else f" (got {_short(self.value)})"
-        return f"{where}: {self.path or '<root>'}: {self.reason}{shown}"
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {tag}{self.path or '<root>'}: {self.reason}{shown}"
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -16,6 +16,7 @@ from limes.geo.frame import Frame
 from limes.scenario.checks import check_scenario
 from limes.scenario.errors import Problem, ScenarioError
 from limes.scenario.model import Scenario
+from limes.scenario.salvage import by_line, relevant, salvage, schema_problems
 from limes.scenario.schema import ScenarioSpec, Side
 from limes.scenario.yaml_source import YamlSource, YamlSyntaxError
 
@@ -81,8 +82,13 @@ def scenario_from_data(
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
+        schema = [
+            Problem(_path_text(loc), reason, value, locate(loc), file)
+            for loc, reason, value in schema_problems(exc.errors(include_url=False))
+        ]
+        behind = _problems_behind(data, base_dir, check)
         raise ScenarioError(
-            [_from_pydantic(err, locate, file) for err in exc.errors(include_url=False)]
+            by_line(schema + [_with_source(p, locate, file) for p in behind])
         ) from None
     try:
         sc = place(spec, base_dir)
@@ -92,8 +98,20 @@ def scenario_from_data(
     if check:
         problems = check_scenario(sc)
         if problems:
-            raise ScenarioError([_with_source(p, locate, file) for p in problems])
+            raise ScenarioError(by_line([_with_source(p, locate, file) for p in problems]))
     return sc
+
+
+def _problems_behind(data: dict[str, Any], base_dir: Path | None, check: bool) -> list[Problem]:
+    """The cross-field problems of what the schema accepts (see `limes.scenario.salvage`)."""
+    spec, dropped, names = salvage(data)
+    if spec is None:
+        return []
+    try:
+        sc = place(spec, base_dir)
+    except ScenarioError as exc:
+        return relevant(exc.problems, dropped, names, data)
+    return relevant(check_scenario(sc), dropped, names, data) if check else []
 
 
 def place(spec: ScenarioSpec, base_dir: Path | None = None) -> Scenario:
@@ -156,17 +174,6 @@ def _first_linestring(doc: Any) -> list[Any] | None:
             if found is not None:
                 return found
     return None
-
-
-def _from_pydantic(err: Any, locate: Any, file: str | None) -> Problem:
-    loc = tuple(err.get("loc", ()))
-    # Drop pydantic's union/type tags (e.g. 'function-after[...]') from the path.
-    clean = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-",)))
-    reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    value = err.get("input")
-    if err.get("type") == "missing":
-        value = None
-    return Problem(_path_text(clean), reason, value, locate(clean), file)
 
 
 def _with_source(p: Problem, locate: Any, file: str | None) -> Problem:

@@ -38,13 +38,12 @@ from fastapi import FastAPI
 from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
-from limes.errors import LimesError
+from limes.errors import LimesError, ServiceError
 from limes.federation.deployment import load_deployment
 from limes.federation.runner import FederationRunner
 from limes.ops.dispatch import DispatchConfig
-from limes.ops.ingest.context import utc_now
+from limes.ops.ingest.context import ingest_context, utc_now
 from limes.ops.ingest.cot_server import CotLimits
-from limes.ops.ingest_context import ingest_context
 from limes.ops.pipeline import Pipeline
 from limes.ops.plan_lookup import PlanLookup
 from limes.ops.tracker import TrackerConfig
@@ -56,7 +55,6 @@ from limes.service.config import (
     MQTT_PASSWORD_ENV,
     MQTT_USERNAME_ENV,
     ServiceConfig,
-    ServiceError,
     parse_address,
 )
 from limes.service.cot_tls import CotTlsDoor, server_tls_context

@@ -97,6 +97,7 @@ class MqttSender:
         max_pending: int = 10_000,
     ) -> None:
         import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
 
         self.host, self.port, self.qos = host, port, qos
         self.topic_prefix = topic_prefix
@@ -104,7 +105,7 @@ class MqttSender:
         self.sent = 0
         self._connected = threading.Event()
         self._client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id or "",
             protocol=mqtt.MQTTv311,
         )

@@ -39,12 +39,6 @@ def alert_params(alert: Alert) -> dict[str, Any]:
     }
 
 
-def insert_alert(session: Session, alert: Alert) -> AlertRow | None:
-    """Store an alert; None when its `alert_id` is already stored (a replay)."""
-    rows = insert_alerts(session, [alert])
-    return rows[0] if rows else None
-
-
 def insert_alerts(session: Session, alerts: Sequence[Alert]) -> list[AlertRow]:
     """Store alerts in one statement; the rows newly stored, in the order given (an
     `alert_id` already stored, or repeated in the batch, is stored once)."""

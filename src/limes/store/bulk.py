@@ -46,11 +46,6 @@ def int_column(values: Iterable[int | None]) -> list[str]:
     return [NULL if v is None else str(int(v)) for v in values]
 
 
-def bool_column(values: Iterable[bool]) -> list[str]:
-    """A boolean column."""
-    return ["t" if v else "f" for v in values]
-
-
 def time_column(values: Iterable[datetime | None]) -> list[str]:
     """Aware datetimes as ISO 8601 with their offset; each distinct value formatted once
     (a batch's detections share a handful of times)."""

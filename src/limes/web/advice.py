@@ -31,7 +31,7 @@ from limes.store.tables import IncidentRow, TrackRow
 
 
 @dataclass(frozen=True)
-class Advice:
+class Proposal:
     """One proposed unit: its estimated time to the incident and the route it would take."""
 
     unit_id: str
@@ -49,13 +49,13 @@ class AdviceAnswer:
     """The assign dialog's content: free units best first, committed units, the group's time."""
 
     source: str
-    units: list[Advice]
+    units: list[Proposal]
     committed: list[dict[str, Any]] = field(default_factory=list)
     group_s: float | None = None  # seconds until the group reaches the inner edge
 
 
 #: (incident lon, lat, {unit id: (lon, lat) last reported}) -> ranked advice, best first.
-AdviceSource = Callable[[float, float, dict[str, tuple[float, float]]], Sequence[Advice]]
+AdviceSource = Callable[[float, float, dict[str, tuple[float, float]]], Sequence[Proposal]]
 
 
 def verdict(unit_s: float | None, group_s: float | None) -> tuple[str | None, float | None]:
@@ -97,7 +97,7 @@ def dispatch_advice(
     for a in ranked:
         call, margin = verdict(a.total_s, group_s)
         out.append(
-            Advice(
+            Proposal(
                 a.unit_id,
                 labels.get(a.unit_id, a.unit_id),
                 a.total_s,

@@ -21,6 +21,7 @@ import rasterio
 from numpy.typing import NDArray
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
+from limes.analysis.summary_file import AssessmentFileError, load_assessment
 from limes.errors import WebError
 from limes.scenario.model import Scenario
 from limes.web.png import encode_png
@@ -96,6 +97,13 @@ class AssessmentStore:
             if not (folder / "summary.json").is_file():
                 raise AssessmentError(f"assessment {name!r}: no summary.json in {folder}")
 
+    def _summary(self, name: str) -> dict[str, Any]:
+        """An assessment's summary.json, through the file's one reader."""
+        try:
+            return load_assessment(self.folders[name]).model_dump(mode="json")
+        except AssessmentFileError as exc:
+            raise AssessmentError(str(exc)) from None
+
     def _read(self, name: str, file: str) -> Any:
         path = self.folders[name] / file
         if not path.is_file():
@@ -109,14 +117,14 @@ class AssessmentStore:
         """Name, title and runs of every assessment."""
         out = []
         for name in self.folders:
-            s = self._read(name, "summary.json")
+            s = self._summary(name)
             runs = [f"{r['mode']}-{r['light']}" for r in s.get("runs", [])]
             out.append({"name": name, "title": s.get("title", name), "runs": runs})
         return out
 
     def document(self, name: str, base_url: str) -> dict[str, Any]:
         """What the planner view shows of one assessment (see `web/src/api.ts: Assessment`)."""
-        s = self._read(name, "summary.json")
+        s = self._summary(name)
         runs = []
         for run in s.get("runs", []):
             label = f"{run['mode']}-{run['light']}"

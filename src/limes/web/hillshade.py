@@ -8,7 +8,6 @@ memory (a border's tiles at the zooms served are a few thousand at most).
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from limes.geo.frame import Frame
+from limes.geo.hillshade import hillshade
 from limes.geo.terrain import Dem
 from limes.web.mercator import pixel_lonlat, tile_range
 from limes.web.png import encode_png
@@ -41,32 +41,6 @@ class HillshadeStyle:
     high_rgb: tuple[int, int, int] = (140, 128, 104)
     ambient: float = 0.35
     alpha: int = 255
-
-
-def hillshade(
-    elevation: NDArray[np.floating],
-    cell_m: float,
-    azimuth_deg: float = 315.0,
-    altitude_deg: float = 45.0,
-    z_factor: float = 1.0,
-) -> FloatArray:
-    """Illumination (0–1) of a north-up elevation grid: the cosine between ground normal and sun.
-
-    Horn's gradient over each 3×3 window, as GDAL's `gdaldem hillshade`; the outermost rows and
-    columns take their neighbours' window (edge values repeated), NaN stays NaN.
-    """
-    z = np.pad(np.asarray(elevation, dtype=np.float64), 1, mode="edge") * z_factor
-    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    d, f = z[1:-1, :-2], z[1:-1, 2:]
-    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    # Rows run north to south: dz/dx east-positive, dz/dy north-positive.
-    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * cell_m)
-    dzdy = ((a + 2 * b + c) - (g + 2 * h + i)) / (8.0 * cell_m)
-    az = math.radians(azimuth_deg)
-    alt = math.radians(altitude_deg)
-    sun_e, sun_n, sun_u = math.sin(az) * math.cos(alt), math.cos(az) * math.cos(alt), math.sin(alt)
-    shade = (sun_u - dzdx * sun_e - dzdy * sun_n) / np.sqrt(1.0 + dzdx**2 + dzdy**2)
-    return np.clip(shade, 0.0, 1.0)
 
 
 class HillshadeTiles:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from tracking_metrics import mean_gospa
 
 from limes.ops.tracker import Tracker, TrackerConfig, TrackStatus
 from limes.ops.tracker.synthetic import SyntheticScenario, SyntheticSensor, generate
-from limes.ops.tracking_metrics import mean_gospa
 
 C = 50.0
 # Mean GOSPA per true target (c = 50 m, p = 1). Missing a target costs c/2 = 25 per scan; a

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from limes.ops.tracking_metrics import gospa, mean_gospa, ospa
+from tracking_metrics import gospa, mean_gospa, ospa
 
 ospametric = pytest.importorskip("stonesoup.metricgenerator.ospametric")
 from stonesoup.types.state import State  # noqa: E402

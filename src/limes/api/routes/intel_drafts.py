@@ -30,12 +30,41 @@ router = APIRouter(tags=["intelligence"])
 Filer = Annotated[Principal, Depends(require(Permission.FILE_INTEL))]
 
 
+class DraftPlace(BaseModel):
+    """A place of a draft (the fields the queue uses; the rest are kept as sent)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(max_length=200)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    sector: str | None = Field(default=None, max_length=100)
+
+
+class Draft(BaseModel):
+    """One line of `reports.jsonl` (see docs/intelligence.md); unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, max_length=200)
+    source: str | None = Field(default=None, max_length=200)
+    published: str | None = Field(default=None, max_length=64)
+    text_span: tuple[int, int] | None = None
+    event_type: str | None = Field(default=None, max_length=64)
+    actors: list[str] = Field(default_factory=list, max_length=50)
+    places: list[DraftPlace] = Field(default_factory=list, max_length=50)
+    reliability: str = Field(default="F", max_length=1)
+    credibility: int = Field(default=6, ge=1, le=6)
+    threat: str = Field(default="low", max_length=16)
+    scenario_check: dict[str, Any] | None = None
+
+
 class DraftIn(BaseModel):
     """One draft and the document body its `text_span` points into."""
 
     model_config = ConfigDict(extra="forbid")
 
-    draft: dict[str, Any] = Field(description="one line of reports.jsonl")
+    draft: Draft = Field(description="one line of reports.jsonl")
     text: str = Field(min_length=1, max_length=200_000, description="the document's body")
 
 
@@ -70,18 +99,17 @@ def post_drafts(body: DraftsIn, who: Filer, share: Share) -> DraftsOut:
     filed: list[str] = []
     existing: list[str] = []
     for i, item in enumerate(body.drafts):
-        if "id" not in item.draft:
-            raise ApiError(422, "invalid_request", f"drafts[{i}].draft: needs an 'id'")
+        draft = item.draft.model_dump(mode="json")
         try:
             report = IntelReport.from_draft(
-                item.draft, text=item.text, originator=share.sharing.home, author=who.name,
+                draft, text=item.text, originator=share.sharing.home, author=who.name,
                 reported=stamp,
             )
             report = report.model_copy(update={
-                "title": _title(item.draft),
-                "threat": ThreatLevel(item.draft.get("threat", "low")),
+                "title": _title(draft),
+                "threat": ThreatLevel(draft["threat"]),
             })
-        except (ValueError, KeyError, TypeError) as error:
+        except ValueError as error:
             raise ApiError(422, "invalid_request", f"drafts[{i}]: {error}") from None
         try:
             get_report(share.db, report.report_id)

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 
 class MqttSubscriber:
@@ -50,7 +51,7 @@ class MqttSubscriber:
         self._log = logger
         self._ready = threading.Event()
         self._client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=clean_session,
             protocol=mqtt.MQTTv311,

@@ -7,14 +7,14 @@ Compose-your-own components live in the submodules (`motion`, `kalman`, `gating`
 
 from limes.ops.tracker.config import TrackerConfig
 from limes.ops.tracker.partitioned import PartitionedTracker
-from limes.ops.tracker.state import Rejection, TrackState, TrackStatus
+from limes.ops.tracker.state import TrackState, TrackStatus, Untracked
 from limes.ops.tracker.tracker import Tracker
 
 __all__ = [
     "PartitionedTracker",
-    "Rejection",
     "TrackState",
     "TrackStatus",
     "Tracker",
     "TrackerConfig",
+    "Untracked",
 ]

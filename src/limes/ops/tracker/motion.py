@@ -62,19 +62,3 @@ def predict(
         p_new,
     )
     return x_new, p_new
-
-
-def transition_matrix(dt: float) -> NDArray[np.float64]:
-    """F for one time step (for reference computations and documentation)."""
-    f = np.eye(4)
-    f[0, 2] = f[1, 3] = dt
-    return f
-
-
-def process_noise_matrix(dt: float, q: float) -> NDArray[np.float64]:
-    """Q for one time step (for reference computations and documentation)."""
-    block = np.array([[dt**3 / 3.0, dt**2 / 2.0], [dt**2 / 2.0, dt]]) * q
-    out = np.zeros((4, 4))
-    for i in (0, 1):
-        out[np.ix_([i, i + 2], [i, i + 2])] = block
-    return out

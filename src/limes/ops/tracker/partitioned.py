@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from limes.ops.detection import Detection
 from limes.ops.tracker.batch import DetectionBatch
 from limes.ops.tracker.config import TrackerConfig
-from limes.ops.tracker.state import Rejection, TrackState
+from limes.ops.tracker.state import TrackState, Untracked
 from limes.ops.tracker.track_batch import TrackBatch
 from limes.ops.tracker.tracker import Tracker
 
@@ -101,7 +101,7 @@ class PartitionedTracker:
         """Live tracks of all partitions."""
         return [s for tracker in self.partitions.values() for s in tracker.tracks(at)]
 
-    def take_rejected(self) -> list[Rejection]:
+    def take_rejected(self) -> list[Untracked]:
         """Detections rejected by any partition since the last call."""
         return [r for tracker in self.partitions.values() for r in tracker.take_rejected()]
 

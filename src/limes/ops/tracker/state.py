@@ -87,8 +87,9 @@ class TrackState:
 
 
 @dataclass(frozen=True, slots=True)
-class Rejection:
-    """A detection the tracker did not use, and why (it is reported, never silently lost)."""
+class Untracked:
+    """A detection ingest accepted but the tracker did not use, and why (reported on the bus
+    as untracked, never silently lost; not to be confused with an ingest `Rejection`)."""
 
     detection: Detection
     reason: str

@@ -20,7 +20,7 @@ from limes.ops.tracker.gating import MahalanobisGate
 from limes.ops.tracker.initiator import SinglePointInitiator
 from limes.ops.tracker.lifecycle import MofNConfirmer, TrackDeleter
 from limes.ops.tracker.scans import ReorderBuffer, Scan
-from limes.ops.tracker.state import Rejection, TrackState
+from limes.ops.tracker.state import TrackState, Untracked
 from limes.ops.tracker.table import TENTATIVE, TrackTable
 from limes.ops.tracker.track_batch import UNKNOWN_LABEL, TrackBatch
 
@@ -81,7 +81,7 @@ class Tracker:
         self.id_prefix = id_prefix
         self._table = TrackTable()
         self._next_id = 1
-        self._rejected: list[Rejection] = []
+        self._rejected: list[Untracked] = []
 
     # -- public API -------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class Tracker:
         x, p = self.predictor.predict(self._table, slots, at.timestamp())
         return self._states(slots, x, p, at.timestamp()).states()
 
-    def take_rejected(self) -> list[Rejection]:
+    def take_rejected(self) -> list[Untracked]:
         """Detections rejected since the last call (too late, or invalid), oldest first."""
         out, self._rejected = self._rejected, []
         return out
@@ -241,7 +241,7 @@ class Tracker:
     def _reject(self, batch: DetectionBatch, mask: NDArray[np.bool_], reason: str) -> None:
         if not mask.any():
             return
-        self._rejected += [Rejection(batch.detections[i], reason) for i in np.flatnonzero(mask)]
+        self._rejected += [Untracked(batch.detections[i], reason) for i in np.flatnonzero(mask)]
 
     def _new_ids(self, dets: DetectionBatch, index: NDArray[np.intp]) -> list[str]:
         if self.config.track_ids == "detection":

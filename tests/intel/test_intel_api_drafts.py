@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from db_support import open_database
 from limes.api.app import create_app
@@ -120,3 +122,28 @@ def test_an_ingest_folder_is_submitted_once(
     again = submit_drafts(tmp_path / "out", "http://testserver", floor.tokens["analyst"],
                           client=floor.client)
     assert (again.filed, again.existing) == (0, len(result.reports))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)
+_DRAFT_KEYS = ["id", "text_span", "places", "published", "reliability", "credibility",
+               "source", "event_type", "actors", "threat", "scenario_check"]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(_DRAFT_KEYS), _JSON, max_size=8),
+       st.text(min_size=1, max_size=50))
+def test_any_malformed_draft_is_refused_clearly_never_a_crash(
+    floor: Floor, draft: dict[str, object], text: str
+) -> None:
+    got = floor.client.post("/api/intel/drafts", json={"drafts": [{"draft": draft, "text": text}]},
+                            headers=floor.h("analyst"))
+    assert got.status_code in (201, 422), got.text
+    if got.status_code == 422:
+        assert "drafts[0]" in got.json()["detail"] or got.json()["detail"]

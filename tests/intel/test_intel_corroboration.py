@@ -86,3 +86,31 @@ def test_near_duplicate_is_containment_of_shingles() -> None:
     a, b = shingles(WIRE, 5), shingles(REPUBLISHED, 5)
     assert near_duplicate(a, b, 0.5)
     assert not near_duplicate(a, shingles(INDEPENDENT, 5), 0.5)
+
+
+def test_two_articles_of_one_outlet_count_once(reader: Reader) -> None:
+    reports = infiltration_reports(
+        reader,
+        [doc("patrol-1", "Anbar Border Guard patrol report", INDEPENDENT),
+         doc("patrol-2", "Anbar Border Guard patrol report",
+             "Militants tried to cross the border near Husaybah on Monday night; guards fired "
+             "flares and the group went back.")],
+    )
+    assert len(reports) == 2
+    assert all(r["independent_origins"] == 1 for r in reports)
+
+
+def test_a_wire_story_inside_a_long_article_is_one_origin_with_it() -> None:
+    from limes.intel.corroboration import origins
+
+    # The outlet runs the wire copy inside a long piece of its own: the wire's shingles are a
+    # small part of the article (low Jaccard), but all of the wire's are in it (containment).
+    own = " ".join(
+        f"Paragraph {i} of the outlet's own background on the desert economy, the harvest, "
+        f"fuel prices number {i} and the history of the crossing before the war." for i in range(12)
+    )
+    docs = [doc("wire", "Euphrates Wire", WIRE),
+            doc("long", "Tigris Times", own + " " + WIRE + " " + own.replace("desert", "river")),
+            doc("patrol", "Anbar Border Guard patrol report", INDEPENDENT)]
+    got = origins(docs)
+    assert got[0] == got[1] != got[2]
