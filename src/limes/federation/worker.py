@@ -196,7 +196,11 @@ async def run_worker(
             if took and on_batch is not None:
                 on_batch(took)
     finally:
-        await nc.drain()
+        # Not `drain`: it waits out the pull subscriptions' pending fetches. The acks are
+        # flushed; a batch taken but not acknowledged is redelivered to the next owner.
+        if nc.is_connected:
+            await nc.flush()
+        await nc.close()
 
 
 def store_sink(writer: StoreWriter) -> Sink:
