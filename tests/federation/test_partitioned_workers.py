@@ -46,7 +46,7 @@ from limes.store.migrate import migrate
 from limes.store.tables import AlertRow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
-from test_pipeline import SCENARIO, T0, by_second, walker  # noqa: E402
+from test_pipeline import SCENARIO, T0, by_second, walker
 
 pytestmark = [pytest.mark.federation]
 
@@ -181,9 +181,9 @@ def test_two_worker_processes_store_the_one_process_alerts_and_no_duplicate(
              str(scenario), "--site", "east", "--database", database, "--nats", url,
              "--worker", str(i), "--workers", "2"],
             env=env, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for i in range(2)
-    ]
+    ]  # fmt: skip
     try:
         asyncio.run(wait_for(lambda: _drained(url, "east", len(sc.spec.sectors)),
                              "the workers to take every partition batch", timeout=180))  # fmt: skip
