@@ -157,11 +157,13 @@ async def run_worker(
     plan: PlanLookup | None = None,
     fetch: int = 256,
     on_batch: Callable[[int], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Consume the owned partitions until `stop` is set: track, hand to `sink`, acknowledge.
 
     `sink` stores (or counts) what each fetch produced, before its messages are acknowledged;
-    `on_batch(n)` is told how many partition batches were taken (progress, benchmarks).
+    `on_batch(n)` is told how many partition batches were taken (progress, benchmarks);
+    `on_ready()` is called once the pipelines are warm and the consumers bound.
     """
     partitions = SectorPartitions(scenario)
     pipelines = {k: PartitionPipeline(scenario, k, tracker_config, plan, partitions)
@@ -177,6 +179,8 @@ async def run_worker(
                                        stream=detection_stream(site))
             for k in owned
         }  # fmt: skip
+        if on_ready is not None:
+            on_ready()
         while not stop.is_set():
             took = 0
             for k, sub in subs.items():
