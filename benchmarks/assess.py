@@ -22,8 +22,7 @@ import time
 
 import numpy as np
 
-from limes.analysis import AssessConfig, assess
-from limes.analysis.assess import lateral_freedom, tile_margin_m
+from limes.analysis.assess import AssessConfig, assess, lateral_freedom, tile_margin_m
 from limes.analysis.interruption import adversary_motion
 from limes.analysis.shortest_path import half_steps, shortest_paths
 from limes.analysis.tiles import make_tile, plan_spans

@@ -70,6 +70,13 @@ def test_demo_prints_map_and_token_raises_an_alert_and_stops_cleanly(tmp_path: P
             waited = time.monotonic() - shown
             incident = api.get(f"/api/incidents/{first['incident_id']}")
             assert incident.status_code == 200
+            # The person is at the desk: no automatic dispatcher, and the map's banner says so
+            # with the exercise's speed; the incident's story has only the system's steps.
+            state = api.get("/api/web/state").json()
+            assert state["exercise"] == {"state": "running", "speed": 120.0,
+                                         "dispatcher": "off: you dispatch"}  # fmt: skip
+            assert state["clock_speed"] == 120.0
+            assert {e["actor"] for e in incident.json()["events"]} == {"system"}
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     finally:
@@ -83,5 +90,6 @@ def test_demo_prints_map_and_token_raises_an_alert_and_stops_cleanly(tmp_path: P
     assert proc.returncode == 0, output
     assert "Traceback" not in output
     assert "demo stopped" in output
+    assert "automatic dispatcher: off: you dispatch" in output
     assert (tmp_path / "demo" / "demo.db").exists()
     print(f"\nfirst alert served {waited:.1f} s after the token was printed")

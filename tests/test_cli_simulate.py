@@ -103,7 +103,7 @@ def _closed_port() -> int:
         (["--hours", "1", "--start", "yesterday"], "--start"),
         (["--hours", "1", "--start", "2025-03-01T18:00"], "timezone"),
         (["--hours", "1", "--assessment", "/nonexistent/summary.json"], "summary.json"),
-        (["--hours", "1", "--dispatch", "radio"], "--dispatch is internal or api"),
+        (["--hours", "1", "--dispatch", "radio"], "--dispatch is alerts, referee or api"),
         (["--hours", "1", "--dispatch", "api"], "--dispatch-token"),
     ],
 )

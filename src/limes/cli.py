@@ -386,14 +386,16 @@ def simulate(
         typer.Option("--settle", help="Wall seconds to wait before reading alerts back."),
     ] = 15.0,
     dispatch: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--dispatch",
-            help="internal: the simulator's own referee sends units; api: units are sent through "
-            "the live system's API (its incidents, its dispatch advice) and report their positions "
-            "to it (needs --target or a remote door and --dispatch-token).",
+            help="alerts (default with --in-process): units go to the live system's first "
+            "alert on each group; referee (default otherwise; alias internal): the referee "
+            "sends units to each group's first report, from ground truth; api: units are sent "
+            "through the live system's API (its incidents, its dispatch advice) and report "
+            "their positions to it (needs --target or a remote door and --dispatch-token).",
         ),
-    ] = "internal",
+    ] = None,
     dispatch_token: Annotated[
         str | None,
         typer.Option("--dispatch-token", help="A commander's token for --dispatch api."),
@@ -429,8 +431,10 @@ def simulate(
             raise UsageError("--token goes with --target")
         if udp and not cot:
             raise UsageError("--udp goes with --cot")
-        if dispatch not in ("internal", "api"):
-            raise UsageError(f"--dispatch is internal or api, not {dispatch!r}")
+        if dispatch is None:
+            dispatch = "alerts" if in_process else "referee"
+        if dispatch not in ("alerts", "referee", "internal", "api"):
+            raise UsageError(f"--dispatch is alerts, referee or api, not {dispatch!r}")
         if dispatch == "api" and not dispatch_token:
             raise UsageError("--dispatch api needs --dispatch-token (a commander's token)")
         if mqtt:
@@ -490,15 +494,39 @@ def demo(
     scenario: Annotated[
         str, typer.Option("--scenario", help="Built-in scenario name or scenario file.")
     ] = "iraq-syria",
+    auto_dispatch: Annotated[
+        bool,
+        typer.Option(
+            "--auto-dispatch/--no-auto-dispatch",
+            help="An automatic dispatcher works the incidents (off: you do, at the map; the "
+            "units you send move in the exercise).",
+        ),
+    ] = False,
+    auto_dispatch_delay: Annotated[
+        float,
+        typer.Option(
+            "--auto-dispatch-delay",
+            help="With --auto-dispatch: take an incident only when nobody acknowledged it for "
+            "this many simulated seconds.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
-    a live exercise fed into it, the map's address and an operator's token. Ctrl-C stops."""
+    a live exercise fed into it, the map's address and an operator's token. You are the duty
+    officer: no automatic dispatcher runs unless asked (--auto-dispatch). Ctrl-C stops."""
     import limes.demo
 
     with user_errors():
         summary = limes.demo.demo(
             limes.demo.DemoConfig(
-                scenario=scenario, speed=speed, seed=seed, hours=hours, http=http, folder=folder
+                scenario=scenario,
+                speed=speed,
+                seed=seed,
+                hours=hours,
+                http=http,
+                folder=folder,
+                auto_dispatch=auto_dispatch,
+                auto_dispatch_delay_s=auto_dispatch_delay,
             ),
             say=lambda line: out.print(line, markup=False),
         )
@@ -580,11 +608,18 @@ def _database(url: str | None) -> str:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (a person, or a sensor's name).")],
     role: Annotated[
-        str, typer.Option("--role", help="viewer, operator, commander, sensor or admin.")
+        str,
+        typer.Option(
+            "--role", help="viewer, operator, commander, analyst, sensor, partner or admin."
+        ),
     ],
     sensor: Annotated[
         list[str] | None,
-        typer.Option("--sensor", help="For a sensor token: a sensor id it may ingest as."),
+        typer.Option(
+            "--sensor",
+            help="For a sensor token: a sensor id it may ingest as; for a partner token: the "
+            "partner id it speaks for.",
+        ),
     ] = None,
     database: DatabaseOpt = None,
 ) -> None:
@@ -687,6 +722,14 @@ def track(
     tentative: Annotated[
         bool, typer.Option("--tentative", help="Also write tentative tracks' states.")
     ] = False,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="A scenario (name or YAML) whose sensor models give the sensor laws, as the "
+            "live pipeline reads them; --settings entries win.",
+        ),
+    ] = None,
 ) -> None:
     """Track a file of detections offline with the live pipeline's tracker.
 
@@ -698,6 +741,12 @@ def track(
 
     with user_errors():
         config = load_settings(settings) if settings is not None else None
+        if scenario is not None:
+            from limes.ops.sensor_laws import with_scenario_laws
+            from limes.ops.tracker import TrackerConfig
+            from limes.scenario.load import load_scenario
+
+            config = with_scenario_laws(config or TrackerConfig(), load_scenario(scenario))
         summary = track_file(detections, out_path, config, frame=frame, tentative=tentative)
     out.print(
         f"{summary.detections} detections → {summary.tracks} tracks, "
@@ -747,14 +796,20 @@ def intel_ingest(
 
     with user_errors():
         sc = load_scenario(scenario)
-        with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err,
-                      transient=True) as bar:
+        with Progress(
+            TextColumn("reading"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        ) as bar:
             task = bar.add_task("read", total=None)
-            result = ingest(path, out_dir, scenario=sc, register=register,
-                            progress=lambda done, total: bar.update(task, completed=done,
-                                                                    total=total))
+            result = ingest(
+                path,
+                out_dir,
+                scenario=sc,
+                register=register,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     flagged = sum(
-        1 for r in result.reports
+        1
+        for r in result.reports
         if isinstance(r["scenario_check"], dict) and r["scenario_check"]["agrees"] is False
     )
     out.print(
@@ -769,9 +824,7 @@ def intel_ingest(
 
 @intel_app.command("submit")
 def intel_submit(
-    folder: Annotated[
-        Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")
-    ],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="An ingest's --out folder.")],
     target: Annotated[str, typer.Option("--target", help="The limes API, e.g. http://host:8080")],
     token: Annotated[
         str, typer.Option("--token", envvar="LIMES_TOKEN", help="An analyst's token.")
@@ -782,8 +835,7 @@ def intel_submit(
 
     with user_errors():
         done = submit_drafts(folder, target, token)
-    out.print(f"{done.filed} drafts filed for review; {done.existing} already there",
-              markup=False)
+    out.print(f"{done.filed} drafts filed for review; {done.existing} already there", markup=False)
 
 
 def _print_summary(s: ScenarioSummary) -> None:

@@ -18,6 +18,7 @@ from types import FrameType
 
 import numpy as np
 
+from limes.api.services import Services
 from limes.clock import MAX_SPEED, ExerciseClock, SimClock
 from limes.exercise.in_process import PipelineSender
 from limes.exercise.run import rescore
@@ -44,10 +45,14 @@ class DemoConfig:
     service's tick trails the present by the run-in plus this, so the run-in's reports are
     not too late for the tracker. `folder`: the demo's own folder, holding `demo.db` (replaced
     at each start) and the exercise's files when the run completes. `http`
-    ("127.0.0.1:8080"; port 0: any free port): the API and map. `dispatch` ("api"): units
-    are sent by an automatic dispatcher working the incidents through the API (a commander
-    named `dispatcher`), and move, report and intercept on the map (`limes.sim.dispatcher`);
-    "internal": the simulator's own dispatcher, whose units the live system never sees.
+    ("127.0.0.1:8080"; port 0: any free port): the API and map. `dispatch` ("api"): the
+    exercise's units answer through the API and move, report and intercept on the map
+    (`limes.sim.dispatcher`); "internal": the simulator's own dispatcher, whose units the live
+    system never sees. `auto_dispatch` (False): whether an automatic dispatcher (a commander
+    named `dispatcher`) works the incidents; off, the person at the map does, and the units
+    that person sends move in the exercise. `auto_dispatch_delay_s` (0, simulated): with the
+    automatic dispatcher on, it takes an incident only when nobody acknowledged it for that
+    long, so a person can take it first.
     """
 
     scenario: str = "iraq-syria"
@@ -64,6 +69,8 @@ class DemoConfig:
     log_level: str = "WARNING"
     dispatch: str = "api"
     dispatcher: str = "demo-dispatcher"
+    auto_dispatch: bool = False
+    auto_dispatch_delay_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.speed <= MAX_SPEED:
@@ -77,6 +84,20 @@ class DemoConfig:
             raise SimulationError(f"status_s must be positive, got {self.status_s}")
         if self.dispatch not in ("api", "internal"):
             raise SimulationError(f"dispatch must be 'api' or 'internal', not {self.dispatch!r}")
+        if self.auto_dispatch_delay_s < 0:
+            raise SimulationError(
+                f"auto_dispatch_delay_s must not be negative, got {self.auto_dispatch_delay_s}"
+            )
+
+    def dispatcher_says(self) -> str:
+        """What the automatic dispatcher does, in words (the banner and the log say it)."""
+        if self.dispatch == "internal":
+            return "the simulator's own (units not on the map)"
+        if not self.auto_dispatch:
+            return "off: you dispatch"
+        if self.auto_dispatch_delay_s > 0:
+            return f"on after {self.auto_dispatch_delay_s:g} s unacknowledged"
+        return "on"
 
 
 @dataclass
@@ -140,15 +161,31 @@ def demo(
         say(f"map: http://{where}/")
         say(f"token: {token}")
         say(f"(operator {cfg.operator!r}: paste the token into the map's login; Ctrl-C stops)")
+        say(f"automatic dispatcher: {cfg.dispatcher_says()}")
+        services = service.app.state.services if service.app is not None else None
+        if services is not None:  # the map's banner says what runs
+            services.exercise = {"state": "running", "speed": cfg.speed,
+                                 "dispatcher": cfg.dispatcher_says()}  # fmt: skip
         assert service.pipeline is not None and service.scenario is not None
         sender = PipelineSender(service.pipeline, flush_on_close=False, source="demo")
         dispatcher = None
         if cfg.dispatch == "api":
             commander = add_user(database_url, cfg.dispatcher, "commander")
-            dispatcher = ApiDispatcher(f"http://{where}", commander)
+            dispatcher = ApiDispatcher(f"http://{where}", commander, auto=cfg.auto_dispatch,
+                                       delay_s=cfg.auto_dispatch_delay_s)  # fmt: skip
         worker = threading.Thread(
             target=_exercise,
-            args=(cfg, service.scenario, sim_start, pace, sender, summary, say, dispatcher),
+            args=(
+                cfg,
+                service.scenario,
+                sim_start,
+                pace,
+                sender,
+                summary,
+                say,
+                dispatcher,
+                services,
+            ),
             name="limes-demo-exercise",
             daemon=True,
         )
@@ -175,10 +212,12 @@ def _exercise(
     summary: DemoSummary,
     say: Callable[[str], None],
     dispatcher: ApiDispatcher | None = None,
+    services: Services | None = None,
 ) -> None:
     """The demo's exercise thread: make the run, send it live, score it when it completes.
 
     With a dispatcher, units are sent through the API and intercept in the run (`pursue`).
+    How it ends (complete, or stopped and why) is said in the log and on the map's banner.
     """
     try:
         sim_cfg = SimConfig(
@@ -197,6 +236,9 @@ def _exercise(
             alerts = done.alerts
         result = rescore(made, scenario, alerts, None, Path(cfg.folder) / "exercise")
         summary.complete = True
+        if services is not None and services.exercise is not None:
+            services.exercise = {**services.exercise, "state": "complete",
+                                 "detail": "every report sent; scorecard written"}  # fmt: skip
         summary.files = result.files
         t = result.scorecard.totals
         say(
@@ -209,6 +251,9 @@ def _exercise(
     except Exception as exc:  # the service keeps serving; the user is told why the run stopped
         summary.error = f"{type(exc).__name__}: {exc}"
         say(f"the exercise stopped: {summary.error} (the service keeps serving)")
+        if services is not None and services.exercise is not None:
+            detail = f"{summary.error} — no more reports are sent"
+            services.exercise = {**services.exercise, "state": "stopped", "detail": detail}
     finally:
         if dispatcher is not None:
             dispatcher.close()

@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 from analysis_support import FLAT, scenario, tower, unit
 
-from limes.analysis import AssessConfig, AssessError, assess
-from limes.analysis.assess import LATERAL_M, lateral_freedom, tile_margin_m
+from limes.analysis.assess import (
+    LATERAL_M,
+    AssessConfig,
+    AssessError,
+    assess,
+    lateral_freedom,
+    tile_margin_m,
+)
 from limes.geo.terrain import Dem
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode

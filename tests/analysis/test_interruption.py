@@ -10,7 +10,7 @@ import pytest
 from analysis_support import FLAT, barrier, scenario, tower, unit
 from scipy.stats import norm
 
-from limes.analysis import AssessConfig, AssessError, assess
+from limes.analysis.assess import AssessConfig, AssessError, assess
 from limes.analysis.easi import PathSteps, easi
 from limes.analysis.monte_carlo import simulate
 from limes.analysis.result import Weakness

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from limes.analysis import AssessConfig, assess
+from limes.analysis.assess import AssessConfig, assess
 from limes.analysis.result import KmResult, Weakness
 from limes.scenario.load import builtin_names, load_scenario
 from limes.scenario.model import Scenario

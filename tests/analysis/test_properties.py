@@ -10,7 +10,7 @@ from analysis_support import Ground, barrier, scenario, tower, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from limes.analysis import AssessConfig, assess
+from limes.analysis.assess import AssessConfig, assess
 from limes.scenario.schema import Light, Mode
 
 HILLS = Ground(lambda x, y: 15.0 * np.sin(x / 700.0) * np.cos(y / 900.0))

@@ -25,7 +25,7 @@ from limes.analysis.plan import (
     run_weights,
 )
 from limes.analysis.plan_command import write_plan
-from limes.analysis.siting import exhaustive, lazy_greedy, swap_improve
+from limes.analysis.siting import exhaustive, lazy_greedy, multi_start, swap_improve
 from limes.cli import app
 from limes.scenario.load import load_scenario, scenario_from_data
 from limes.scenario.model import Scenario
@@ -127,6 +127,19 @@ def test_swaps_never_lose_and_stay_within_budget_and_enumeration_bounds_both(
     # greedy with the best single item is within (1 − 1/e)/2 of the optimum (budgeted cover)
     single = max((oracle.value(c.km) for c in cands if c.cost <= budget), default=0.0)
     assert max(swapped.after, single) >= 0.5 * (1 - 1 / math.e) * best - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances)
+def test_restarts_never_lose_to_plain_greedy_and_stay_within_budget(
+    rng: np.random.Generator,
+) -> None:
+    oracle, cands = _instance(rng)
+    greedy = lazy_greedy(oracle, cands, 5.0)
+    multi = multi_start(oracle, cands, 5.0, starts=3)
+    assert multi.after >= greedy.after - 1e-12
+    assert multi.cost <= 5.0 + 1e-9
+    assert multi.after == pytest.approx(oracle.value(multi.state))
 
 
 # --- limes plan on a short line ------------------------------------------------------------------
@@ -252,3 +265,21 @@ def apply_all(sc: Scenario, options: list) -> Scenario:  # type: ignore[type-arg
     from limes.analysis.plan import apply
 
     return apply(sc, options)
+
+
+def test_a_chain_of_cameras_is_one_purchase_of_them_all(short_line: Scenario) -> None:
+    from limes.analysis.plan import apply, candidate_options
+
+    data = dict(CATALOGUE)
+    data["items"] = [
+        {"kind": "sensor", "model": "tower-cam", "cost": 100.0, "chain": 3, "chain_spacing_km": 2.0}
+    ]
+    cat = Catalogue.model_validate(data)
+    (first, *_) = candidate_options(short_line, cat, 250.0, 3.0)
+    assert first.cost == 300.0 and len(first.chain) == 2
+    ch = [
+        short_line.locate(*short_line.position_xy(s.position))[0] / 1000.0
+        for s in (first.sensor, *first.chain)
+    ]
+    assert np.diff(ch) == pytest.approx([2.0, 2.0], abs=1e-6)
+    assert len(apply(short_line, [first]).spec.sensors) == len(short_line.spec.sensors) + 3

@@ -15,8 +15,12 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
-ANYONE = {None, "viewer", "operator", "commander", "sensor", "admin"}
-READERS = {"viewer", "operator", "commander", "admin"}
+from limes.api.routes.taxii import collection_id
+
+ANYONE = {None, "viewer", "operator", "commander", "sensor", "admin", "analyst", "partner"}
+READERS = {"viewer", "operator", "commander", "admin", "analyst"}
+FILERS = {"analyst", "commander", "admin"}
+PARTNERS = {"partner"}
 WORKERS = {"operator", "commander", "admin"}
 COMMANDERS = {"commander", "admin"}
 ADMINS = {"admin"}
@@ -56,9 +60,32 @@ TABLE: dict[tuple[str, str], set[str | None]] = {
     ("POST", "/api/users/{name}/tokens"): ADMINS,
     ("DELETE", "/api/tokens/{token_id}"): ADMINS,
     ("GET", "/api/audit"): COMMANDERS,
-    ("POST", "/api/intel/drafts"): COMMANDERS,  # and analysts, not in this table's roles
     ("WS", "/api/stream"): READERS,
+    ("POST", "/api/intel/reports"): FILERS,
+    ("POST", "/api/intel/drafts"): FILERS,
+    ("PUT", "/api/intel/reports/{report_id}"): FILERS,
+    ("GET", "/api/intel/reports"): READERS,
+    ("GET", "/api/intel/reports/{report_id}"): READERS,
+    ("GET", "/api/share/releases"): ADMINS,
+    ("GET", "/api/share/recipients"): READERS,
+    ("GET", "/api/share/explain"): ADMINS,
+    ("GET", "/taxii2/"): PARTNERS,
+    ("GET", "/taxii2/limes/"): PARTNERS,
+    ("GET", "/taxii2/limes/collections/"): PARTNERS,
+    ("GET", "/taxii2/limes/collections/{cid}/"): PARTNERS,
+    ("GET", "/taxii2/limes/collections/{cid}/objects/"): PARTNERS,
+    ("POST", "/taxii2/limes/collections/{cid}/objects/"): PARTNERS,
+    ("GET", "/taxii2/limes/collections/{cid}/manifest/"): PARTNERS,
+    ("GET", "/taxii2/limes/collections/{cid}/objects/{object_id}/"): PARTNERS,
+    ("GET", "/taxii2/limes/collections/{cid}/objects/{object_id}/versions/"): PARTNERS,
+    ("GET", "/taxii2/limes/status/{status_id}/"): PARTNERS,
 }
+
+JOC = collection_id("joc")
+JOC_INBOX = collection_id("joc", inbox=True)
+REPORT = {"text": "seen", "time": "2026-03-01T00:00:00Z", "source": "post 4",
+          "reliability": "B", "credibility": 2}  # fmt: skip
+STIX_ID = "report--00000000-0000-4000-8000-000000000000"
 
 #: How each route is called: concrete URL and JSON body.
 CALLS: dict[tuple[str, str], tuple[str, Any]] = {
@@ -84,6 +111,23 @@ CALLS: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/api/users"): ("/api/users", {"name": "new.user", "role": "viewer"}),
     ("POST", "/api/users/{name}/tokens"): ("/api/users/viewer-user/tokens", None),
     ("DELETE", "/api/tokens/{token_id}"): ("/api/tokens/{spare}", None),
+    ("POST", "/api/intel/reports"): ("/api/intel/reports", REPORT),
+    ("PUT", "/api/intel/reports/{report_id}"): ("/api/intel/reports/r1", REPORT),
+    ("GET", "/api/intel/reports/{report_id}"): ("/api/intel/reports/r1", None),
+    ("GET", "/api/share/recipients"): ("/api/share/recipients?key=alert:1", None),
+    ("GET", "/api/share/explain"): ("/api/share/explain?partner=joc&key=alert:1", None),
+    ("GET", "/taxii2/limes/collections/{cid}/"): (f"/taxii2/limes/collections/{JOC}/", None),
+    ("GET", "/taxii2/limes/collections/{cid}/objects/"): (
+        f"/taxii2/limes/collections/{JOC}/objects/", None),
+    ("POST", "/taxii2/limes/collections/{cid}/objects/"): (
+        f"/taxii2/limes/collections/{JOC_INBOX}/objects/", {"objects": []}),
+    ("GET", "/taxii2/limes/collections/{cid}/manifest/"): (
+        f"/taxii2/limes/collections/{JOC}/manifest/", None),
+    ("GET", "/taxii2/limes/collections/{cid}/objects/{object_id}/"): (
+        f"/taxii2/limes/collections/{JOC}/objects/{STIX_ID}/", None),
+    ("GET", "/taxii2/limes/collections/{cid}/objects/{object_id}/versions/"): (
+        f"/taxii2/limes/collections/{JOC}/objects/{STIX_ID}/versions/", None),
+    ("GET", "/taxii2/limes/status/{status_id}/"): ("/taxii2/limes/status/s1/", None),
     ("POST", "/api/intel/drafts"): (
         "/api/intel/drafts", {"drafts": [{"draft": {"id": "auth-table"}, "text": "seen"}]}
     ),
@@ -121,7 +165,9 @@ def _ws_status(api: Api, role: str | None) -> int:
         return 0
 
 
-@pytest.mark.parametrize("role", [None, "viewer", "operator", "commander", "sensor", "admin"])
+@pytest.mark.parametrize(
+    "role", [None, "viewer", "operator", "commander", "sensor", "admin", "analyst", "partner"]
+)
 def test_each_role_gets_exactly_its_permissions(api: Api, role: str | None) -> None:
     api.services.writer.write(alerts=[alert("T1")])  # type: ignore[union-attr]  # incident 1
     with api.db.session() as s:
@@ -134,10 +180,16 @@ def test_each_role_gets_exactly_its_permissions(api: Api, role: str | None) -> N
         else:
             url, body = CALLS.get((method, path), (path, None))
             url = url.replace("{spare}", str(spare.id))
-            response = api.client.request(method, url, json=body, headers=api.headers(role))
+            headers = api.headers(role)
+            if method == "POST" and path.startswith("/taxii2/"):
+                headers |= {"Content-Type": "application/taxii+json;version=2.1"}
+            response = api.client.request(method, url, json=body, headers=headers)
             status = response.status_code
+            # TAXII answers errors in its own shape (title, description, http_status)
+            shape = {"title", "description", "http_status"} if path.startswith("/taxii2/") else {
+                "error", "detail"}  # fmt: skip
             if status in (401, 403):
-                assert set(response.json()) == {"error", "detail"}
+                assert set(response.json()) == shape
         where = f"{method} {path} as {role}"
         if role in allowed:
             assert status not in (401, 403), f"{where}: refused ({status})"

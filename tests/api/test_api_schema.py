@@ -28,8 +28,9 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin_api(tmp_path_factory: pytest.TempPathFactory, scenario: object) -> Iterator[Api]:
+    # One fresh store per test: the fuzzing may revoke any token, the viewer's included.
     tmp: Path = tmp_path_factory.mktemp("schema")
     for db in database("sqlite", tmp):
         api = make_api(db, scenario, stream_poll_s=0.05)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from api_support import SENSOR_ID, Api
+from api_support import SENSOR_ID, UNIT_ID, Api
 
 from limes.api.security_headers import CONTENT_SECURITY_POLICY
 from limes.store.dead_letters import dead_letters
@@ -31,8 +31,16 @@ def requests_with_nul(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
                     out.append((method, plain, {"params": {p["name"]: NUL}}))
             if "requestBody" in op and not path.startswith("/api/ingest"):
                 out.append((method, plain, {"json": {"note": NUL, "x": [{"\x00": 1}]}}))
-                out.append((method, plain, {"content": b'{"note": "\\ud800"}',
-                                            "headers": {"content-type": "application/json"}}))
+                out.append(
+                    (
+                        method,
+                        plain,
+                        {
+                            "content": b'{"note": "\\ud800"}',
+                            "headers": {"content-type": "application/json"},
+                        },
+                    )
+                )
     return out
 
 
@@ -73,3 +81,14 @@ def test_every_answer_carries_the_security_headers(api: Api) -> None:
         assert "script-src 'self'" in h["content-security-policy"]
         assert h["x-content-type-options"] == "nosniff"
         assert h["referrer-policy"] == "no-referrer"
+
+
+def test_a_unit_reports_coordinates_must_be_numbers(api: Api) -> None:
+    url = f"/api/units/{UNIT_ID}/reports"
+    headers = api.headers("sensor")
+    for lon in (True, False, "42.3"):
+        body = {"status": "en_route", "lon": lon, "lat": 37.0}
+        answer = api.client.post(url, json=body, headers=headers)
+        assert answer.status_code == 422, (lon, answer.text)
+    ok = api.client.post(url, json={"status": "en_route", "lon": 42, "lat": 37.0}, headers=headers)
+    assert ok.status_code in (200, 201), ok.text

@@ -142,7 +142,8 @@ def test_walker_crossing_gives_exactly_one_crossed_alert_with_its_sector(sc: Sce
     rules = sorted(a.rule.value for a in alerts)
     assert rules == ["crossed", "crossing_imminent", "intrusion"]
     (imminent,) = [a for a in alerts if a.rule is Rule.CROSSING_IMMINENT]
-    assert imminent.chainage_km == pytest.approx(4.075, abs=0.05)
+    # Predicted ~250 s ahead from a course known to a few tenths of a m/s along the line.
+    assert imminent.chainage_km == pytest.approx(4.075, abs=0.1)
 
 
 def test_two_sectors_track_and_alert_on_their_own(sc: Scenario) -> None:

@@ -85,8 +85,12 @@ def frame_state(
     cls: TargetClass = TargetClass.PERSON,
     status: TrackStatus = TrackStatus.CONFIRMED,
     group: int | None = 3,
+    speed_sd: float = 0.2,
 ) -> TrackState:
-    """A track at a chainage/offset moving `v_along` the line and `v_in` toward the inside."""
+    """A track at a chainage/offset moving `v_along` the line and `v_in` toward the inside.
+
+    Position sd 5 m, velocity sd `speed_sd` m/s per axis (a steady, well-measured walker).
+    """
     x, y = sc.border.point_at(chainage_m, offset_m)
     tx, ty = sc.border.tangent_at(chainage_m)
     nx, ny = sc.border.inside_normal_at(chainage_m)
@@ -97,7 +101,7 @@ def frame_state(
         y=float(y),
         vx=float(v_along * tx + v_in * nx),
         vy=float(v_along * ty + v_in * ny),
-        covariance=tuple(np.eye(4).ravel() * 25.0),
+        covariance=tuple(np.diag([25.0, 25.0, speed_sd**2, speed_sd**2]).ravel()),
         target_class=cls,
         class_probabilities={cls.value: 1.0},
         group_size=group,
@@ -111,6 +115,20 @@ def frame_state(
 
 def only(alerts: list[Alert], rule: Rule) -> list[Alert]:
     return [a for a in alerts if a.rule is rule]
+
+
+def test_an_uncertain_course_or_an_animal_raises_no_imminent_alert(sc: Scenario) -> None:
+    # Closing at 1.2 m/s, but its estimate has 1 m/s sd: under the scenario's 2 σ, no evidence.
+    engine = RuleEngine(sc)
+    sigma = sc.spec.rules.imminent_sigma
+    assert sigma == 2.0
+    vague = frame_state(sc, "w1", 0, 3000.0, -600.0, 0.0, 1.2, speed_sd=1.0)
+    assert only(engine.evaluate([vague]), Rule.CROSSING_IMMINENT) == []
+    # The same course measured to 0.5 m/s: 1.2 > 2 × 0.5, an alert.
+    firm = frame_state(sc, "w2", 0, 3000.0, -600.0, 0.0, 1.2, speed_sd=0.5)
+    assert len(only(engine.evaluate([firm]), Rule.CROSSING_IMMINENT)) == 1
+    animal = frame_state(sc, "a1", 0, 3000.0, -600.0, 0.0, 1.2, cls=TargetClass.ANIMAL)
+    assert only(engine.evaluate([animal]), Rule.CROSSING_IMMINENT) == []
 
 
 # --- crossing imminent ---------------------------------------------------------------------
@@ -619,3 +637,19 @@ def test_one_batch_fires_what_the_same_states_fire_one_by_one(
 
     assert sorted(as_records, key=key) == sorted(one_by_one, key=key)
     assert as_columns == as_records
+
+
+def test_alerts_of_one_crossing_group_share_an_incident_key(sc: Scenario) -> None:
+    # Two tracks of one group 200 m apart, a minute apart: one key (the first track's). A track
+    # 20 km along, and one at the same place after the group's window: keys of their own.
+    rules = sc.spec.rules
+    engine = RuleEngine(sc)
+    first = engine.evaluate([frame_state(sc, "a", 0, 3000.0, 100.0)])
+    second = engine.evaluate([frame_state(sc, "b", 60, 3200.0, 120.0)])
+    far = engine.evaluate([frame_state(sc, "c", 61, 23000.0, 100.0)])
+    late = engine.evaluate([frame_state(sc, "d", 61 + rules.group_window_s + 1, 3000.0, 100.0)])
+    assert {a.incident_key for a in first} == {"a"}
+    assert {a.incident_key for a in second} == {"a"}
+    assert {a.incident_key for a in far} == {"c"}
+    assert {a.incident_key for a in late} == {"d"}
+    assert "evidence: 5 reports from tower-1" in first[0].detail

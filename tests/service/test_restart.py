@@ -155,10 +155,12 @@ class Store:
         self.engine.dispose()
 
 
-def serve_process(scenario: Path, url: str, client_id: str, prefix: str, log: Path) -> Any:
+def serve_process(
+    scenario: Path, url: str, client_id: str, prefix: str, log: Path, *extra: str
+) -> Any:
     cmd = [sys.executable, "-m", "limes.service", "--scenario", str(scenario), "--database", url,
            "--mqtt", "127.0.0.1:1883", "--mqtt-client-id", client_id, "--mqtt-topic-prefix",
-           prefix, "--http", "off", "--tick", "0", "--log-json"]  # fmt: skip
+           prefix, "--http", "off", "--tick", "0", "--log-json", *extra]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
 
 
@@ -212,13 +214,38 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_a_hard_kill_mid_stream_stores_every_detection_and_alert_exactly_once(
     reference: Any, scenario_file: Path, database: str, tmp_path: Path
 ) -> None:
+    lines, _ = kill_and_restart(reference, scenario_file, database, tmp_path)
+    recovered = [x for x in lines if x["message"].startswith("recovered")]
+    assert recovered, "the restarted service should have replayed the stored detections"
+
+
+def test_after_a_snapshot_a_restart_replays_only_what_was_stored_since(
+    reference: Any, scenario_file: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'limes.db'}"
+    lines, killed_at = kill_and_restart(
+        reference, scenario_file, url, tmp_path, "--snapshot", "0.5"
+    )
+    loaded = [x for x in lines if x["message"].startswith("snapshot of")]
+    assert loaded and "loaded" in loaded[0]["message"], "the restart should use the snapshot"
+    replayed = [x for x in lines if x["message"].startswith("recovered")]
+    replayed_n = int(replayed[0]["message"].split()[1]) if replayed else 0
+    assert replayed_n < killed_at, "a snapshot should spare replaying what came before it"
+
+
+def kill_and_restart(
+    reference: Any, scenario_file: Path, database: str, tmp_path: Path, *extra: str
+) -> tuple[list[dict[str, Any]], int]:
+    """Stream, SIGKILL once a third is stored, restart, finish: every detection stored once
+    and exactly the reference run's alerts. Returns the JSON log lines and the count stored
+    at the kill."""
     msgs, expected_alerts = reference
     total = total_detections(msgs)
     tag = uuid.uuid4().hex[:8]
     prefix, client_id = f"limes-test/{tag}/sensors", f"limes-restart-{tag}"
     log = tmp_path / "serve.log"
     store = Store(database)
-    first = serve_process(scenario_file, database, client_id, prefix, log)
+    first = serve_process(scenario_file, database, client_id, prefix, log, *extra)
     second = None
     pub = None
     try:
@@ -230,7 +257,7 @@ def test_a_hard_kill_mid_stream_stores_every_detection_and_alert_exactly_once(
         first.wait(10)
         killed_at = store.detections()
         assert killed_at < total, "the kill came too late to test anything"
-        second = serve_process(scenario_file, database, client_id, prefix, log)
+        second = serve_process(scenario_file, database, client_id, prefix, log, *extra)
         pub.close()
         wait_until(lambda: store.detections() >= total, 60, "the whole stream stored")
         second.send_signal(signal.SIGTERM)
@@ -244,10 +271,9 @@ def test_a_hard_kill_mid_stream_stores_every_detection_and_alert_exactly_once(
             pub.client.loop_stop()
     text_lines = log.read_text(encoding="utf-8").splitlines()
     lines = [json.loads(x) for x in text_lines if x.startswith("{")]
-    recovered = [x for x in lines if x["message"].startswith("recovered")]
-    assert recovered, "the restarted service should have replayed the stored detections"
     assert store.detections() == total == store.distinct_keys()
     alerts = store.alerts()
     store.close()
     assert len(alerts) == len(set(alerts)), "an alert was stored twice"
     assert sorted(alerts) == expected_alerts
+    return lines, killed_at

@@ -40,10 +40,11 @@ def alert(
     severity: Severity = Severity.MEDIUM,
     sector: str = "Anbar",
     t: datetime = NOW,
+    incident_key: str | None = None,
 ) -> Alert:
     return Alert(
         alert_id=f"{rule.value}:{track_id}", rule=rule, track_id=track_id, time=t, lon=41.0,
         lat=34.4, target_class="person", group_size=3, chainage_km=12.5, offset_m=40.0,
         sector=sector, command="Anbar Operations Command", far_side="SDF", channel="radio",
-        severity=severity,
+        severity=severity, incident_key=incident_key,
     )  # fmt: skip

@@ -150,3 +150,21 @@ def test_retention_deletes_only_what_is_older_than_its_age(db: Database) -> None
     with db.reader() as s:
         assert count_detections(s) == int((ages_h <= 24).sum())
         assert s.scalar(select(func.min(DetectionRow.time))) == NOW - timedelta(hours=10)
+
+
+def test_alerts_of_one_crossing_group_join_one_incident(db: Database) -> None:
+    # Two tracks of one group (the rules gave both the key "T1") and one track of its own.
+    w = writer(db)
+    w.write(alerts=[alert("T1", Rule.CROSSING_IMMINENT, Severity.LOW, incident_key="T1")])
+    w.write(
+        alerts=[
+            alert("T2", Rule.CROSSED, Severity.HIGH, incident_key="T1"),
+            alert("T9", Rule.CROSSED, Severity.MEDIUM),
+        ]
+    )
+    with db.reader() as s:
+        incidents = {i.track_id: i for i in list_incidents(s)}
+    assert set(incidents) == {"T1", "T9"}
+    assert incidents["T1"].alert_count == 2
+    assert incidents["T1"].severity == Severity.HIGH.value
+    assert incidents["T9"].alert_count == 1

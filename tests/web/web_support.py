@@ -8,7 +8,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 SENSORS = ("tower-w", "tower-e")
 LAW = {"range_m": 8000, "hazard_per_s": 0.5, "position_sd_m": 10}
@@ -117,6 +118,11 @@ class Server:
     pipeline: Pipeline
     tokens: dict[str, str]
     seq: dict[str, int]
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        """The present on the server's one clock."""
+        return self.clock()
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -127,7 +133,7 @@ class Server:
             f"{self.url}/api/ingest/detections",
             json={"detections": items},
             headers=self.headers("sensor"),
-            timeout=30,
+            timeout=120,
         )
         r.raise_for_status()
         out: dict[str, Any] = r.json()
@@ -182,8 +188,25 @@ def _assessment(sc: Scenario, out: Path) -> Path:
     return out
 
 
-def start_server(tmp: Path, assessments: list[Path] | None = None) -> Iterator[Server]:
+class ExerciseClock:
+    """An exercise's clock for the test server: `start`, running `speed` times the wall."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self.start, self.speed, self._wall0 = start, speed, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._wall0) * self.speed)
+
+
+def start_server(
+    tmp: Path, assessments: list[Path] | None = None, speed: float | None = None
+) -> Iterator[Server]:
+    """The app on a free port; with `speed`, on an exercise clock that began three hours ago
+    (so its times never match the wall's) and runs `speed` times the wall."""
     sc = map_scenario()
+    clock = (
+        ExerciseClock(datetime.now(UTC) - timedelta(hours=3), speed) if speed is not None else None
+    )
     db = connect(f"sqlite:///{tmp / 'map.db'}")
     migrate(db)
     tokens: dict[str, str] = {}
@@ -196,7 +219,11 @@ def start_server(tmp: Path, assessments: list[Path] | None = None) -> Iterator[S
             )
     signal = ChangeSignal()
     bus = LocalBus()
-    writer = StoreWriter(db, sc.frame, on_commit=signal.notify)
+    writer = (
+        StoreWriter(db, sc.frame, on_commit=signal.notify, clock=clock)
+        if clock is not None
+        else StoreWriter(db, sc.frame, on_commit=signal.notify)
+    )
     writer.subscribe(bus)
     pipeline = Pipeline(sc, bus=bus)
     handoff = IngestHandoff(
@@ -211,6 +238,8 @@ def start_server(tmp: Path, assessments: list[Path] | None = None) -> Iterator[S
         writer=writer,
         ingest_handoff=handoff,
         signal=signal,
+        clock=clock,
+        clock_speed=speed or 1.0,
     )
     mount_web(app, assessments=assessments or [])
     sock = free_port()
@@ -231,7 +260,7 @@ def start_server(tmp: Path, assessments: list[Path] | None = None) -> Iterator[S
     # No ticker: the tracker's clock follows the detections, which the tests send from the
     # recent past faster than real time.
     try:
-        yield Server(url, app, db, sc, pipeline, tokens, {})
+        yield Server(url, app, db, sc, pipeline, tokens, {}, clock or (lambda: datetime.now(UTC)))
     finally:
         server.should_exit = True
         thread.join(timeout=10)

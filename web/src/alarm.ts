@@ -23,10 +23,11 @@ export class Alarm {
   waiting: AlarmItem[] = [];
 
   constructor(private readonly periodMs = 4000) {
-    // Browsers start audio only after a gesture: arm on the first one.
+    // Browsers start audio only after a gesture: a context made before one waits suspended,
+    // and the next gesture lets it play. The context itself is made only when the alarm
+    // first sounds (an audio device is not opened for a quiet watch).
     const arm = (): void => {
-      this.audio();
-      void this.ctx?.resume();
+      if (this.ctx !== null && this.ctx.state === "suspended") void this.ctx.resume();
     };
     window.addEventListener("pointerdown", arm);
     window.addEventListener("keydown", arm);

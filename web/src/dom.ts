@@ -55,7 +55,12 @@ export function pct(p: number | null | undefined): string {
   return p === null || p === undefined || !Number.isFinite(p) ? "–" : `${Math.round(p * 100)} %`;
 }
 
+/** Every message shown this session, newest last (they fade from the screen, not from here). */
+export const messages: { text: string; kind: string }[] = [];
+
 export function toast(text: string, kind: "info" | "error" = "info"): void {
+  messages.push({ text, kind });
+  if (messages.length > 500) messages.shift();
   const box = byId("toasts");
   const t = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
   box.append(t);

@@ -37,9 +37,9 @@ export function positionBlock(lon: number, lat: number): HTMLElement {
     "div",
     { class: "position" },
     h("span", { class: "mgrs", "data-mgrs": code, title: "MGRS" }, mgrsSpaced(code)),
-    h("button", { class: "copy copy-mgrs", title: "copy MGRS", onclick: () => copy(code) }, "⧉"),
+    h("button", { class: "copy copy-mgrs", title: "copy MGRS", onclick: () => copy(code) }, "copy"),
     h("span", { class: "latlon", title: "lat/lon (WGS84)" }, ll),
-    h("button", { class: "copy copy-latlon", title: "copy lat/lon", onclick: () => copy(`${lat.toFixed(6)}, ${lon.toFixed(6)}`) }, "⧉"),
+    h("button", { class: "copy copy-latlon", title: "copy lat/lon", onclick: () => copy(`${lat.toFixed(6)}, ${lon.toFixed(6)}`) }, "copy"),
   );
 }
 
@@ -63,6 +63,8 @@ export class IncidentQueue {
   private shownSeq = -1;
   private actionsEl: HTMLElement | null = null;
   private adviceEl: HTMLElement | null = null;
+  private headEl: HTMLElement | null = null;
+  private tailEl: HTMLElement | null = null;
   private readonly detailLayer = L.layerGroup();
   private readonly canWork: boolean;
   /** Called after every change to the queue (the alarm and header follow it). */
@@ -253,6 +255,7 @@ export class IncidentQueue {
     }
     const age = document.querySelector<HTMLElement>("#incident-detail .age");
     if (age?.dataset["opened"]) age.textContent = ago(age.dataset["opened"], now);
+    this.onChange(); // the header's oldest unacknowledged age
   }
 
   async select(id: number): Promise<void> {
@@ -307,15 +310,11 @@ export class IncidentQueue {
         .bindTooltip(`${a.rule.replace("_", " ")} ${clock(a.time)} — km ${a.chainage_km.toFixed(1)}`)
         .addTo(this.detailLayer);
 
-    const keep = this.shownId === d.id && this.shownState === d.state && this.actionsEl !== null && this.adviceEl !== null;
-    const actions = keep && this.actionsEl !== null ? this.actionsEl : this.actionsFor(d);
-    const advice = keep && this.adviceEl !== null ? this.adviceEl : h("div", { id: "advice" });
-    this.shownId = d.id;
-    this.shownState = d.state;
-    this.actionsEl = actions;
-    this.adviceEl = advice;
+    // The same incident in the same state: only the text parts change, in place; the actions
+    // and the advice are never taken out of the page, so a click landing meanwhile is not lost.
+    const keep = this.shownId === d.id && this.shownState === d.state && this.actionsEl !== null && this.adviceEl !== null && this.headEl !== null && this.tailEl !== null;
     const last = d.alerts[d.alerts.length - 1];
-    panel.replaceChildren(
+    const head = [
       h("h3", { "data-state": d.state }, `Incident #${d.id} — ${d.severity.toUpperCase()} — ${d.state}`),
       positionBlock(d.lon, d.lat),
       h(
@@ -328,13 +327,25 @@ export class IncidentQueue {
         h("dt", {}, "Unit"), h("dd", {}, d.unit_id ?? "none"),
         d.outcome ? h("dt", {}, "Outcome") : null, d.outcome ? h("dd", { class: "outcome" }, d.outcome.replace("_", " ")) : null,
       ),
-      actions,
-      advice,
+    ];
+    const tail = [
       h("h4", {}, `Alerts (${d.alerts.length})`),
       h("ul", { class: "history" }, ...d.alerts.map((a) => h("li", { class: "alert-item", "data-alert": a.alert_id }, `${clock(a.time)} ${a.rule.replace("_", " ")} · km ${a.chainage_km.toFixed(1)} · ${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}${a.eta_s !== null ? ` · ETA ${duration(a.eta_s)}` : ""} · ${a.far_side} via ${a.channel}`))),
       h("h4", {}, "Story"),
       h("ul", { class: "history story" }, ...d.events.map((e) => h("li", {}, `${clock(e.time)} ${e.actor}: ${e.action}${e.to_state ? ` → ${e.to_state}` : ""}${e.note ? ` — ${e.note}` : ""}`))),
-    );
+    ];
+    if (keep && this.headEl !== null && this.tailEl !== null) {
+      this.headEl.replaceChildren(...head);
+      this.tailEl.replaceChildren(...tail);
+      return;
+    }
+    this.shownId = d.id;
+    this.shownState = d.state;
+    this.actionsEl = this.actionsFor(d);
+    this.adviceEl = h("div", { id: "advice" });
+    this.headEl = h("div", { class: "detail-head" }, ...head);
+    this.tailEl = h("div", { class: "detail-tail" }, ...tail);
+    panel.replaceChildren(this.headEl, this.actionsEl, this.adviceEl, this.tailEl);
   }
 
   /** The buttons and forms this user may use on an incident in its state: exactly what the

@@ -7,7 +7,7 @@ import { Alarm } from "./alarm";
 import { Api, ApiError, type AlertOut, type ExerciseState, type Health, type IncidentOut, type Me, type ScenarioOut, type SectorOut, type TrackOut, type UnitOut, type WebState, type FeatureCollection, type Workflow } from "./api";
 import { CoverageLayer, UnitLayer, buildBase, hillshadeLayer, type BaseLayers } from "./basemap";
 import { ServerClock } from "./clock";
-import { ago, byId, clock, duration, h, toast } from "./dom";
+import { ago, byId, clock, duration, h, messages, toast } from "./dom";
 import { IncidentQueue } from "./incidents";
 import { legend } from "./legend";
 import { latLonText, mgrs, mgrsSpaced } from "./mgrs";
@@ -48,6 +48,8 @@ declare global {
       ready: boolean;
       /** Feed stream changes as the WebSocket would (benchmarks drive the renderer with it). */
       inject(batch: Change[]): void;
+      /** Every message the page has shown (errors included). */
+      messages?: { text: string; kind: string }[];
     };
   }
 }
@@ -197,9 +199,9 @@ async function boot(api: Api, me: Me): Promise<void> {
   queue.onChange = () => updateAlarm(app);
   byId("mute").onclick = () => {
     app.alarm.muted = !app.alarm.muted;
-    byId("mute").textContent = app.alarm.muted ? "🔇" : "🔔";
+    byId("mute").textContent = app.alarm.muted ? "Sound off" : "Sound on";
   };
-  window.limes = { app, ready: false, inject: (batch) => applyChanges(app, batch) };
+  window.limes = { app, ready: false, inject: (batch) => applyChanges(app, batch), messages };
 
   buildCoverageControls(coverage, [...base.sensorsByKind.keys()]);
   await loadState(app, state.cursor);

@@ -26,7 +26,14 @@ from rich.table import Table
 from limes.analysis.assess import AssessError, assess
 from limes.analysis.change_effects import changes_between
 from limes.analysis.compare import Comparison, compare, write_comparison
-from limes.analysis.outputs import WEAK_BELOW, sector_stats, weakest_km, write_outputs
+from limes.analysis.explain import stretch_why
+from limes.analysis.outputs import (
+    WEAK_BELOW,
+    ranked_stretches,
+    sector_stats,
+    weakest_km,
+    write_outputs,
+)
 from limes.analysis.report import render_report
 from limes.analysis.result import Assessment
 from limes.scenario.load import load_scenario
@@ -192,6 +199,14 @@ def print_summary(
                 "—" if s.coverage_pct is None else f"{s.coverage_pct:.0f}",
             )
         console.print(table)
+        ranked = ranked_stretches(run, scenario)
+        if ranked:
+            st = ranked[0]
+            console.print(
+                f"  weakest stretch: km {st.from_km:g}–{st.to_km:g} ({st.length_km:.0f} km, "
+                f"{', '.join(st.sectors)}), mean P {_p(st.mean_p)}, "
+                f"{stretch_why(scenario, run.mode, st.km)}"
+            )
         weak = weakest_km(run, weakest)
         if weak:
             items = ", ".join(

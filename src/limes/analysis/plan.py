@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from limes.analysis.assess import AssessConfig, AssessError, assess, ground_response
 from limes.analysis.response import GroundTravel, UnitGroup
 from limes.analysis.result import Assessment
-from limes.analysis.siting import Package, lazy_greedy, swap_improve
+from limes.analysis.siting import Package, lazy_greedy, multi_start, swap_improve
 from limes.scenario.errors import Problem, ScenarioError
 from limes.scenario.model import Scenario
 from limes.scenario.schema import (
@@ -65,6 +65,12 @@ from limes.sensing.coverage import sensor_places, visibility
 from limes.sensing.line_of_sight import LineOfSightError
 
 Progress = Callable[[str, int, int], None]
+
+
+# With few candidates (a sector's given sites) greedy is restarted from the best few single
+# items; on a whole border the restarts would multiply the run time for little.
+MULTI_START_BELOW = 40
+MULTI_STARTS = 5
 
 
 class PlanError(AssessError):
@@ -94,6 +100,10 @@ class SensorItem(_M):
     sensor_model: SensorModel | None = Field(default=None, description="defined here if new")
     mast_height_m: float | None = None
     fov_deg: float | None = None
+    chain: int = Field(
+        default=1, ge=1, description="bought as a chain of this many, `chain_spacing_km` apart"
+    )
+    chain_spacing_km: float = Field(default=4.0, gt=0)
     sites: list[Site] = Field(default_factory=list)
 
 
@@ -127,6 +137,9 @@ class Candidates(_M):
     sensor_spacing_km: float = Field(default=4.0, gt=0)
     sensor_offsets_m: list[float] = Field(default_factory=lambda: [500.0, 1500.0, 3000.0])
     base_within_km: float = Field(default=30.0, gt=0)
+    barrier_step_km: float = Field(
+        default=1.0, gt=0, description="a barrier section may start every this many km"
+    )
 
 
 class Objective(_M):
@@ -177,6 +190,7 @@ class Option:
     lat: float
     reach_km: tuple[float, float]
     sensor: Sensor | None = None
+    chain: tuple[Sensor, ...] = ()  # the rest of a chain of sensors, after `sensor`
     sensor_model: SensorModel | None = None
     barrier: Barrier | None = None
     unit: Unit | None = None
@@ -199,7 +213,7 @@ def candidate_options(
         if isinstance(item, SensorItem):
             out += _sensor_options(sc, cat, item, n, resolution_m, lateral_km)
         elif isinstance(item, BarrierItem):
-            out += _barrier_options(sc, item, n, lateral_km)
+            out += _barrier_options(sc, item, n, lateral_km, cat.candidates.barrier_step_km)
         else:
             out += _base_options(sc, cat, item, n)
     return out
@@ -253,16 +267,31 @@ def _sensor_options(
         ch, _ = sc.locate(x, y)
         r = longest_range_m(probe, s) / 1000.0 + lateral_km
         lon, lat = sc.frame.to_lonlat(x, y)
+        # A chain: the same offset repeated along the line from the chosen site.
+        links = []
+        off = float(sc.locate(x, y)[1])
+        for j in range(1, item.chain):
+            c = float(ch) / 1e3 + j * item.chain_spacing_km
+            if c > sc.length_km:
+                break
+            link = s.model_copy(
+                update={"id": f"{s.id}-{j}", "position": Position(chainage_km=c, offset_m=off)}
+            )
+            if fov < 360:
+                link = link.model_copy(update={"heading_deg": bearing_to_line_deg(probe, link)})
+            links.append(link)
+        end = float(ch) / 1e3 + len(links) * item.chain_spacing_km
         out.append(
             Option(
                 s.id,
                 "sensor",
                 item.model,
-                item.cost,
+                item.cost * (1 + len(links)),
                 float(lon),
                 float(lat),
-                (max(0.0, float(ch) / 1e3 - r), min(sc.length_km, float(ch) / 1e3 + r)),
+                (max(0.0, float(ch) / 1e3 - r), min(sc.length_km, end + r)),
                 sensor=s,
+                chain=tuple(links),
                 sensor_model=item.sensor_model,
             )
         )
@@ -270,8 +299,9 @@ def _sensor_options(
 
 
 def _strip_seen(sc: Scenario, s: Sensor, res: float) -> float:
-    """Strip area (km²) a sensor at a site has line of sight to within its range: the
-    "high ground" score that picks among the offsets at one chainage."""
+    """Area (km²) of the approach (the strip outside the line, and the line) a sensor at a
+    site has line of sight to within its range: the "high ground" score that picks among the
+    offsets at one chainage."""
     probe = with_additions(sc, [s], [], [], [])
     place = next(p for p in sensor_places(probe) if p.id == s.id)
     reach = longest_range_m(probe, s)
@@ -285,14 +315,20 @@ def _strip_seen(sc: Scenario, s: Sensor, res: float) -> float:
     xs, ys = vis.grid.cell_centres()
     seen = vis.visible & shapely.contains_xy(probe.strip_polygon(), xs, ys)
     seen &= np.hypot(xs - place.x, ys - place.y) <= reach
-    return float(seen.sum()) * cell * cell / 1e6
+    # The approach counts: the outer half of the strip and the line itself, where a detection
+    # still leaves the adversary the inner half to cross while a unit comes.
+    _, off = probe.locate(xs[seen], ys[seen])
+    return float((off <= cell).sum()) * cell * cell / 1e6
 
 
-def _barrier_options(sc: Scenario, item: BarrierItem, n: int, lateral_km: float) -> list[Option]:
+def _barrier_options(
+    sc: Scenario, item: BarrierItem, n: int, lateral_km: float, step_km: float = 1.0
+) -> list[Option]:
+    last = max(0.0, sc.length_km - item.section_km)
     starts = (
         [float(s.chainage_km or 0.0) for s in item.sites]
         if item.sites
-        else [float(k) for k in range(0, max(1, math.floor(sc.length_km - item.section_km) + 1))]
+        else [float(k) for k in np.arange(0.0, last + 1e-9, step_km)]
     )
     out = []
     for a in starts:
@@ -432,7 +468,7 @@ def apply(sc: Scenario, options: Sequence[Option]) -> Scenario:
     models = {o.sensor_model.name: o.sensor_model for o in options if o.sensor_model}
     return with_additions(
         sc,
-        [o.sensor for o in options if o.sensor],
+        [x for o in options for x in ((o.sensor, *o.chain) if o.sensor else ())],
         [o.barrier for o in options if o.barrier],
         [o.unit for o in options if o.unit],
         list(models.values()),
@@ -594,6 +630,7 @@ class Plan:
                     "model": b.cand.model,
                     "id": b.cand.key,
                     "site": {"lon": b.cand.lon, "lat": b.cand.lat},
+                    "count": 1 + len(b.cand.chain),
                     "reach_km": list(b.cand.reach_km),
                     "cost": b.cost,
                     "gain": b.gain,
@@ -608,6 +645,34 @@ class Plan:
             "min_p_after": self.min_after,
             "notes": self.notes + self.package.notes,
         }
+
+
+def search(
+    oracle: WindowOracle,
+    options: Sequence[Option],
+    budget: float,
+    swaps: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Package[Option, _State]:
+    """The search `limes plan` runs: greedy (restarted from the best single items when the
+    candidates are few), then swaps within 12 km."""
+    if len(options) <= MULTI_START_BELOW:
+        package = multi_start(oracle, options, budget, MULTI_STARTS, progress)
+    else:
+        package = lazy_greedy(oracle, options, budget, progress)
+    if swaps and package.items:
+        near = 12.0  # a swap moves an item along the line, not across the border
+
+        def neighbours(o: Option) -> list[Option]:
+            mid = 0.5 * (o.reach_km[0] + o.reach_km[1])
+            return [
+                c
+                for c in options
+                if c.kind == o.kind and abs(0.5 * (c.reach_km[0] + c.reach_km[1]) - mid) <= near
+            ]
+
+        package = swap_improve(oracle, options, package, budget, neighbours=neighbours, passes=2)
+    return package
 
 
 def plan(
@@ -636,19 +701,7 @@ def plan(
     weights = run_weights(scenario, catalogue.modes, catalogue.lights)
     oracle = WindowOracle(scenario, catalogue, resolution_m, per_km(before), weights, cfg)
     oracle.travel[()] = ground_response(scenario, resolution_m, cfg)
-    package = lazy_greedy(oracle, options, budget, lambda d, t: report("search", d, t))
-    if swaps and package.items:
-        near = 30.0
-
-        def neighbours(o: Option) -> list[Option]:
-            mid = 0.5 * (o.reach_km[0] + o.reach_km[1])
-            return [
-                c
-                for c in options
-                if c.kind == o.kind and abs(0.5 * (c.reach_km[0] + c.reach_km[1]) - mid) <= near
-            ]
-
-        package = swap_improve(oracle, options, package, budget, neighbours=neighbours)
+    package = search(oracle, options, budget, swaps, lambda d, t: report("search", d, t))
     report("search", 1, 1)
     planned = apply(scenario, [b.cand for b in package.items])
     planned.spec = planned.spec.model_copy(

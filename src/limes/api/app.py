@@ -72,6 +72,7 @@ def create_app(
     extra_metrics: Callable[[], str] | None = None,
     dispatch_config: DispatchConfig | None = None,
     threat_board: ThreatBoard | None = None,
+    share_context: ShareContext | None = None,
     clock: Callable[[], datetime] | None = None,
     clock_speed: float = 1.0,
 ) -> FastAPI:
@@ -95,9 +96,12 @@ def create_app(
     change_signal = signal or ChangeSignal()
     rule = impact_rule or ImpactRule()
     if writer is None and sc is not None:
-        writer = StoreWriter(database, sc.frame, impact_rule=rule, on_commit=change_signal.notify)
+        writer = StoreWriter(database, sc.frame, impact_rule=rule, on_commit=change_signal.notify,
+                             **({"clock": clock} if clock else {}))  # fmt: skip
     if ingest_context is None and sc is not None:
-        ingest_context = scenario_ingest_context(sc)
+        ingest_context = (
+            scenario_ingest_context(sc, clock=clock) if clock else scenario_ingest_context(sc)
+        )
     if ingest_handoff is None and writer is not None:
         store = writer
 
@@ -119,7 +123,7 @@ def create_app(
         dispatch=dispatch_config or DispatchConfig(),
         clock=clock or wall_clock,
         clock_speed=clock_speed,
-        advice=AdviceCache(sc) if sc is not None else None,
+        advice=AdviceCache(sc, dispatch_config) if sc is not None else None,
     )
 
     app = FastAPI(
@@ -135,9 +139,10 @@ def create_app(
     app.state.services = services
     # Sharing: the scenario's partners, the shared-object feed, the sector threat board
     # (give the pipeline's `SeverityPolicy` the same board so reports weigh on alerts).
-    share = ShareContext.for_scenario(
-        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s
-    )
+    share = share_context or ShareContext.for_scenario(
+        database, sc, board=threat_board or ThreatBoard(), settle_s=settings.share_settle_s,
+        clock=clock or wall_clock,
+    )  # fmt: skip
     share.refresh_threat()
     app.state.share = share
     install_error_handlers(app)

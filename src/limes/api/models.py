@@ -133,8 +133,9 @@ class UnitOut(Out):
 class UnitReportIn(In):
     status: UnitStatus
     time: datetime | None = Field(None, description="when observed (default: now); with zone")
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    # Strict: a number, never `true` or `"41.0"` (a unit's position is not guessed).
+    lon: float | None = Field(None, ge=-180, le=180, strict=True, allow_inf_nan=False)
+    lat: float | None = Field(None, ge=-90, le=90, strict=True, allow_inf_nan=False)
 
 
 # --- tracks, alerts -------------------------------------------------------------------------

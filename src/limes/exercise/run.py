@@ -20,6 +20,7 @@ from limes.scenario.model import Scenario
 from limes.sim import run as sim_run
 from limes.sim.config import SimConfig
 from limes.sim.dispatcher import ApiDispatchConfig, ApiDispatcher, ApiDispatchError, pursue
+from limes.sim.emission import Emission
 from limes.sim.outputs import write_outputs
 from limes.sim.run import Progress, SimulationError, SimulationResult
 from limes.sim.scorecard import AlertLike, score
@@ -40,7 +41,7 @@ def simulate(
     start: datetime | None = None,
     plan: PlanLookup | None = None,
     settle_s: float = 15.0,
-    dispatch: str = "internal",
+    dispatch: str | None = None,
     dispatch_token: str | None = None,
     dispatch_config: ApiDispatchConfig | None = None,
 ) -> SimulationResult:
@@ -54,7 +55,10 @@ def simulate(
     back `settle_s` (wall seconds) after the last report, so the live system has released what
     its tracker still held. `plan` sets the in-process pipeline's alert severities.
 
-    `dispatch`: "internal" (the simulator's own dispatcher, from ground truth) or "api": the
+    `dispatch`: "alerts" (the default in process): units go to the live system's first alert
+    on each group (`sim.run.simulate`'s `respond_to`, the alerts of the in-process pipeline);
+    "referee" (the default otherwise; "internal" is its former name): the simulator's referee
+    sends units to each group's first report, from ground truth; or "api": the
     live system's incidents are worked through its API (`door.api`, else an HTTP door's
     address) with `dispatch_token`, a
     commander's (`ApiDispatcher`), and the units sent move, report and intercept in the run
@@ -78,8 +82,20 @@ def simulate(
         except ValueError as exc:
             raise SimulationError(str(exc)) from None
     sender = door.sender(scenario, cfg.start, plan)
-    if dispatch not in ("internal", "api"):
-        raise SimulationError(f"dispatch must be 'internal' or 'api', not {dispatch!r}")
+    if dispatch is None:
+        dispatch = "alerts" if isinstance(sender, PipelineSender) else "referee"
+    if dispatch == "internal":
+        dispatch = "referee"
+    if dispatch not in ("alerts", "referee", "api"):
+        raise SimulationError(f"dispatch must be 'alerts', 'referee' or 'api', not {dispatch!r}")
+    respond_to = None
+    if dispatch == "alerts":
+        if not isinstance(sender, PipelineSender):
+            raise SimulationError(
+                "the response from the live system's alerts is run in process (--in-process); "
+                "with a remote live system use dispatch 'api', or 'referee'"
+            )
+        respond_to = alert_source(scenario, cfg.start, plan)
     if dispatch == "api":
         # An HTTP door's address is the live system's API; another door names it in `api`.
         api = door.api or (door.address if door.kind == "http" else None)
@@ -96,7 +112,7 @@ def simulate(
     else:
         result = sim_run.simulate(
             scenario, hours, speed, seed, sender, out_dir, assessment, progress,
-            config=cfg, clock=clock,
+            config=cfg, clock=clock, respond_to=respond_to,
         )  # fmt: skip
     notes: list[str] = []
     alerts: list[AlertLike] | None = None
@@ -114,10 +130,51 @@ def simulate(
             alerts = list(read_alerts(door.api, door.token, cfg.start, until))
         except ReadBackError as exc:
             notes.append(f"alerts not read back: {exc}")
-    if alerts is None and not notes and dispatch == "internal":
+    if alerts is None and not notes and dispatch != "api":
         return result
     # Dispatched through the API, the run was scored before its units caught anyone.
     return rescore(result, scenario, alerts, assessment, out_dir, notes)
+
+
+class _Timed:
+    """A sender that keeps each alert with the exercise second its batch was sent at."""
+
+    def __init__(self, inner: PipelineSender) -> None:
+        self.inner = inner
+        self.raised: list[tuple[float, AlertLike]] = []
+        self.last_s = 0.0
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def send(self, batch: Sequence[Emission]) -> list[AlertLike]:
+        when = max(e.send_s for e in batch) if batch else 0.0
+        self.last_s = when
+        alerts = list(self.inner.send(batch))
+        self.raised += [(when, a) for a in alerts]
+        return alerts
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def alert_source(
+    scenario: Scenario, start: datetime, plan: PlanLookup | None = None
+) -> sim_run.AlertSource:
+    """The alerts a fresh in-process live system raises on some reports, each with when.
+
+    The reports go through the live JSON reader into a pipeline of its own, batch by send
+    second as `send_emissions` sends them; an alert is raised when its batch is sent (the
+    tracker's reorder buffer flushed at the end counts at the last one).
+    """
+
+    def raise_alerts(emitted: Sequence[Emission]) -> list[tuple[float, AlertLike]]:
+        timed = _Timed(PipelineSender.standalone(scenario, start, plan))
+        sim_run.send_emissions(emitted, timed, SimClock(start, None))
+        flushed = [(timed.last_s, a) for a in timed.inner.flushed]
+        return [*timed.raised, *flushed]
+
+    return raise_alerts
 
 
 def _run_dispatched(

@@ -34,6 +34,10 @@ class Alert:
     a store can keep each alert exactly once. `chainage_km` is the predicted crossing point for
     `crossing_imminent` and the actual one otherwise; `eta_s` the predicted time to the line.
     `p_interruption` is the plan's value for that km when an assessment is loaded.
+    `incident_key` names the crossing group the alert belongs to: alerts of several tracks
+    (fragments of one track, two sensors' tracks of one group) close in place and time share
+    it, and the store opens one incident per key (the track id of the group's first alert;
+    None: the alert's own track). `detail` ends with the evidence (reports, sensors).
     """
 
     alert_id: str
@@ -55,3 +59,4 @@ class Alert:
     p_interruption: float | None = None
     barrier_id: str | None = None
     detail: str = ""
+    incident_key: str | None = None

@@ -126,6 +126,8 @@ def target_at_lonlat(scenario: Scenario, lon: float, lat: float) -> Target:
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise DispatchError(f"target lon/lat ({lon}, {lat}) is not a WGS84 position")
     x, y = scenario.frame.to_xy(lon, lat)
+    if not (math.isfinite(float(x)) and math.isfinite(float(y))):
+        raise DispatchError(f"target lon/lat ({lon}, {lat}) lies outside the scenario's frame")
     return Target(float(x), float(y), lon, lat)
 
 

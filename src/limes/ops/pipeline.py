@@ -44,6 +44,7 @@ from limes.ops.ingest.http_batch import HttpBatchResult, ingest_http_batch
 from limes.ops.metrics import PipelineMetrics
 from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
 from limes.ops.rules import RuleEngine
+from limes.ops.sensor_laws import with_scenario_laws
 from limes.ops.tracker import PartitionedTracker, TrackerConfig, TrackState, TrackStatus
 from limes.ops.tracker.batch import DetectionBatch
 from limes.ops.tracker.state import STATUS_BY_CODE
@@ -93,6 +94,8 @@ class Pipeline:
         self.rules = RuleEngine(scenario, plan, severity)
         self._sector_names = [s.name for s in scenario.spec.sectors]
         self._sector_array = np.array(self._sector_names, dtype=object)
+        # The tracker weighs each report by its sensor's law, from the same scenario.
+        tracker_config = with_scenario_laws(tracker_config or TrackerConfig(), scenario)
         self.tracker = PartitionedTracker(
             self._sector_of, tracker_config, partitions_of=self._sectors_of
         )
@@ -176,6 +179,20 @@ class Pipeline:
         """Process every detection still waiting in the tracker's reorder buffers."""
         with self._lock:
             return self._after_tracking(self.tracker.flush_batch())
+
+    def snapshot_state(self, dump: Callable[[dict[str, Any]], bytes]) -> bytes:
+        """The tracker's, the rules' and the deduplicator's state, dumped under the pipeline
+        lock (so between two submits) by `dump` (see `limes.service.snapshot`)."""
+        with self._lock:
+            return dump({"tracker": self.tracker, "rules": self.rules, "dedup": self.dedup,
+                         "alive": self._alive})  # fmt: skip
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back a state from `snapshot_state` (before any input opens)."""
+        with self._lock:
+            self.tracker, self.rules = state["tracker"], state["rules"]
+            self.dedup, self._alive = state["dedup"], state["alive"]
+            self.metrics.tracks_alive.set(len(self._alive))
 
     def tracks(self) -> list[TrackState]:
         """The live tracks of every sector, each at its last update."""

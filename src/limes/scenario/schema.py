@@ -497,6 +497,21 @@ class Rules(Model):
     loiter_s: Positive = 300.0
     loiter_radius_m: Positive = 150.0
     barrier_proximity_m: Positive = 200.0
+    imminent_sigma: NonNeg = Field(
+        default=2.0,
+        description="crossing imminent only when the closing speed exceeds this many standard "
+        "deviations of its estimate (a wandering track's course is not evidence)",
+    )
+    imminent_max_animal_p: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.5, description="no crossing-imminent alert on a track this likely an animal"
+    )
+    group_radius_m: NonNeg = Field(
+        default=1500.0,
+        description="alerts this close (and within group_window_s) share an incident",
+    )
+    group_window_s: NonNeg = Field(
+        default=1800.0, description="how long an incident takes alerts of other tracks near it"
+    )
 
 
 # --- the whole ------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from limes.ops.ingest.dead_letter import Rejection
 from limes.ops.pipeline import Pipeline
 from limes.ops.tracker.state import TrackState
 from limes.service.door import Message
+from limes.service.snapshot import Snapshots
 from limes.store.quarantine import PoisonIsolator
 from limes.store.writer import StoreWriter
 
@@ -179,6 +180,7 @@ class Committer:
         units_waiting: int = 64,
         group_detections: int = 50_000,
         read_memory: int = 1 << 18,
+        snapshots: Snapshots | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.writer = writer
@@ -196,6 +198,7 @@ class Committer:
         self._read_at: dict[tuple[str, int], float] = {}  # detection key -> when the door read it
         self._read_memory = read_memory
         self.stats = CommitterStats()
+        self.snapshots = snapshots
         self.isolator = PoisonIsolator(
             writer, quarantine_file=quarantine_file, retry_s=retry_s, retry_max_s=retry_max_s
         )
@@ -251,10 +254,14 @@ class Committer:
                     self.stats.failed_rounds += 1
                     log.exception("committer round failed")
                     time.sleep(self.retry_s)
+                if self.snapshots is not None and self.snapshots.due():
+                    self.snapshots.save()  # between rounds: the tracker is between submits
             try:
                 while not self.inbox.empty():
                     self._round(final=False)
                 self._round(final=True)
+                if self.snapshots is not None and self.snapshots.period_s is not None:
+                    self.snapshots.save()  # a clean stop: the next start replays next to nothing
             except Exception:
                 log.exception("final round failed; unacknowledged messages come back next run")
         finally:
@@ -319,11 +326,13 @@ class Committer:
         try:
             self.pipeline.submit(m.outcome.detections)
         except Exception:
-            # Published before tracking, so stored and acknowledged; the recovery of the next
-            # start replays stored detections through the tracker (docs/operations.md).
+            # Published before tracking, so stored and acknowledged; the next start's replay
+            # tracks them again unless a snapshot was taken since (docs/operations.md).
             self.stats.tracking_failures += 1
-            log.exception("tracking failed on a message of %d detections; they are stored "
-                          "and tracked again at the next start", len(m.outcome.detections))
+            log.exception(
+                "tracking failed on a message of %d detections; they are stored, not tracked",
+                len(m.outcome.detections),
+            )
 
     def _remember(self, message: Message) -> None:
         # When each detection was read, for the latency of the alert it may fire; bounded by

@@ -124,6 +124,11 @@ class ServiceConfig(BaseModel):
         None, description="The CA that signs sensors' client certificates (each naming its "
         "sensor in its common name).", json_schema_extra={"metavar": "FILE"},
     )  # fmt: skip
+    share_cot_port: int | None = Field(
+        None, ge=0, le=65535, description="The partners' Cursor-on-Target out streams over TLS "
+        "on this port (0: any free port; off: none), on the CoT TLS certificate, key and CA; a "
+        "client certificate's common name is the partner id (docs/sharing.md).",
+    )  # fmt: skip
     http: str | None = Field(
         "127.0.0.1:8080", description="API and map HOST:PORT, or 'off' for no HTTP server.",
         json_schema_extra={"metavar": "HOST:PORT|off"},
@@ -172,6 +177,11 @@ class ServiceConfig(BaseModel):
     recover_s: float = Field(
         3600.0, ge=0, description="On start, detections stored this many seconds back from the "
         "newest are replayed through the tracker and rules to rebuild their state.",
+    )  # fmt: skip
+    snapshot_s: float | None = Field(
+        60.0, gt=0, description="Seconds between snapshots of the tracker's and rules' state in "
+        "the store, so a start replays only the detections stored since the last one (off: "
+        "replay the whole --recover window).",
     )  # fmt: skip
     retry_s: float = Field(
         1.0, ge=0, description="Seconds to wait before retrying a store transaction that failed "
@@ -233,8 +243,8 @@ class ServiceConfig(BaseModel):
 
     @field_validator(
         "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
-        "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username", "mqtt_tls_ca",
-        mode="before",
+        "share_cot_port", "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username",
+        "mqtt_tls_ca", "snapshot_s", mode="before",
     )  # fmt: skip
     @classmethod
     def _turned_off(cls, value: object) -> object:
@@ -273,6 +283,11 @@ class ServiceConfig(BaseModel):
                        if not getattr(self, n)]  # fmt: skip
             if missing:
                 raise ServiceError(f"--cot-tls-port needs {', '.join(missing)}")
+        if self.share_cot_port is not None:
+            missing = [n for n in ("cot_tls_cert", "cot_tls_key", "cot_tls_client_ca")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ServiceError(f"--share-cot-port needs {', '.join(missing)}")
         if (self.mqtt_tls_cert is None) != (self.mqtt_tls_key is None):
             raise ServiceError("an MQTT client certificate needs both --mqtt-tls-cert and -key")
         return self

@@ -41,30 +41,36 @@ class Recovered:
     seconds: float
 
 
-def stored_detections(db: Database, window_s: float, page: int = 5000) -> Iterator[Detection]:
-    """Stored detections no older than `window_s` before the newest, in storage order."""
+def stored_detections(
+    db: Database, window_s: float, page: int = 5000, after_id: int = 0
+) -> Iterator[Detection]:
+    """Stored detections no older than `window_s` before the newest, in storage order
+    (`after_id`: only those stored after that row, e.g. after a snapshot)."""
     with db.reader() as session:
         newest = session.scalar(select(func.max(DetectionRow.time)))
     if newest is None:
         return
     since = newest - timedelta(seconds=window_s)
-    after = 0
+    after = after_id
+    t = DetectionRow
+    # Plain column tuples, not ORM objects: the replay reads every row of the window.
+    columns = (t.id, t.sensor_id, t.seq, t.time, t.lon, t.lat, t.x, t.y, t.var_xx, t.var_xy,
+               t.var_yy, t.target_class, t.confidence, t.group_size, t.received,
+               t.late)  # fmt: skip
+    classes = {c.value: c for c in TargetClass}
     while True:
         with db.reader() as session:
-            rows = session.scalars(
-                select(DetectionRow)
-                .where(DetectionRow.time >= since, DetectionRow.id > after)
-                .order_by(DetectionRow.id)
-                .limit(page)
+            rows = session.execute(
+                select(*columns).where(t.time >= since, t.id > after).order_by(t.id).limit(page)
             ).all()
         if not rows:
             return
         for r in rows:
             yield Detection(
-                r.sensor_id, r.seq, r.time, r.lon, r.lat, r.x, r.y, r.var_xx, r.var_xy, r.var_yy,
-                TargetClass(r.target_class), r.confidence, r.group_size, r.received, r.late,
+                r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                classes[r[11]], r[12], r[13], r[14], r[15],
             )  # fmt: skip
-        after = rows[-1].id
+        after = rows[-1][0]
 
 
 def submission_groups(detections: Iterator[Detection]) -> Iterator[list[Detection]]:
@@ -80,7 +86,7 @@ def submission_groups(detections: Iterator[Detection]) -> Iterator[list[Detectio
 
 
 def recover(
-    pipeline: Pipeline, writer: StoreWriter, outputs: Outputs, window_s: float
+    pipeline: Pipeline, writer: StoreWriter, outputs: Outputs, window_s: float, after_id: int = 0
 ) -> Recovered:
     """Replay the stored recent detections through `pipeline` and store what it re-derives.
 
@@ -92,7 +98,8 @@ def recover(
     start = time.monotonic()
     n = groups = 0
     alerts = 0
-    for group in submission_groups(stored_detections(writer.db, window_s)):
+    stored = stored_detections(writer.db, window_s, after_id=after_id)
+    for group in submission_groups(stored):
         pipeline.submit(group)
         n += len(group)
         groups += 1
@@ -110,4 +117,7 @@ def _store(writer: StoreWriter, outputs: Outputs) -> int:
     out = outputs.take()
     if not out.tracks and not out.alerts:
         return 0
-    return writer.write(tracks=out.tracks, alerts=out.alerts).alerts
+    # Each track's newest state only: the replayed history was stored while it was live, and
+    # a track's current row only moves forward (every state would cost most of the replay).
+    newest = {s.track_id: s for s in out.tracks}
+    return writer.write(tracks=list(newest.values()), alerts=out.alerts).alerts

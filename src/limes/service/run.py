@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -39,13 +39,12 @@ from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
 from limes.api.settings import Settings
 from limes.errors import LimesError, ServiceError
-from limes.federation.deployment import load_deployment
-from limes.federation.runner import FederationRunner
 from limes.ops.dispatch import DispatchConfig
 from limes.ops.ingest.context import ingest_context, utc_now
 from limes.ops.ingest.cot_server import CotLimits
 from limes.ops.pipeline import Pipeline
-from limes.ops.plan_lookup import PlanLookup
+from limes.ops.plan_lookup import PlanLookup, SeverityPolicy
+from limes.ops.threat import ThreatBoard
 from limes.ops.tracker import TrackerConfig
 from limes.ops.tracker.tracker import warm_up as load_tracker_kernels
 from limes.scenario.load import load_scenario
@@ -62,10 +61,16 @@ from limes.service.door import Message, MqttDoor
 from limes.service.gc_pauses import GcPauses, tune_gc
 from limes.service.logs import configure_logging
 from limes.service.recovery import Recovered, recover
+from limes.service.share_cot import ShareCotThread
+from limes.service.snapshot import Snapshots
 from limes.share.context import ShareContext
+from limes.share.cot_out import CotOutServer
 from limes.store.database import Database, connect
 from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from limes.federation.runner import FederationRunner
 
 log = logging.getLogger("limes.serve")
 
@@ -97,13 +102,17 @@ class Service:
         self.app: FastAPI | None = None
         self.recovered: Recovered | None = None
         self.cot_tls: CotTlsDoor | None = None
+        self.snapshots: Snapshots | None = None
+        self.share_cot: ShareCotThread | None = None
+        self.share: ShareContext | None = None
+        self.threats = ThreatBoard()
         self.signal = ChangeSignal()
         self._server: uvicorn.Server | None = None
         self._server_thread: threading.Thread | None = None
         self._inbox: queue.Queue[Message] = queue.Queue(config.queue_messages)
         self._outputs = Outputs()
         self.gc_pauses = GcPauses()
-        self.federation: FederationRunner | None = None
+        self.federation: FederationRunner | None = None  # started with --federation
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -121,12 +130,26 @@ class Service:
         clock = cfg.exercise_clock()
         now = clock.now if clock is not None else utc_now
         pace = cfg.clock_speed if clock is not None else 1.0
+        # Intelligence reports raise sector threat levels; alert severity reads the same board.
+        self.threats = ThreatBoard()
         self.pipeline = Pipeline(
-            sc, self.tracker_config, plan, context=ingest_context(sc, clock=now)
-        )
+            sc, self.tracker_config, plan, context=ingest_context(sc, clock=now),
+            severity=SeverityPolicy(threat=self.threats),
+        )  # fmt: skip
+        # One sharing context (feed, threat board) for the API's TAXII and the CoT out streams.
+        self.share = ShareContext.for_scenario(self.db, sc, board=self.threats, clock=now)
+        self.share.refresh_threat()
         self.writer = StoreWriter(self.db, sc.frame, clock=now, on_commit=self.signal.notify)
         self._outputs.subscribe(self.pipeline.bus)
-        self.recovered = recover(self.pipeline, self.writer, self._outputs, cfg.recover_s)
+        # The tracker's kernels first (compiled or loaded from cache), then its state: the
+        # newest snapshot, and a replay of only what was stored after it.
+        load_tracker_kernels()
+        self.snapshots = Snapshots(self.db, self.pipeline, cfg.snapshot_s)
+        loaded = self.snapshots.load(cfg.recover_s) if cfg.snapshot_s is not None else None
+        self.recovered = recover(
+            self.pipeline, self.writer, self._outputs, cfg.recover_s,
+            after_id=loaded.detection_id if loaded is not None else 0,
+        )  # fmt: skip
         self.door = self._make_door()
         self.committer = Committer(
             self.pipeline, self.writer, self._inbox, self._outputs,
@@ -134,10 +157,8 @@ class Service:
             batch_messages=cfg.batch_messages, batch_wait_s=cfg.batch_wait_s,
             tick_s=cfg.tick_s, tick_lag_s=cfg.tick_lag_s * pace, retry_s=cfg.retry_s,
             retry_max_s=cfg.retry_max_s, quarantine_file=cfg.quarantine_file,
-            track_store_s=cfg.track_store_s,
+            track_store_s=cfg.track_store_s, snapshots=self.snapshots,
         )  # fmt: skip
-        # Compile (or load from cache) the tracker's kernels now, not in the first live batch.
-        load_tracker_kernels()
         self.gc_pauses.start()
         self.committer.start()
         if self.door is not None:
@@ -152,21 +173,38 @@ class Service:
         if cfg.cot_tls_port is not None:
             self.cot_tls = self._make_cot_tls()
             self.cot_tls.start(wait_s)
+        if cfg.share_cot_port is not None:
+            self._start_share_cot(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
         if cfg.federation is not None and cfg.site is not None:
+            # Imported here: a service that is no site of a federation never loads NATS.
+            from limes.federation.deployment import load_deployment
+            from limes.federation.runner import FederationRunner
+
             self.federation = FederationRunner.start(
                 self._share_context(now), load_deployment(cfg.federation), cfg.site, clock=now
             )
         log.info("limes serve started", extra=self.addresses())
 
+    def _start_share_cot(self, wait_s: float) -> None:
+        """The partners' CoT out streams, on the CoT door's certificate and CA."""
+        cfg = self.config
+        assert self.share is not None and cfg.share_cot_port is not None
+        context = self._cot_tls_context()
+        self.share_cot = ShareCotThread(
+            CotOutServer(self.share, context, host=cfg.cot_host, port=cfg.share_cot_port)
+        )
+        self.share_cot.start(wait_s)
+
     def _share_context(self, now: Callable[[], datetime]) -> ShareContext:
-        """The app's sharing side when it serves HTTP, else one of the service's own."""
-        if self.app is not None:
-            found: ShareContext = self.app.state.share
-            return found
-        assert self.db is not None
-        return ShareContext.for_scenario(self.db, self.scenario, clock=now)
+        """The one sharing side of this service (TAXII, CoT out and federation read it)."""
+        if self.share is None:
+            assert self.db is not None
+            self.share = ShareContext.for_scenario(
+                self.db, self.scenario, board=self.threats, clock=now
+            )
+        return self.share
 
     def _cot_limits(self) -> CotLimits:
         cfg = self.config
@@ -180,14 +218,19 @@ class Service:
         `Committer.trouble`)."""
         return self.committer is not None and self.committer.trouble() is not None
 
+    def _cot_tls_context(self) -> ssl.SSLContext:
+        """The CoT TLS server context (the door's and the partners' streams' alike)."""
+        cfg = self.config
+        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
+        try:
+            return server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
+        except (OSError, ValueError) as error:
+            raise ServiceError(f"CoT TLS certificate, key or client CA: {error}") from None
+
     def _make_cot_tls(self) -> CotTlsDoor:
         cfg = self.config
         assert self.pipeline is not None and cfg.cot_tls_port is not None
-        assert cfg.cot_tls_cert and cfg.cot_tls_key and cfg.cot_tls_client_ca
-        try:
-            context = server_tls_context(cfg.cot_tls_cert, cfg.cot_tls_key, cfg.cot_tls_client_ca)
-        except (OSError, ValueError) as error:
-            raise ServiceError(f"CoT TLS certificate, key or client CA: {error}") from None
+        context = self._cot_tls_context()
         return CotTlsDoor(
             self.pipeline, context, host=cfg.cot_host, port=cfg.cot_tls_port,
             limits=self._cot_limits(), paused=self._store_behind,
@@ -222,6 +265,8 @@ class Service:
         def trouble() -> str | None:
             return None if committer is None else committer.trouble()
 
+        # People's actions are stamped on the system's one clock (the exercise's, if any).
+        exercise = self.config.exercise_clock()
         app = create_app(
             Settings(database_url=self.config.database_url, migrate=False),
             db=self.db,
@@ -238,7 +283,11 @@ class Service:
             ),
             signal=self.signal,
             extra_metrics=self.metrics_text,
+            threat_board=self.threats,
+            share_context=self.share,
             dispatch_config=self.dispatch_config,
+            clock=exercise.now if exercise is not None else None,
+            clock_speed=self.config.clock_speed if exercise is not None else 1.0,
         )
         _mount_web(app, _assessment_folders(self.config))
         return app
@@ -276,6 +325,8 @@ class Service:
             out["cot_udp"] = str(self.pipeline.cot.udp_address)
         if self.cot_tls is not None:
             out["cot_tls"] = str(self.cot_tls.server.tcp_address)
+        if self.share_cot is not None:
+            out["share_cot"] = "{}:{}".format(*self.share_cot.address)
         return out
 
     def figures(self) -> dict[str, Any]:
@@ -298,6 +349,10 @@ class Service:
             out.update({f"cot_{k}": v for k, v in self.pipeline.cot.stats.as_dict().items()})
         if self.cot_tls is not None:
             out.update({f"cot_tls_{k}": v for k, v in self.cot_tls.server.stats.as_dict().items()})
+        if self.snapshots is not None:
+            out["snapshots_saved"] = self.snapshots.saved
+            out["snapshot_failures"] = self.snapshots.failures
+            out["snapshot_last_s"] = self.snapshots.last_s
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
@@ -332,6 +387,8 @@ class Service:
             self.pipeline.stop()  # CoT and ticker
         if self.cot_tls is not None:
             self.cot_tls.stop()
+        if self.share_cot is not None:
+            self.share_cot.stop()
         if self.committer is not None:
             self.committer.stop()
         if self.door is not None:

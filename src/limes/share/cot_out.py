@@ -117,7 +117,9 @@ class CotOutServer:
         try:
             await self._stream(partner, reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
-            pass
+            pass  # the client went away
+        except asyncio.CancelledError:
+            pass  # the server is stopping: this connection simply ends
         finally:
             self.connections -= 1
             writer.close()

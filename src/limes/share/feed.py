@@ -46,6 +46,19 @@ from limes.store.tables import AlertRow, SharedObjectRow, TrackRow, UnitRow
 FEED_KINDS = frozenset({"alert", "incident", "sector", "intel_report"})
 CATCH_UP_BATCH = 2000
 SCAN_CHUNK = 500
+#: Rows × partners whose availability is remembered (a few hundred bytes each).
+FORM_MEMORY = 1_000_000
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A feed row as a scan sees it: the record only where the guard must look at it."""
+
+    seq: int
+    stored: datetime
+    record: dict[str, Any] | None
+    known: datetime | None = None  # remembered: released, available from then
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +106,8 @@ class Feed:
         self.scenario = scenario
         self.board = board
         self._lock = threading.Lock()
+        self._forms: dict[tuple[int, str], datetime | None] = {}
+        self._forms_lock = threading.Lock()
 
     # -- filling ---------------------------------------------------------------------------------
 
@@ -110,15 +125,34 @@ class Feed:
         with self.db.reader() as session:
             last = session.scalar(select(func.max(SharedObjectRow.change_id))) or 0
             changes = changes_after(session, int(last), CATCH_UP_BATCH)
-            kept = [(c.id, c.kind, dict(c.payload)) for c in changes if c.kind in FEED_KINDS]
-            more = len(changes) == CATCH_UP_BATCH
-            if not kept:
-                if changes:  # nothing to keep, but remember how far we read
-                    return self._mark_read(changes[-1].id, now), more
+            if not changes:
                 return 0, False
+            kept = [(c.id, c.kind, dict(c.payload)) for c in changes if c.kind in FEED_KINDS]
             objects = self._objects(session, kept)
-            versions = self._next_versions(session, [o.key for _, o in objects])
-            modified = self._last_modified(session, [o.key for _, o in objects])
+            rows = self._rows(session, objects, now)
+        if changes[-1].id not in {change_id for change_id, _ in objects}:
+            rows.append(self._marker(changes[-1].id, now))  # remember how far the log was read
+        with self.db.session() as session:
+            session.execute(upsert_insert(session, SharedObjectRow).on_conflict_do_nothing(), rows)
+        return len(objects), len(changes) == CATCH_UP_BATCH
+
+    def append(self, objects: Sequence[Shareable], now: datetime) -> int:
+        """Add versions that did not come from this installation's change log (objects
+        another site or a test hands over); each gets the next version of its key."""
+        with self._lock:
+            with self.db.reader() as session:
+                rows = self._rows(session, [(None, o) for o in objects], now)
+            with self.db.session() as session:
+                session.execute(upsert_insert(session, SharedObjectRow), rows)
+        return len(rows)
+
+    def _rows(
+        self, session: Session, objects: Sequence[tuple[int | None, Shareable]], now: datetime
+    ) -> list[dict[str, Any]]:
+        """Feed rows for new versions: numbered after the stored ones, `modified` rising."""
+        keys = [o.key for _, o in objects]
+        versions = self._next_versions(session, keys)
+        modified = self._last_modified(session, keys)
         rows = []
         for change_id, obj in objects:
             version = versions.get(obj.key, 1)
@@ -127,19 +161,17 @@ class Feed:
             before = modified.get(obj.key)
             mod = now if before is None else max(now, before + timedelta(milliseconds=1))
             modified[obj.key] = mod
-            record = to_record(_with_version(obj, version, min(obj.time, now)))
+            # An object's time cannot lie after it was stored (so its delay ends by
+            # `stored + delay`, which bounds the feed's scans).
+            time = min(obj.time, now)
+            record = to_record(_with_version(obj, version, time))
             record["modified"] = mod.isoformat()
             rows.append(
                 {"key": obj.key, "uid": stix_uid(obj.key), "kind": obj.kind.value,
-                 "version": version, "stored": now,
-                 "time": min(obj.time, now), "sector": obj.sector, "originator": obj.originator,
-                 "change_id": change_id, "record": record}
+                 "version": version, "stored": now, "time": time, "sector": obj.sector,
+                 "originator": obj.originator, "change_id": change_id, "record": record}
             )  # fmt: skip
-        if changes and changes[-1].id != kept[-1][0]:
-            rows.append(self._marker(changes[-1].id, now))
-        with self.db.session() as session:
-            session.execute(upsert_insert(session, SharedObjectRow).on_conflict_do_nothing(), rows)
-        return len(objects), more
+        return rows
 
     def _mark_read(self, change_id: int, now: datetime) -> int:
         with self.db.session() as session:
@@ -243,18 +275,23 @@ class Feed:
         if after is not None:
             # Rows stored before the cursor less the longest delay cannot come after it.
             start = (after.available - delay, -1) if delay else (after.available, after.seq - 1)
-        found: list[FeedItem] = []
+        # Candidates as (available, seq, item or bare row): a row whose availability is
+        # remembered is decided again only if it makes the page.
+        found: list[tuple[datetime, int, FeedItem | _Row]] = []
         dropped = more = False
-        for row in self._scan(start, horizon):
+        for row in self._scan(partner, after, delay, start, horizon):
             if len(found) >= limit:
-                found.sort(key=_order)
+                found.sort(key=_first_two)
                 dropped = dropped or len(found) > limit
                 found = found[:limit]
                 # Every later row is available at or after its own (stored, seq).
-                if (row.stored, row.seq) > (found[-1].available, found[-1].seq):
+                if (row.stored, row.seq) > (found[-1][0], found[-1][1]):
                     more = True
                     break
-            if after is not None and (row.stored + delay, row.seq) < (after.available, after.seq):
+            if row.known is not None:
+                found.append((max(row.stored, row.known), row.seq, row))
+                continue
+            if row.record is None:
                 continue
             item = self._decide(partner, row, now, horizon)
             if item is None:
@@ -265,22 +302,59 @@ class Feed:
                 and not (item.seq == after.seq and after.sub >= 0)
             ):
                 continue
-            found.append(item)
-        found.sort(key=_order)
+            found.append((item.available, item.seq, item))
+        found.sort(key=_first_two)
         more = more or dropped or len(found) > limit
-        found = found[:limit]
+        items = self._items(partner, [c[2] for c in found[:limit]], now, horizon)
         if latest_only:
-            found = self._latest(partner, found, now, horizon)
-        return found, more
+            items = self._latest(partner, items, now, horizon)
+        return items, more
+
+    def _items(
+        self, partner: PartnerPolicy, page: list[FeedItem | _Row], now: datetime, horizon: datetime
+    ) -> list[FeedItem]:
+        """The page's items, deciding the rows that were passed on their remembered form."""
+        bare = [r.seq for r in page if isinstance(r, _Row)]
+        records: dict[int, dict[str, Any]] = {}
+        if bare:
+            with self.db.reader() as session:
+                records = dict(
+                    session.execute(
+                        select(SharedObjectRow.seq, SharedObjectRow.record).where(
+                            SharedObjectRow.seq.in_(bare)
+                        )
+                    ).all()
+                )
+        out = []
+        for entry in page:
+            if isinstance(entry, _Row):
+                decided = self._decide(
+                    partner, _Row(entry.seq, entry.stored, records[entry.seq]), now, horizon
+                )
+                if decided is None:
+                    continue
+                entry = decided
+            out.append(entry)
+        return out
 
     def _scan(
-        self, start: tuple[datetime, int] | None, horizon: datetime
-    ) -> Iterator[SharedObjectRow]:
-        """Feed rows after `start` (stored, seq) and stored by `horizon`, in that order."""
+        self,
+        partner: PartnerPolicy,
+        after: Cursor | None,
+        delay: timedelta,
+        start: tuple[datetime, int] | None,
+        horizon: datetime,
+    ) -> Iterator[_Row]:
+        """Feed rows after `start` (stored, seq) and stored by `horizon`, in that order.
+
+        Only rows that may be released after the cursor carry their record: a row the guard
+        never releases to this partner (remembered per row and partner: a stored version and
+        a policy do not change) or one that cannot come after the cursor is passed bare.
+        """
         last = start
         while True:
             query = (
-                select(SharedObjectRow)
+                select(SharedObjectRow.seq, SharedObjectRow.stored)
                 .where(SharedObjectRow.stored <= horizon, SharedObjectRow.kind != "")
                 .order_by(SharedObjectRow.stored, SharedObjectRow.seq)
                 .limit(SCAN_CHUNK)
@@ -290,19 +364,60 @@ class Feed:
                     tuple_(SharedObjectRow.stored, SharedObjectRow.seq) > tuple_(*last)
                 )
             with self.db.reader() as session:
-                rows = session.scalars(query).all()
-                session.expunge_all()
-            yield from rows
-            if len(rows) < SCAN_CHUNK:
+                light = session.execute(query).all()
+                verdicts = {
+                    seq: self._may_come(partner.id, seq, stored, after, delay, horizon)
+                    for seq, stored in light
+                }
+                wanted = [seq for seq, v in verdicts.items() if v is True]
+                records: dict[int, dict[str, Any]] = dict(
+                    session.execute(
+                        select(SharedObjectRow.seq, SharedObjectRow.record).where(
+                            SharedObjectRow.seq.in_(wanted)
+                        )
+                    ).all()
+                ) if wanted else {}  # fmt: skip
+            for seq, stored in light:
+                v = verdicts[seq]
+                yield _Row(seq, stored, records.get(seq), v if isinstance(v, datetime) else None)
+            if len(light) < SCAN_CHUNK:
                 return
-            last = (rows[-1].stored, rows[-1].seq)
+            last = (light[-1].stored, light[-1].seq)
 
-    @staticmethod
+    def _may_come(
+        self,
+        pid: str,
+        seq: int,
+        stored: datetime,
+        after: Cursor | None,
+        delay: timedelta,
+        horizon: datetime,
+    ) -> bool | datetime:
+        """False: cannot come after the cursor; True: the guard must look at the record;
+        a time: released, available then (remembered from an earlier look)."""
+        if after is not None and (stored + delay, seq) < (after.available, after.seq):
+            return False
+        known = self._forms.get((seq, pid), _UNKNOWN)
+        if known is _UNKNOWN:
+            return True
+        if known is None:
+            return False
+        assert isinstance(known, datetime)
+        available = max(stored, known)
+        if available > horizon:
+            return False
+        if after is not None and (available, seq) <= (after.available, after.seq):
+            # the row the cursor stands in, part-consumed, is looked at again
+            return seq == after.seq and after.sub >= 0
+        return known
+
     def _decide(
-        partner: PartnerPolicy, row: SharedObjectRow, now: datetime, horizon: datetime
+        self, partner: PartnerPolicy, row: _Row | SharedObjectRow, now: datetime, horizon: datetime
     ) -> FeedItem | None:
+        assert row.record is not None
         obj = from_record(row.record)
         decision = explain(partner, obj, now=now)
+        self._remember(row.seq, partner.id, decision.available_at)
         if decision.release is None or decision.available_at is None:
             return None
         available = max(row.stored, decision.available_at)
@@ -310,6 +425,14 @@ class Feed:
             return None
         modified = datetime.fromisoformat(row.record.get("modified", row.stored.isoformat()))
         return FeedItem(row.seq, row.stored, available, modified, decision.release)
+
+    def _remember(self, seq: int, pid: str, available: datetime | None) -> None:
+        """Keep when (if ever) a row becomes available to a partner: it never changes."""
+        with self._forms_lock:
+            self._forms[(seq, pid)] = available
+            if len(self._forms) > FORM_MEMORY:
+                for key in list(self._forms)[: FORM_MEMORY // 10]:
+                    del self._forms[key]
 
     def _latest(
         self, partner: PartnerPolicy, items: list[FeedItem], now: datetime, horizon: datetime
@@ -361,6 +484,10 @@ class Feed:
 
 def _order(item: FeedItem) -> tuple[datetime, int]:
     return (item.available, item.seq)
+
+
+def _first_two(entry: tuple[datetime, int, object]) -> tuple[datetime, int]:
+    return (entry[0], entry[1])
 
 
 def _with_version(obj: Shareable, version: int, time: datetime) -> Shareable:

@@ -3,6 +3,10 @@
 - `ApiDispatcher`: the automatic dispatcher at the live system's API (a commander's token):
   it polls new incidents, asks each for its advice and sends the top-ranked unit
   (`POST /api/incidents/{id}/dispatch`); it reports unit positions and resolves incidents.
+  With `auto=False` it sends nobody: a person at the map does, and it only moves the units
+  that person sent (straight to the incident's place), reports them and leaves resolving to
+  the person; with `delay_s` it takes an incident only when nobody has acknowledged it for
+  that long (simulated), so a person can take it first.
 - `pursue`: an exercise's reports sent on the exercise clock, with the units the dispatcher
   sent moving along their advised routes at their scenario speeds (`RouteMove`), reporting
   their positions every `report_every_s` simulated seconds. A unit that comes within
@@ -18,7 +22,7 @@ sent) and where each group truly is, which is what the capture check needs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,10 +32,13 @@ import numpy as np
 
 from limes.clock import SimClock
 from limes.errors import SimError
+from limes.geo.frame import Frame
 from limes.scenario.model import Scenario
+from limes.scenario.schema import Unit
 from limes.sim.actors import Actor
 from limes.sim.emission import Emission
 from limes.sim.response import Dispatch, RouteMove, UnitTrack
+from limes.sim.scorecard import AlertLike
 from limes.sim.senders import Sender
 
 
@@ -101,8 +108,13 @@ class ApiDispatcher:
         note: str = "automatic dispatch (exercise)",
         join_radius_m: float = 2000.0,
         timeout_s: float = 10.0,
+        auto: bool = True,
+        delay_s: float = 0.0,
     ) -> None:
         self.api = api.rstrip("/")
+        self.auto = auto
+        self.delay_s = delay_s
+        self.followed: set[int] = set()  # incidents a person assigned, whose unit we move
         self.note = note
         self.join_radius_m = join_radius_m
         self.working: dict[int, tuple[str, tuple[float, float]]] = {}
@@ -167,18 +179,48 @@ class ApiDispatcher:
             if u.get("source") == "advice" and u["route"] and u["eta_s"] is not None
         ]  # fmt: skip
 
-    def poll(self) -> list[Order]:
+    def assigned_by_people(self) -> list[Order]:
+        """Orders for the incidents a person assigned since the last look: the unit goes
+        straight from its base (or last report) to the incident's place."""
+        orders: list[Order] = []
+        params: dict[str, Any] = {"state": "assigned", "limit": 500}
+        page = self._ok(self._call(self._client, "GET", "/api/incidents", params=params))
+        units = {u["id"]: u for u in self._ok(self._call(self._client, "GET", "/api/units"))}
+        for incident in page["items"]:
+            iid = int(incident["id"])
+            if iid in self.followed or iid in self.working or not incident.get("unit_id"):
+                continue
+            self.followed.add(iid)
+            u = units.get(incident["unit_id"])
+            if u is None:
+                continue
+            start = (
+                (u["lon"], u["lat"]) if u.get("lon") is not None else (u["base_lon"], u["base_lat"])
+            )
+            end = (float(incident["lon"]), float(incident["lat"]))
+            orders.append(Order(incident["unit_id"], iid, *end, [start, end]))
+        return orders
+
+    def poll(self, now: datetime | None = None) -> list[Order]:
         """Work the new incidents, oldest first; the orders made (one per unit sent).
 
         An incident within `join_radius_m` of one this dispatcher is working (the same group
         seen again as another track) gets the unit already out; any other gets the advice's
-        first unit. Each is acknowledged, then assigned through `POST …/dispatch`.
+        first unit. Each is acknowledged, then assigned through `POST …/dispatch`. Without
+        `auto`, only the units people sent; with `delay_s`, only incidents new for that long
+        before `now` (the exercise clock).
         """
-        orders: list[Order] = []
+        orders: list[Order] = self.assigned_by_people()
+        if not self.auto:
+            return orders
         for incident in self.new_incidents():
             iid = int(incident["id"])
             if iid in self.seen:
                 continue
+            if self.delay_s > 0 and now is not None:
+                opened = datetime.fromisoformat(str(incident["opened"]).replace("Z", "+00:00"))
+                if (now - opened).total_seconds() < self.delay_s:
+                    continue  # still the person's to take
             place = float(incident["lon"]), float(incident["lat"])
             joined = self._working_near(place)
             if joined is not None:
@@ -230,7 +272,10 @@ class ApiDispatcher:
         self._ok(self._call(self._reporter, "POST", f"/api/units/{unit_id}/reports", json=body))
 
     def resolve(self, incident_id: int, outcome: str, note: str = "") -> None:
-        """Resolve an incident, and those joined to it, with an outcome (`intercepted`, …)."""
+        """Resolve an incident, and those joined to it, with an outcome (`intercepted`, …);
+        one a person assigned is theirs to resolve (its unit is reported on scene instead)."""
+        if incident_id in self.followed:
+            return
         body = {"action": "resolve", "outcome": outcome, "note": note}
         for iid in (incident_id, *self.joined.pop(incident_id, [])):
             resp = self._call(self._client, "POST", f"/api/incidents/{iid}/transitions", json=body)
@@ -250,11 +295,12 @@ class Mission:
     depart_s: float
     outcome: str | None = None
     ended_s: float | None = None
-    frame: Any = None
+    frame: Frame | None = None
 
     @property
     def lonlat(self) -> tuple[float, float]:
         """The unit's present position, lon/lat."""
+        assert self.frame is not None, "a mission knows its scenario's frame"
         lon, lat = self.frame.to_lonlat(self.move.x, self.move.y)
         return float(lon), float(lat)
 
@@ -265,7 +311,7 @@ class Pursued:
 
     dispatches: list[Dispatch] = field(default_factory=list)
     tracks: list[UnitTrack] = field(default_factory=list)
-    alerts: list[Any] = field(default_factory=list)
+    alerts: list[AlertLike] = field(default_factory=list)
     missions: list[Mission] = field(default_factory=list)
     sent: list[Emission] = field(default_factory=list)
 
@@ -341,7 +387,7 @@ def pursue(
                     out.alerts.extend(back)
             if t >= next_poll:
                 next_poll += cfg.poll_every_s
-                for o in dispatcher.poll():
+                for o in dispatcher.poll(clock.at(t)):
                     out.missions.append(_mission(scenario, units, actors, o, t, cfg, rng))
             open_ = [m for m in out.missions if m.outcome is None]
             for m in open_:
@@ -367,7 +413,7 @@ def pursue(
 
 def _mission(
     scenario: Scenario,
-    units: dict[str, Any],
+    units: Mapping[str, Unit],
     actors: Sequence[Actor],
     o: Order,
     t: float,

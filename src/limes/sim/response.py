@@ -15,7 +15,7 @@ is free again when it gets there.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,17 +128,28 @@ def dispatch(
     reports: Reports,
     cfg: SimConfig,
     rng: np.random.Generator,
+    calls: Mapping[int, tuple[float, float, float]] | None = None,
 ) -> list[Dispatch]:
-    """Send units to the first report of each crossing group, in the order reports arrive."""
+    """Send units to each crossing group, in the order the calls come.
+
+    `calls`: per actor index, (time s, x, y) of the live system's first alert on the group
+    (the watch floor's response); None: the referee's, from ground truth, to the group's
+    first report as it arrives.
+    """
     out: list[Dispatch] = []
     if not cfg.dispatch:
         return out
     handling = scenario.spec.response.alert_handling
-    firsts = first_reports(reports, actors)
-    for a_idx, r_idx in sorted(firsts.items(), key=lambda kv: kv[1]):
+    queue: list[tuple[float, int, float, float, float]]  # order, actor, when, x, y
+    if calls is None:
+        queue = [
+            (r, a, float(reports.send_s[r]), float(reports.x[r]), float(reports.y[r]))
+            for a, r in first_reports(reports, actors).items()
+        ]
+    else:
+        queue = [(t, a, t, x, y) for a, (t, x, y) in calls.items()]
+    for _, a_idx, ordered, tx, ty in sorted(queue, key=lambda q: (q[0], q[1])):
         actor = actors[a_idx]
-        ordered = float(reports.send_s[r_idx])
-        tx, ty = float(reports.x[r_idx]), float(reports.y[r_idx])
         # Draws happen for every call, dispatched or not, so one call's outcome does not shift
         # the random numbers of the next.
         alert_s = max(0.0, float(rng.normal(handling.mean_s, handling.sd_s)))

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -45,10 +44,13 @@ from limes.sim.emission import (
 )
 from limes.sim.outputs import write_outputs
 from limes.sim.response import Dispatch, UnitTrack, UnitTravel, dispatch, unit_tracks
-from limes.sim.scorecard import AlertLike, Scorecard, score
+from limes.sim.scorecard import AlertLike, Scorecard, first_alert_calls, score
 from limes.sim.senders import Sender
 
 Progress = Callable[[str, int, int], None]
+#: The watch floor's alerts on some reports: what a live system raises when they are sent, each
+#: with the exercise second (from the start) at which it was raised.
+AlertSource = Callable[[Sequence[Emission]], list[tuple[float, AlertLike]]]
 
 
 class SimulationError(SimError):
@@ -68,7 +70,7 @@ class SimulationResult:
     dispatches: list[Dispatch]
     units: list[UnitTrack]
     outages: list[Outage]
-    alerts: list[Any]
+    alerts: list[AlertLike]
     scorecard: Scorecard
     files: dict[str, Path] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -92,6 +94,7 @@ def simulate(
     start: datetime | None = None,
     alerts: Sequence[AlertLike] | None = None,
     clock: SimClock | None = None,
+    respond_to: AlertSource | None = None,
 ) -> SimulationResult:
     """Run one exercise over `hours` of simulated time and score it.
 
@@ -153,7 +156,14 @@ def simulate(
     lap("sensors")
 
     travel = UnitTravel(scenario, cfg)
-    calls = dispatch(scenario, travel, actors, reports, cfg, r_units)
+    called = None
+    if respond_to is not None:
+        # The watch floor's response: units go to the live system's first alert on a group.
+        # Reports before that alert are the same whatever the response does afterwards, so
+        # the alerts of a first pass over all reports are the alerts the floor would have had.
+        raised = respond_to(emissions(reports, scenario, sensors, actors, cfg.start, cfg.seq_start))
+        called = first_alert_calls(scenario, actors, raised, cfg)
+    calls = dispatch(scenario, travel, actors, reports, cfg, r_units, called)
     # One more slot for false alarms (actor -1), which no interception silences.
     stop = np.array([a.stop_s if a.stop_s is not None else np.inf for a in actors] + [np.inf])
     seen_after = reports.time_s >= stop[reports.actor]
@@ -164,7 +174,7 @@ def simulate(
 
     emitted = emissions(reports, scenario, sensors, actors, cfg.start, cfg.seq_start)
     lap("messages")
-    collected: list[Any] = list(alerts or [])
+    collected: list[AlertLike] = list(alerts or [])
     if sender is not None:
         collected += send_emissions(emitted, sender, pace, report)
     lap("send")
@@ -190,13 +200,13 @@ def send_emissions(
     sender: Sender,
     clock: SimClock,
     report: Progress | None = None,
-) -> list[Any]:
+) -> list[AlertLike]:
     """Send reports in batches of one send second (≤ 1000), each when the clock reaches it.
 
     Opens and closes the sender; returns what the sender handed back (alerts).
     """
     report = report or (lambda stage, done, total: None)
-    got: list[Any] = []
+    got: list[AlertLike] = []
     sender.open()
     try:
         clock.begin()

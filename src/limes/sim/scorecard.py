@@ -258,6 +258,45 @@ def _outcome(
     )
 
 
+def matched_actor(
+    scenario: Scenario, actors: Sequence[Actor], alert: AlertLike, cfg: SimConfig
+) -> tuple[int, float, float, float] | None:
+    """(actor index, alert second, x, y) of the group an alert is about, or None.
+
+    The group nearest the alert's position at the alert's time, within `alert_match_m` (and
+    alive within `alert_match_s` of it): the one matching the scorecard uses throughout.
+    """
+    t = (alert.time - cfg.start).total_seconds()
+    ax, ay = scenario.frame.to_xy(alert.lon, alert.lat)
+    best: tuple[float, int] | None = None
+    for k, a in enumerate(actors):
+        if not (a.start_s - cfg.alert_match_s <= t <= a.end_s + cfg.alert_match_s):
+            continue
+        px, py = a.position(np.array([t]))
+        d = float(math.hypot(float(px[0]) - float(ax), float(py[0]) - float(ay)))
+        if d <= cfg.alert_match_m and (best is None or d < best[0]):
+            best = (d, k)
+    if best is None:
+        return None
+    return best[1], t, float(ax), float(ay)
+
+
+def first_alert_calls(
+    scenario: Scenario,
+    actors: Sequence[Actor],
+    raised: Sequence[tuple[float, AlertLike]],
+    cfg: SimConfig,
+) -> dict[int, tuple[float, float, float]]:
+    """Per crossing group (actor index): when its first alert was raised, and where it put it."""
+    out: dict[int, tuple[float, float, float]] = {}
+    for when, alert in sorted(raised, key=lambda r: r[0]):
+        match = matched_actor(scenario, actors, alert, cfg)
+        if match is None or not actors[match[0]].crossing or match[0] in out:
+            continue
+        out[match[0]] = (max(when, match[1]), match[2], match[3])
+    return out
+
+
 def _match_alerts(
     scenario: Scenario,
     actors: Sequence[Actor],
@@ -268,20 +307,11 @@ def _match_alerts(
     out: dict[str, Any] = {}
     false = 0
     for alert in alerts:
-        t = (alert.time - cfg.start).total_seconds()
-        ax, ay = scenario.frame.to_xy(alert.lon, alert.lat)
-        best: tuple[float, Actor] | None = None
-        for a in actors:
-            if not (a.start_s - cfg.alert_match_s <= t <= a.end_s + cfg.alert_match_s):
-                continue
-            px, py = a.position(np.array([t]))
-            d = float(math.hypot(float(px[0]) - float(ax), float(py[0]) - float(ay)))
-            if d <= cfg.alert_match_m and (best is None or d < best[0]):
-                best = (d, a)
-        if best is None or not best[1].crossing:
+        match = matched_actor(scenario, actors, alert, cfg)
+        if match is None or not actors[match[0]].crossing:
             false += 1
             continue
-        aid = best[1].id
+        aid, t = actors[match[0]].id, match[1]
         out[aid] = min(out.get(aid, t), t)
     out["__false__"] = false
     return out

@@ -11,7 +11,8 @@
   live system's own JSON reader).
 - `MemorySender`: keeps every batch (tests, dry runs).
 
-A sender's `send` may return alerts (anything with time, lon, lat); the run collects them.
+A sender's `send` may return alerts (`scorecard.AlertLike`: time, lon, lat); the run collects
+them.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.sax.saxutils import quoteattr
 
 from limes.errors import SimError
 from limes.sim.emission import Emission, iso_ms
+
+if TYPE_CHECKING:
+    from limes.sim.scorecard import AlertLike
 
 TOPIC_PREFIX = "limes/v1/sensors"
 
@@ -39,7 +43,7 @@ class Sender(Protocol):
     """Takes batches of emissions, in sending order."""
 
     def open(self) -> None: ...
-    def send(self, batch: Sequence[Emission]) -> Sequence[Any] | None: ...
+    def send(self, batch: Sequence[Emission]) -> Sequence[AlertLike] | None: ...
     def close(self) -> None: ...
 
 
@@ -66,13 +70,13 @@ class MemorySender:
 class InProcessSender:
     """Hands each batch to a callable; returns what it returns (alerts, or None)."""
 
-    def __init__(self, handler: Callable[[Sequence[Emission]], Sequence[Any] | None]) -> None:
+    def __init__(self, handler: Callable[[Sequence[Emission]], Sequence[AlertLike] | None]) -> None:
         self.handler = handler
 
     def open(self) -> None:
         return None
 
-    def send(self, batch: Sequence[Emission]) -> Sequence[Any] | None:
+    def send(self, batch: Sequence[Emission]) -> Sequence[AlertLike] | None:
         return self.handler(batch)
 
     def close(self) -> None:

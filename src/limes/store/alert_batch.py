@@ -92,6 +92,8 @@ def store_alerts_postgres(
     if not alerts:
         return []
     params = [alert_params(a) for a in alerts]
+    # Incidents are keyed by the crossing group (`Alert.incident_key`), else by the track.
+    key_of = {a.alert_id: a.incident_key or a.track_id for a in alerts}
     with bulk.driver_cursor(session) as cursor:
         columns = ", ".join(_ALERT_TYPES)
         bulk.stage(cursor, _STAGE, f"SELECT 0::int AS ord, {columns} FROM alerts")
@@ -107,15 +109,16 @@ def store_alerts_postgres(
                 new.append({"id": i, **p})
         if not new:
             return []
-        tracks = list(dict.fromkeys(a["track_id"] for a in new))
+        tracks = list(dict.fromkeys(key_of[a["alert_id"]] for a in new))
         cursor.execute(_LOCK_OPEN, (tracks,))
         incidents = {r[1]: dict(zip(_INCIDENT_COLUMNS, r, strict=True)) for r in cursor}
         openers: dict[str, int] = {}  # track -> index of the alert that opens its incident
         for k, a in enumerate(new):
-            if a["track_id"] not in incidents:
-                openers[a["track_id"]] = k
-                incidents[a["track_id"]] = {
-                    "id": None, "track_id": a["track_id"], "sector": a["sector"],
+            key = key_of[a["alert_id"]]
+            if key not in incidents:
+                openers[key] = k
+                incidents[key] = {
+                    "id": None, "track_id": key, "sector": a["sector"],
                     "state": IncidentState.NEW.value, "outcome": None,
                     "severity": a["severity"], "opened": now, "updated": now, "resolved": None,
                     "lon": a["lon"], "lat": a["lat"], "unit_id": None, "alert_count": 1,
@@ -129,10 +132,10 @@ def store_alerts_postgres(
         events: list[tuple[Any, ...]] = []
         joined: dict[int, dict[str, Any]] = {}
         for k, a in enumerate(new):
-            incident = incidents[a["track_id"]]
+            incident = incidents[key_of[a["alert_id"]]]
             data = json.dumps({"alert_id": a["alert_id"], "rule": a["rule"],
                                "severity": a["severity"]})  # fmt: skip
-            opened = openers.get(a["track_id"]) == k
+            opened = openers.get(key_of[a["alert_id"]]) == k
             if opened:
                 events.append((incident["id"], now, SYSTEM, "open", IncidentState.NEW.value,
                                "", data))  # fmt: skip

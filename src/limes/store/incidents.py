@@ -7,7 +7,7 @@ person took, in the audit log with the record before and after.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -109,14 +109,22 @@ def open_or_join(session: Session, alert: AlertRow, now: datetime) -> tuple[Inci
 
 
 def open_or_join_many(
-    session: Session, alerts: Sequence[AlertRow], now: datetime
+    session: Session,
+    alerts: Sequence[AlertRow],
+    now: datetime,
+    keys: Mapping[str, str] | None = None,
 ) -> list[tuple[IncidentRow, bool, dict[str, Any]]]:
     """`open_or_join` for many newly stored alerts, in order, in a constant number of
     statements: per alert its incident, whether it was opened now, and the incident as it stood
-    right after that alert (JSON-ready, for the change log)."""
+    right after that alert (JSON-ready, for the change log).
+
+    `keys` maps an alert id to its incident key (`Alert.incident_key`: the crossing group's
+    first track), so alerts of one group's several tracks join one incident; an alert not in
+    it joins its own track's."""
     if not alerts:
         return []
-    tracks = list(dict.fromkeys(a.track_id for a in alerts))
+    key_of = {a.alert_id: (keys or {}).get(a.alert_id) or a.track_id for a in alerts}
+    tracks = list(dict.fromkeys(key_of.values()))
     query = (
         select(IncidentRow)
         .where(IncidentRow.track_id.in_(tracks), IncidentRow.state != IncidentState.RESOLVED)
@@ -125,9 +133,10 @@ def open_or_join_many(
     incidents = {i.track_id: i for i in session.scalars(query)}
     openers: dict[int, IncidentRow] = {}  # id(alert) -> the incident it opens
     for alert in alerts:
-        if alert.track_id not in incidents:
-            incident = incidents[alert.track_id] = IncidentRow(
-                track_id=alert.track_id, sector=alert.sector, state=IncidentState.NEW.value,
+        if key_of[alert.alert_id] not in incidents:
+            key = key_of[alert.alert_id]
+            incident = incidents[key] = IncidentRow(
+                track_id=key, sector=alert.sector, state=IncidentState.NEW.value,
                 outcome=None, severity=alert.severity, opened=now, updated=now, resolved=None,
                 lon=alert.lon, lat=alert.lat, unit_id=None, alert_count=1,
             )  # fmt: skip
@@ -136,7 +145,7 @@ def open_or_join_many(
     session.flush()  # one batched INSERT: the new incidents' ids
     out = []
     for alert in alerts:
-        incident = incidents[alert.track_id]
+        incident = incidents[key_of[alert.alert_id]]
         data = {"alert_id": alert.alert_id, "rule": alert.rule, "severity": alert.severity}
         created = openers.get(id(alert)) is incident
         if created:

@@ -460,3 +460,17 @@ class FederationCursorRow(Base):
     available: Mapped[datetime]
     seq: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[datetime]
+
+
+class SnapshotRow(Base):
+    """The live pipeline's state (tracker, rules, deduplicator), saved now and then so a restart
+    replays only the detections stored after it (`limes.service.snapshot`). One row: the newest.
+    """
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    taken: Mapped[datetime] = mapped_column(UtcDateTime)
+    detection_id: Mapped[int] = mapped_column(BigInteger)  # every stored row up to it is in
+    scenario: Mapped[str] = mapped_column(String(200))
+    state: Mapped[bytes] = mapped_column(Blob)

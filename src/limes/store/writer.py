@@ -147,7 +147,11 @@ class StoreWriter:
         out = [
             (row_dict(row), incident, opened)
             for row, (_, opened, incident) in zip(
-                rows, open_or_join_many(session, rows, now), strict=True
+                rows,
+                open_or_join_many(
+                    session, rows, now, {a.alert_id: a.incident_key or a.track_id for a in alerts}
+                ),
+                strict=True,
             )
         ]
         session.flush()

@@ -14,20 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from limes.api.routes.dispatch import situations
+from limes.api.routes.dispatch import incident_target, situations
 from limes.ops.dispatch import (
     DispatchConfig,
-    Target,
     advise,
     committed,
-    predict_target,
-    target_at_lonlat,
-    time_to_inner_edge,
 )
 from limes.ops.dispatch_fields import AdviceCache
 from limes.scenario.model import Scenario
 from limes.store.database import Database
-from limes.store.tables import IncidentRow, TrackRow
 
 
 @dataclass(frozen=True)
@@ -66,30 +61,12 @@ def verdict(unit_s: float | None, group_s: float | None) -> tuple[str | None, fl
     return ("can_intercept" if margin >= 0 else "too_late"), margin
 
 
-def incident_place(
-    db: Database, scenario: Scenario, incident_id: int, lead_s: float
-) -> tuple[Target, float | None]:
-    """Where to send units (the track `lead_s` ahead, else the incident's place) and the
-    group's seconds to the inner edge (None when its track is gone or not heading in)."""
-    from limes.api.errors import ApiError
-
-    with db.reader() as session:
-        incident = session.get(IncidentRow, incident_id)
-        if incident is None:
-            raise ApiError(404, "not_found", f"no incident {incident_id}")
-        track = session.get(TrackRow, incident.track_id)
-        if track is not None and track.status != "deleted":
-            target = predict_target(scenario, track.x, track.y, track.vx, track.vy, lead_s)
-            return target, time_to_inner_edge(scenario, track.x, track.y, track.vx, track.vy)
-        return target_at_lonlat(scenario, incident.lon, incident.lat), None
-
-
 def dispatch_advice(
     scenario: Scenario, db: Database, incident_id: int, cache: AdviceCache | None = None
 ) -> AdviceAnswer:
     """The live dispatch advice for an incident, ranked, with intercept verdicts."""
     cfg = cache.config if cache is not None else DispatchConfig()
-    target, group_s = incident_place(db, scenario, incident_id, cfg.lead_s)
+    target, _, group_s = incident_target(db, scenario, incident_id, cfg.lead_s)
     units = situations(db)
     ranked = cache.advise(target, units) if cache is not None else advise(scenario, target, units)
     labels = {u.id: u.label or u.id for u in scenario.spec.units}

@@ -127,8 +127,10 @@ def test_a_quiet_partition_deletes_by_age_on_the_shared_clock(det: MakeDetection
     tracker = PartitionedTracker(_side, TrackerConfig(reorder_window_s=0.0, max_coast_s=5.0))
     for t in range(3):
         tracker.update([det(t, -100.0 + t, 0.0), det(t, 100.0, 0.0)])
-    out = tracker.update_batch(DetectionBatch.of([det(9, 100.0, 0.0)]))
+    for t in (4, 6):  # only the east reports; the west's last report is at t = 2
+        tracker.update([det(t, 100.0, 0.0)])
+    out = tracker.update_batch(DetectionBatch.of([det(8, 100.0, 0.0)]))
     assert {(s.track_id, s.status) for s in out if s.status is TrackStatus.DELETED} == {
         ("west-1", TrackStatus.DELETED)
     }
-    assert tracker.advance(T0 + timedelta(seconds=9)) == []
+    assert tracker.advance(T0 + timedelta(seconds=8)) == []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from limes.api.errors import ApiError
 from limes.api.services import Services
@@ -36,3 +37,7 @@ def aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ApiError(422, "invalid_request", f"{name}: give a timezone (e.g. Z or +03:00)")
     return value
+
+
+#: An incident's id in a path: positive, and within what every store's integer column holds.
+IncidentId = Annotated[int, Path(ge=1, le=2**62)]

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
-from limes.api.routes.common import scenario, services
+from limes.api.routes.common import IncidentId, scenario, services
 from limes.api.services import Services
 from limes.ops.dispatch import (
     Advice,
@@ -24,6 +24,7 @@ from limes.ops.dispatch import (
     advise,
     predict_target,
     target_at_lonlat,
+    time_to_inner_edge,
 )
 from limes.ops.incidents import IncidentAction, Transition
 from limes.scenario.model import Scenario
@@ -90,16 +91,20 @@ def situations(db: Database) -> dict[str, UnitSituation]:
 
 def incident_target(
     db: Database, sc: Scenario, incident_id: int, lead_s: float
-) -> tuple[Target, datetime | None]:
-    """Where to send units for an incident: its track's position `lead_s` ahead, else its place."""
+) -> tuple[Target, datetime | None, float | None]:
+    """Where to send units for an incident: its track's position `lead_s` ahead, else its place;
+    the time of the track state it was predicted from; and the group's seconds to the strip's
+    inner edge (None when its track is gone or not heading in)."""
     with db.reader() as session:
         incident = session.get(IncidentRow, incident_id)
         if incident is None:
             raise ApiError(404, "not_found", f"no incident {incident_id}")
         track = session.get(TrackRow, incident.track_id)
         if track is not None and track.status != "deleted":
-            return predict_target(sc, track.x, track.y, track.vx, track.vy, lead_s), track.time
-        return target_at_lonlat(sc, incident.lon, incident.lat), None
+            target = predict_target(sc, track.x, track.y, track.vx, track.vy, lead_s)
+            group_s = time_to_inner_edge(sc, track.x, track.y, track.vx, track.vy)
+            return target, track.time, group_s
+        return target_at_lonlat(sc, incident.lon, incident.lat), None, None
 
 
 def ranked(svc: Services, sc: Scenario, target: Target, cfg: DispatchConfig) -> list[Advice]:
@@ -145,12 +150,12 @@ def advice_for_place(
     summary="Free units ranked by time to an incident's predicted position",
 )
 def advice_for_incident(
-    incident_id: Annotated[int, Path(ge=1)],
+    incident_id: IncidentId,
     _: Reader,
     svc: Annotated[Services, Depends(services)],
     sc: Annotated[Scenario, Depends(scenario)],
 ) -> DispatchAdviceOut:
-    target, since = incident_target(svc.db, sc, incident_id, svc.dispatch.lead_s)
+    target, since, _group_s = incident_target(svc.db, sc, incident_id, svc.dispatch.lead_s)
     return _out(target, ranked(svc, sc, target, svc.dispatch), since)
 
 
@@ -160,7 +165,7 @@ def advice_for_incident(
     summary="Send a unit: the incident is assigned to it and the unit is en route",
 )
 def send(
-    incident_id: Annotated[int, Path(ge=1)],
+    incident_id: IncidentId,
     body: SendIn,
     who: Annotated[Principal, Depends(require(Permission.WORK_INCIDENTS))],
     svc: Annotated[Services, Depends(services)],

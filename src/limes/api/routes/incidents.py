@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
@@ -23,7 +23,7 @@ from limes.api.models import (
     WorkflowStateOut,
 )
 from limes.api.paging import Cursor, Limit, int_cursor, page
-from limes.api.routes.common import services
+from limes.api.routes.common import IncidentId, services
 from limes.api.services import Services
 from limes.ops.alert import Rule
 from limes.ops.incidents import IncidentState, Transition, workflow_table
@@ -40,7 +40,6 @@ from limes.store.users import Principal
 
 router = APIRouter(tags=["incidents"])
 Svc = Annotated[Services, Depends(services)]
-IncidentId = Annotated[int, Path(ge=1, le=2**62)]
 Worker = Annotated[Principal, Depends(require(Permission.WORK_INCIDENTS))]
 
 

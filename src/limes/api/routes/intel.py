@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
-from limes.api.routes.common import now
 from limes.scenario.sharing import Credibility, Reliability, Tlp
 from limes.share.audit import releases
 from limes.share.context import ShareContext
@@ -112,7 +111,7 @@ def _check_sector(share: ShareContext, sector: str | None) -> None:
 
 def _file(share: Share, body: ReportIn, who: Principal, report_id: str | None) -> ReportOut:
     _check_sector(share, body.sector)
-    stamp = now()
+    stamp = share.clock()
     fields = body.model_dump()
     if report_id is not None:
         fields["report_id"] = report_id
@@ -218,7 +217,7 @@ def get_explain(
         policy = share.partner(partner)
     except UnknownPartner as error:
         raise ApiError(404, "not_found", str(error)) from None
-    stamp = now()
+    stamp = share.clock()
     share.catch_up(stamp)
     record = share.feed.latest(key)
     if record is None:

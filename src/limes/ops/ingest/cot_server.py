@@ -144,12 +144,17 @@ class CotServer:
         """Open the endpoints."""
         loop = asyncio.get_running_loop()
         if self.tcp_port is not None:
-            self._tcp = await asyncio.start_server(
-                self._serve_peer, self.host, self.tcp_port, limit=self.read_bytes, ssl=self.tls,
-                ssl_handshake_timeout=self.limits.event_deadline_s if self.tls else None,
-            )  # fmt: skip
-            if self.tls is not None:
-                loop.set_exception_handler(self._loop_error)
+            if self.tls is None:
+                self._tcp = await asyncio.start_server(
+                    self._serve_peer, self.host, self.tcp_port, limit=self.read_bytes
+                )
+            else:  # TLS is started per connection, on a socket nothing has read from yet
+
+                def paused() -> _PausedAtAccept:
+                    reader = asyncio.StreamReader(limit=self.read_bytes)
+                    return _PausedAtAccept(reader, self._serve_peer)
+
+                self._tcp = await loop.create_server(paused, self.host, self.tcp_port)
         if self.udp_port is not None:
             self._udp, _ = await loop.create_datagram_endpoint(
                 lambda: _CotDatagrams(self), local_addr=(self.host, self.udp_port)
@@ -191,15 +196,6 @@ class CotServer:
             outcome = _only_for(outcome, sensor, source)
         self._deliver(outcome, source)
 
-    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        # asyncio reports failed TLS handshakes here: a refusal, counted, not a crash.
-        error = context.get("exception")
-        if isinstance(error, ssl.SSLError | ConnectionError | TimeoutError):
-            self.stats.tls_refused += 1
-            self._log_refusal(str(context.get("transport", "?")), f"TLS handshake: {error}")
-            return
-        loop.default_exception_handler(context)
-
     def _log_refusal(self, peer: str, why: str) -> None:
         now = time.monotonic()
         if now - self._last_refusal_log.get(peer, -1e9) >= 60.0:
@@ -216,6 +212,20 @@ class CotServer:
             self.stats.peer_errors += 1
             log.exception("CoT from %s not handed over", source)
 
+    async def _handshake(self, writer: asyncio.StreamWriter, address: str) -> str | None:
+        """TLS, when configured: the handshake must finish within the event deadline (a
+        stalled one is a slow sender); returns the sensor the client certificate names."""
+        if self.tls is None:
+            return None
+        await asyncio.wait_for(writer.start_tls(self.tls), self.limits.event_deadline_s)
+        return _certificate_sensor(writer.get_extra_info("peercert"))
+
+    def _release(self, task: asyncio.Task[None], address: str) -> None:
+        self._peers.discard(task)
+        self._per_peer[address] -= 1
+        if self._per_peer[address] <= 0:
+            del self._per_peer[address]
+
     async def _serve_peer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         peername = writer.get_extra_info("peername")
@@ -227,14 +237,21 @@ class CotServer:
         elif self._per_peer[address] >= self.limits.max_per_peer:
             self.stats.refused_per_peer += 1
             refusal = f"{self.limits.max_per_peer} connections open from this address"
-        sensor = _certificate_sensor(writer.get_extra_info("peercert"))
         if refusal is not None or task is None:
             self.stats.refused_connections += 1
             self._log_refusal(address, refusal or "no task")
             writer.close()
             return
-        self._peers.add(task)
+        self._peers.add(task)  # counted against the caps from here, handshake included
         self._per_peer[address] += 1
+        try:
+            sensor = await self._handshake(writer, address)
+        except (OSError, TimeoutError, ValueError) as error:  # ssl.SSLError is an OSError
+            self.stats.tls_refused += 1
+            self._log_refusal(address, f"TLS handshake failed: {error}")
+            self._release(task, address)
+            writer.close()
+            return
         self.stats.connections += 1
         limits = self.ctx.limits
 
@@ -305,13 +322,24 @@ class CotServer:
             self.stats.garbage_bytes += splitter.garbage_bytes - garbage
             if splitter.garbage_bytes:
                 log.info("CoT peer %s sent %d garbage bytes", source, splitter.garbage_bytes)
-            self._peers.discard(task)
-            self._per_peer[address] -= 1
-            if self._per_peer[address] <= 0:
-                del self._per_peer[address]
+            self._release(task, address)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+
+class _PausedAtAccept(asyncio.StreamReaderProtocol):
+    """A connection that reads nothing until its TLS handshake takes over the socket (bytes
+    read before `start_tls` would be the handshake's, lost to it)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.ReadTransport):
+            transport.pause_reading()
+        super().connection_made(transport)
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        return False  # over TLS the transport closes itself at EOF
 
 
 class _CotDatagrams(asyncio.DatagramProtocol):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -44,6 +44,7 @@ from limes.ops.rules.geometry import (
     interpolate_crossing,
     predict_crossings,
 )
+from limes.ops.rules.grouping import IncidentGroups
 from limes.ops.rules.memory import RULE_BIT, TrackMemory
 from limes.ops.tracker.state import STATUS_BY_CODE, TrackState, TrackStatus
 from limes.ops.tracker.track_batch import LABELS, TrackBatch
@@ -58,6 +59,7 @@ CONFIRMED = STATUS_BY_CODE.index(TrackStatus.CONFIRMED)
 TENTATIVE = STATUS_BY_CODE.index(TrackStatus.TENTATIVE)
 DELETED = STATUS_BY_CODE.index(TrackStatus.DELETED)
 VEHICLE = LABELS.index(TargetClass.VEHICLE)
+ANIMAL = LABELS.index(TargetClass.ANIMAL)
 
 
 def alert_id(rule: Rule, track_id: str) -> str:
@@ -105,6 +107,12 @@ class RuleEngine:
         self._blocking = BarrierIndex.build(border, scenario.spec.barriers, vehicles_only=True)
         self._memory = TrackMemory()
         self.locator = LineLocator(border)
+        rules = scenario.spec.rules
+        self.groups = IncidentGroups(rules.group_radius_m, rules.group_window_s)
+        # Frame x, y and the state's place in the update, of each alert of an update.
+        self._places: list[tuple[float, float, int]] = []
+        self._origin: NDArray[np.intp] = np.empty(0, dtype=np.intp)
+        self._gone: list[tuple[int, str]] = []  # (place in the update, track) of deletions
 
     @property
     def thresholds(self) -> Rules:
@@ -126,19 +134,39 @@ class RuleEngine:
         n = len(batch)
         if n == 0:
             return []
+        self._places, self._gone = [], []
         rows = self._memory.rows(batch.ids)
         rank = _occurrence(rows)
         if rank is None:  # the usual case: each track once
-            return self._round(batch, rows)
-        out: list[Alert] = []
-        for r in range(int(rank.max()) + 1):
-            part = batch.take(np.flatnonzero(rank == r))
-            out += self._round(part, self._memory.rows(part.ids))
-        return out
+            self._origin = np.arange(n)
+            out = self._round(batch, rows)
+        else:
+            out = []
+            for r in range(int(rank.max()) + 1):
+                self._origin = np.flatnonzero(rank == r)
+                part = batch.take(self._origin)
+                out += self._round(part, self._memory.rows(part.ids))
+        return self._grouped(out)
+
+    def _grouped(self, alerts: list[Alert]) -> list[Alert]:
+        # Incident keys, and the groups of deleted tracks forgotten, in the order of the
+        # states in the update: a batch groups its alerts as the same states one at a time.
+        events = [(o, 1, k) for k, (_, _, o) in enumerate(self._places)]
+        events += [(o, 0, k) for k, (o, _) in enumerate(self._gone)]
+        keys: list[str] = [""] * len(alerts)
+        for _, is_alert, k in sorted(events):
+            if not is_alert:
+                self.groups.forget(self._gone[k][1])
+                continue
+            a = alerts[k]
+            x, y, _ = self._places[k]
+            keys[k] = self.groups.key(a.track_id, x, y, a.time.timestamp())
+        return [replace(a, incident_key=key) for a, key in zip(alerts, keys, strict=True)]
 
     def forget(self, track_id: str) -> None:
         """Drop a track's memory and its fired alerts."""
         self._memory.forget(track_id)
+        self.groups.forget(track_id)
 
     # -- one round: each track at most once -------------------------------------------------
 
@@ -163,7 +191,13 @@ class RuleEngine:
         nx, ny = self.scenario.border.inside_normal_at(chain)
         closing = vx * nx + vy * ny
         near = armed(Rule.CROSSING_IMMINENT) & (off < 0) & (-off <= th.approach_zone_m)
-        cand = np.flatnonzero(near & (closing > 0))
+        # Evidence, not a momentary heading: the closing speed must stand out of its own
+        # uncertainty, and a track the classifier takes for an animal does not raise it.
+        pv = states.p[:, 2:4, 2:4]
+        closing_var = nx * nx * pv[:, 0, 0] + 2 * nx * ny * pv[:, 0, 1] + ny * ny * pv[:, 1, 1]
+        sure = closing > th.imminent_sigma * np.sqrt(np.maximum(closing_var, 0.0))
+        animal = states.class_p[:, ANIMAL] >= th.imminent_max_animal_p
+        cand = np.flatnonzero(near & (closing > 0) & sure & ~animal)
         if cand.size:
             eta, meets_m = predict_crossings(
                 self.scenario.border, x[cand], y[cand], vx[cand], vy[cand],
@@ -230,6 +264,7 @@ class RuleEngine:
         memory.fired[rows] = fired
         for i in np.flatnonzero(states.status == DELETED).tolist():
             memory.forget(states.ids[i])
+            self._gone.append((int(self._origin[i]), states.ids[i]))
         return alerts
 
     # -- alerts -------------------------------------------------------------------------------
@@ -271,6 +306,11 @@ class RuleEngine:
             if when is None:
                 when = stamp[times[j]] = datetime.fromtimestamp(times[j], UTC)
             g = group[j]
+            evidence = (
+                f"; evidence: {int(states.hits[i])} reports from "
+                f"{', '.join(states.sensors[i]) or 'no sensor'}"
+            )
+            self._places.append((float(x[i]), float(y[i]), int(self._origin[i])))
             out.append(
                 Alert(
                     alert_id=alert_id(fire.rule, track_id),
@@ -291,7 +331,7 @@ class RuleEngine:
                     eta_s=eta,
                     p_interruption=pj,
                     barrier_id=barrier,
-                    detail=self._detail(fire, k, float(chain_m[j]), float(off[i])),
+                    detail=self._detail(fire, k, float(chain_m[j]), float(off[i])) + evidence,
                 )
             )
         return out

@@ -133,7 +133,7 @@ class TrackerConfig:
     """
 
     process_noise: dict[TargetClass, float] = field(
-        default_factory=lambda: _by_class(person=0.1, vehicle=1.0, animal=0.3)
+        default_factory=lambda: _by_class(person=0.01, vehicle=0.1, animal=0.05)
     )
     initial_speed_sd: dict[TargetClass, float] = field(
         default_factory=lambda: _by_class(person=2.0, vehicle=15.0, animal=4.0)
@@ -155,7 +155,7 @@ class TrackerConfig:
     #: Time caps (s) since a track's last update; None: 5 / 15 s with M-of-N, none with scores.
     tentative_max_coast_s: float | None = None
     max_coast_s: float | None = None
-    max_position_sd_m: float = 500.0
+    max_position_sd_m: float = 2000.0
     reorder_window_s: float = 1.0
     scan_window_s: float = 0.5
     #: Rows: true class, columns: declared class (including unknown); rows are normalised.

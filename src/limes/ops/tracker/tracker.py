@@ -109,10 +109,14 @@ class Tracker:
 
     def advance_batch(self, t: float) -> TrackBatch:
         """`advance` to `t` (POSIX seconds); the changed tracks as columns."""
-        out = self._run(self.buffer.release(t - self.config.reorder_window_s))
+        horizon = t - self.config.reorder_window_s
+        out = self._run(self.buffer.release(horizon))
         table = self._table
         if not table.alive.any():
             return out
+        # Judge staleness where processing has got to: a report still held in the reorder
+        # window may yet update a track that would look stale at `t`.
+        t = max(horizon, float(table.t[table.alive].max()))
         # Only age and predicted uncertainty can doom a track between scans: check them on
         # the table in place (no prediction of every track), predict only the doomed.
         doomed_slots = self.deleter.stale(table, t, table.class_p @ self.predictor.q)
@@ -154,6 +158,17 @@ class Tracker:
         sensor = table.sensor_index(scan.sensor_id)
         slots = table.active()
         x, p = self.predictor.predict(table, slots, t)
+        # A track already dead at this scan's time (too old, too uncertain, its score faded)
+        # goes before association, as a tick at that time would have deleted it: the same
+        # reports give the same tracks whether or not the clock ticked in between.
+        dead = self.deleter.doomed(table, slots, p, t)
+        if isinstance(self.confirmer, ScoreConfirmer):
+            dead |= self.confirmer.doomed_at(table, slots, t)
+        gone = TrackBatch.empty()
+        if dead.any():
+            gone = self._delete(slots, dead, t, x, p)
+            keep = ~dead
+            slots, x, p = slots[keep], x[keep], p[keep]
         pair_t, pair_d = self._associate(slots, x, p, dets)
         loglik = np.zeros(slots.size)
         if pair_t.size and isinstance(self.confirmer, ScoreConfirmer):
@@ -176,6 +191,7 @@ class Tracker:
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
         return TrackBatch.concat([
+            gone,
             self._states(slots[report], x[report], p[report], t),
             self._states(born, table.x[born], table.p[born], t),
             self._delete(slots, doomed, t, x, p),
