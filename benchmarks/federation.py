@@ -237,26 +237,12 @@ async def _prepare(url: str, site: str, batches: list[list[Any]]) -> int:
     return len(sc.spec.sectors)
 
 
-async def _drained(url: str, site: str, partitions: int) -> bool:
-    from limes.federation.partitions import detection_stream, partition_consumer
-
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        for k in range(partitions):
-            info = await js.consumer_info(detection_stream(site), partition_consumer(k))
-            if info.num_pending or info.num_ack_pending:
-                return False
-        return True
-    finally:
-        await nc.close()
-
-
 def measure_workers(url: str, walkers: int, seconds: int) -> dict[str, float]:
     """Detections/s through the partitioned path with 1, 2 and 4 worker processes."""
     import multiprocessing
 
     from limes.federation.partitions import assign
+    from limes.federation.worker import partitions_drained
 
     batches = _load(walkers, seconds)
     total = sum(len(b) for b in batches)
@@ -275,7 +261,7 @@ def measure_workers(url: str, walkers: int, seconds: int) -> dict[str, float]:
             r.wait(120)
         started = time.perf_counter()
         go.set()
-        while not asyncio.run(_drained(url, site, partitions)):
+        while not asyncio.run(partitions_drained(url, site, partitions)):
             time.sleep(0.05)
         rates[str(n)] = total / (time.perf_counter() - started)
         for p in procs:

@@ -29,12 +29,14 @@ from limes.federation.partitions import (
     SectorPartitions,
     assign,
     decode,
-    detection_stream,
     encode,
-    partition_consumer,
 )
 from limes.federation.publisher import DetectionPublisher
-from limes.federation.worker import PartitionPipeline, ensure_detection_stream
+from limes.federation.worker import (
+    PartitionPipeline,
+    ensure_detection_stream,
+    partitions_drained,
+)
 from limes.ops.alert import Alert
 from limes.ops.detection import Detection
 from limes.ops.pipeline import Pipeline
@@ -148,19 +150,6 @@ async def _publish(url: str, site: str, sc: Scenario, batches: list[list[Detecti
         await nc.drain()
 
 
-async def _drained(url: str, site: str, partitions: int) -> bool:
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        for k in range(partitions):
-            info = await js.consumer_info(detection_stream(site), partition_consumer(k))
-            if info.num_pending or info.num_ack_pending:
-                return False
-        return True
-    finally:
-        await nc.close()
-
-
 def test_two_worker_processes_store_the_one_process_alerts_and_no_duplicate(
     sc: Scenario, federation: Federation, tmp_path: Path
 ) -> None:
@@ -185,7 +174,7 @@ def test_two_worker_processes_store_the_one_process_alerts_and_no_duplicate(
         for i in range(2)
     ]  # fmt: skip
     try:
-        asyncio.run(wait_for(lambda: _drained(url, "east", len(sc.spec.sectors)),
+        asyncio.run(wait_for(lambda: partitions_drained(url, "east", len(sc.spec.sectors)),
                              "the workers to take every partition batch", timeout=180))  # fmt: skip
     finally:
         for w in workers:

@@ -241,3 +241,17 @@ def work(
                          tracker_config=tracker_config, plan=plan)  # fmt: skip
 
     asyncio.run(main())
+
+
+async def partitions_drained(nats_url: str, site: str, partitions: int) -> bool:
+    """Whether every partition's consumer has taken and acknowledged all it was given."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for k in range(partitions):
+            info = await js.consumer_info(detection_stream(site), partition_consumer(k))
+            if info.num_pending or info.num_ack_pending:
+                return False
+        return True
+    finally:
+        await nc.close()
