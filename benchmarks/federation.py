@@ -13,6 +13,12 @@ withheld), read from the sharing layer's feed. Measured:
   JOC's stream sourcing the same number of messages already in a stream at the origin
   (JetStream's own rate, nothing applied).
 - **lost / duplicated**: released changes missing at the JOC, and changes applied twice.
+- **workers**: detections/s through the partitioned path inside one site (detections split by
+  sector onto `limes.det.<site>.<k>`, tracker worker processes owning partitions; what they
+  produce is kept in memory, not stored) with 1, 2 and 4 workers on the same synthetic load:
+  walkers in four of the built-in scenario's five sectors, so 1, 2 and 4 workers share it
+  evenly. Timed from the moment every worker is warm and bound to the last acknowledgement;
+  the 1-worker figure is the anchor of the ratio.
 
     python benchmarks/federation.py [--quick]
 
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -169,6 +176,100 @@ async def measure_anchor(fed: Federation, messages: int, pings: int) -> dict[str
     }
 
 
+def _worker_process(url: str, site: str, owned: list[int], ready: Any, go: Any) -> None:
+    from limes.federation.worker import PartitionOutput, run_worker
+    from limes.scenario.load import load_scenario
+
+    sc = load_scenario("iraq-syria")
+    kept: list[int] = []
+
+    def sink(out: PartitionOutput) -> None:
+        kept.append(len(out.alerts))
+
+    def on_ready() -> None:
+        ready.set()
+        go.wait()
+
+    asyncio.run(run_worker(sc, url, site, owned, sink, asyncio.Event(), on_ready=on_ready))
+
+
+def _load(walkers: int, seconds: int) -> list[list[Any]]:
+    from datetime import timedelta
+
+    from limes.ops.detection import Detection, TargetClass
+    from limes.scenario.load import load_scenario
+
+    sc = load_scenario("iraq-syria")
+    rng = np.random.default_rng(5)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    batches: list[list[Any]] = [[] for _ in range(seconds)]
+    for s in sc.spec.sectors[:4]:
+        lo, hi = s.from_km * 1000.0 + 3000.0, s.to_km * 1000.0 - 3000.0
+        for w in range(walkers):
+            c0 = lo + (hi - lo) * (w + 0.5) / walkers
+            t = np.arange(seconds, dtype=float)
+            x, y = sc.border.point_at(c0 + 0.3 * t, -400.0 + 1.2 * t)
+            x, y = x + rng.normal(0, 5, seconds), y + rng.normal(0, 5, seconds)
+            lon, lat = sc.frame.to_lonlat(x, y)
+            for k in range(seconds):
+                batches[k].append(Detection(
+                    sensor_id=f"{s.name[:8]}-{w}", seq=k, time=t0 + timedelta(seconds=k),
+                    lon=float(lon[k]), lat=float(lat[k]), x=float(x[k]), y=float(y[k]),
+                    var_xx=25.0, var_xy=0.0, var_yy=25.0, target_class=TargetClass.PERSON,
+                    confidence=0.9, group_size=1))  # fmt: skip
+    return batches
+
+
+async def _prepare(url: str, site: str, batches: list[list[Any]]) -> int:
+    from limes.federation.partitions import SectorPartitions
+    from limes.federation.publisher import DetectionPublisher
+    from limes.federation.worker import ensure_detection_stream
+    from limes.scenario.load import load_scenario
+
+    sc = load_scenario("iraq-syria")
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_detection_stream(js, site, len(sc.spec.sectors))
+    publisher = DetectionPublisher(js, site, SectorPartitions(sc))
+    for batch in batches:
+        await publisher.publish(batch)
+    await nc.close()
+    return len(sc.spec.sectors)
+
+
+def measure_workers(url: str, walkers: int, seconds: int) -> dict[str, float]:
+    """Detections/s through the partitioned path with 1, 2 and 4 worker processes."""
+    import multiprocessing
+
+    from limes.federation.partitions import assign
+    from limes.federation.worker import partitions_drained
+
+    batches = _load(walkers, seconds)
+    total = sum(len(b) for b in batches)
+    ctx = multiprocessing.get_context("spawn")
+    rates: dict[str, float] = {}
+    for n in (1, 2, 4):
+        site = f"bench{n}"
+        partitions = asyncio.run(_prepare(url, site, batches))
+        go = ctx.Event()
+        readies = [ctx.Event() for _ in range(n)]
+        procs = [ctx.Process(target=_worker_process, args=(url, site, owned, r, go))
+                 for owned, r in zip(assign(partitions, n), readies, strict=True)]  # fmt: skip
+        for p in procs:
+            p.start()
+        for r in readies:
+            r.wait(120)
+        started = time.perf_counter()
+        go.set()
+        while not asyncio.run(partitions_drained(url, site, partitions)):
+            time.sleep(0.05)
+        rates[str(n)] = total / (time.perf_counter() - started)
+        for p in procs:
+            p.terminate()
+            p.join(30)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer alerts and a smaller outage")
@@ -180,10 +281,12 @@ def main() -> None:
         try:
             ours = asyncio.run(measure_sites(fed, root, alerts, outage))
             anchor = asyncio.run(measure_anchor(fed, outage, alerts))
+            walkers, seconds = (15, 120) if args.quick else (40, 300)
+            workers = measure_workers(fed.sites["ops"].url, walkers, seconds)
         finally:
             fed.stop()
     out = {**ours, **anchor, "alerts": alerts, "outage_changes": outage,
-           "workers": None}  # fmt: skip
+           "workers": workers}  # fmt: skip
     print(f"latency alert at site → stored at JOC: p50 {out['latency_p50_s'] * 1e3:.1f} ms, "
           f"p99 {out['latency_p99_s'] * 1e3:.1f} ms (plain NATS through the hub: "
           f"p50 {out['anchor_latency_p50_s'] * 1e3:.2f} ms, p99 "
@@ -193,6 +296,10 @@ def main() -> None:
           f"(JetStream sourcing alone: {out['anchor_sourcing_per_s']:,.0f} messages/s; "
           f"ratio {out['catch_up_per_s'] / out['anchor_sourcing_per_s']:.2f})")  # fmt: skip
     print(f"lost {out['lost']}, duplicated {out['duplicated']}")
+    print("partitioned tracking: " + ", ".join(f"{n} worker(s) {r:,.0f} detections/s"
+                                               for n, r in workers.items())
+          + f"; 2 workers ÷ 1: {workers['2'] / workers['1']:.2f}, "
+          f"4 ÷ 1: {workers['4'] / workers['1']:.2f} on {os.cpu_count()} cores")  # fmt: skip
     print(json.dumps(out))
 
 

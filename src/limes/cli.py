@@ -1034,6 +1034,42 @@ def federation_nats_config(
         out.print(f"{path}  (nats-server -c {path})", markup=False)
 
 
+@federation_app.command("worker")
+def federation_worker(
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario name or folder.")],
+    site: Annotated[str, typer.Option("--site", help="The site whose detections to track.")],
+    database: Annotated[str, typer.Option("--database", help="The site's database URL.")],
+    nats_url: Annotated[
+        str, typer.Option("--nats", help="The site's NATS server.")
+    ] = "nats://127.0.0.1:4222",
+    worker: Annotated[int, typer.Option("--worker", help="This worker's number, from 0.")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="How many workers share.")] = 1,
+) -> None:
+    """Track the site's partitioned detections for this worker's sectors (docs/federation.md)."""
+    import dataclasses
+
+    from limes.federation.partitions import assign
+    from limes.federation.worker import work
+    from limes.ops.tracker import TrackerConfig
+    from limes.scenario.load import load_scenario
+    from limes.service.config import ServiceConfig
+
+    with user_errors():
+        sc = load_scenario(scenario)
+        if not 0 <= worker < workers:
+            raise typer.BadParameter(f"--worker {worker} is not in 0..{workers - 1}")
+        owned = assign(len(sc.spec.sectors), workers)[worker]
+        defaults = ServiceConfig.model_fields
+        config = dataclasses.replace(
+            TrackerConfig(), track_ids="detection",
+            reorder_window_s=defaults["reorder_window_s"].default,
+            scan_window_s=defaults["scan_window_s"].default,
+        )  # fmt: skip
+        out.print(f"worker {worker}/{workers} of {site}: sectors "
+                  f"{', '.join(sc.spec.sectors[k].name for k in owned) or 'none'}")  # fmt: skip
+        work(sc, nats_url, site, owned, database, tracker_config=config)
+
+
 def main() -> None:
     """Entry point of the `limes` console script."""
     app()
