@@ -168,7 +168,9 @@ def create_app(
         intel,
         intel_drafts,
     ):
-        api.include_router(module.router)
+        # Every route may answer 422 (bad parameters, or text no store can keep): documented
+        # once here with the API's error body, unless the route declares its own.
+        api.include_router(module.router, responses=responses(422))
     app.include_router(api)
     app.add_api_websocket_route(f"{PREFIX}/stream", stream, name="stream")
 

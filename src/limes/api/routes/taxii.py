@@ -32,7 +32,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
 
 from limes.api.auth import Permission, bearer_token, check, principal_of
-from limes.api.errors import ApiError
+from limes.api.errors import ApiError, responses
 from limes.api.services import Services
 from limes.errors import WebError
 from limes.ops.alert import Rule
@@ -67,7 +67,8 @@ class TaxiiError(WebError):
 
 def install(app: FastAPI) -> None:
     """Mount the TAXII routes and their error answers on the app."""
-    app.include_router(router, prefix=ROOT)
+    # Text no store can keep is refused before any route, with the API's error body (422).
+    app.include_router(router, prefix=ROOT, responses=responses(422))
 
     @app.exception_handler(TaxiiError)
     async def _taxii_error(_request: Request, exc: TaxiiError) -> Any:
