@@ -9,6 +9,7 @@ separate schemas in one database.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Database:
     schema: str | None = None
     _writer: sessionmaker[Session] = field(init=False, repr=False)
     _reader: sessionmaker[Session] = field(init=False, repr=False)
+    _write_lock: threading.RLock = field(init=False, repr=False, default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
         # Two views of one pool: on SQLite a writing transaction takes the lock at BEGIN, a
@@ -76,8 +78,18 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A writing session in one transaction: committed on success, rolled back on error."""
-        with self._writer() as session, session.begin():
+        """A writing session in one transaction: committed on success, rolled back on error.
+
+        SQLite has one writer at a time. Threads of this process queue on a lock here rather
+        than on SQLite's busy timeout, whose backing-off sleeps let a busy thread starve the
+        others until one fails with "database is locked"; the timeout is left for writers in
+        other processes.
+        """
+        if self.dialect != "sqlite":
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self._writer() as session, session.begin():
             yield session
 
     @contextmanager
