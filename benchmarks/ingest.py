@@ -54,6 +54,7 @@ from limes.ops.bus import Topic
 from limes.ops.ingest.json_format import parse_json_message
 from limes.ops.pipeline import Pipeline
 from limes.ops.tracker import TrackerConfig
+from limes.ops.tracker.tracker import warm_up as tracker_warm_up
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
 from limes.service import Service, ServiceConfig
@@ -404,6 +405,7 @@ def run_stages(sc: Scenario, work: Workload, limit: int) -> dict[str, float]:
 
 def warm_up(sc: Scenario, work: Workload) -> None:
     """Compile the tracker's numba kernels before anything is timed."""
+    tracker_warm_up()
     run_stages(sc, work, min(len(work.bodies), 16))
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
+
+from limes.ops.tracker.kernel import kernel
 
 _EMPTY = np.empty(0, dtype=np.intp)
 
 
-@numba.njit(cache=True, nogil=True)
-def _lsap(cost: NDArray[np.float64]) -> NDArray[np.int64]:  # pragma: no cover - numba
+@kernel
+def _lsap(cost: NDArray[np.float64]) -> NDArray[np.int64]:
     """Column of each row in the minimum-cost assignment of a dense (rows ≤ columns) matrix.
 
     The shortest augmenting path method (Crouse 2016, as in scipy's `linear_sum_assignment`,
@@ -80,15 +81,15 @@ def _lsap(cost: NDArray[np.float64]) -> NDArray[np.int64]:  # pragma: no cover -
     return col4row
 
 
-@numba.njit(cache=True, nogil=True)
-def _find(parent: NDArray[np.int64], a: int) -> int:  # pragma: no cover - numba
+@kernel
+def _find(parent: NDArray[np.int64], a: int) -> int:
     while parent[a] != a:
         parent[a] = parent[parent[a]]
         a = parent[a]
     return a
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _assign_pairs(
     r: NDArray[np.int64],
     c: NDArray[np.int64],
@@ -96,7 +97,7 @@ def _assign_pairs(
     n_rows: int,
     n_cols: int,
     miss_cost: float,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - numba
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     # Clusters by union-find over rows (0..n_rows) and columns (n_rows + j); each cluster
     # becomes a dense (rows × (columns + rows)) matrix whose extra columns are the rows' own
     # "missed" choices (miss_cost on the diagonal, forbidden elsewhere).

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from limes.ops.tracker.kalman import innovation_covariance
+from limes.ops.tracker.kernel import kernel
 
 
 def mahalanobis_squared(
@@ -28,14 +28,14 @@ def mahalanobis_squared(
     return d2
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _gated_pairs(
     xp: NDArray[np.float64],
     pp: NDArray[np.float64],
     z: NDArray[np.float64],
     r: NDArray[np.float64],
     threshold: float,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:  # pragma: no cover
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     n_t, n_d = xp.shape[0], z.shape[0]
     # Per-axis bound: |ν_x| ≤ sqrt(γ S_xx) inside the gate, and S_xx ≤ P_xx + max R_xx. The
     # detections are sorted by x, so each track visits only those within its x bound (two

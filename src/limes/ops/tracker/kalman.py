@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
+
+from limes.ops.tracker.kernel import kernel
 
 
 def innovation_covariance(
@@ -17,7 +18,7 @@ def innovation_covariance(
     return p_pos[..., 0, 0] + r[..., 0], p_pos[..., 0, 1] + r[..., 1], p_pos[..., 1, 1] + r[..., 2]
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _update(
     x: NDArray[np.float64],
     p: NDArray[np.float64],

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from limes.ops.tracker.config import TrackerConfig
+from limes.ops.tracker.kernel import kernel
 from limes.ops.tracker.table import COASTING, CONFIRMED, TENTATIVE, TrackTable
 
 
@@ -108,7 +108,7 @@ class TrackDeleter:
         return np.flatnonzero(mask)
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _stale(
     alive: NDArray[np.bool_],
     t: NDArray[np.float64],
@@ -124,7 +124,7 @@ def _stale(
     established_hits: int,
     young_max_missed: int,
     max_missed: int,
-) -> NDArray[np.bool_]:  # pragma: no cover - numba
+) -> NDArray[np.bool_]:
     out = np.zeros(alive.size, np.bool_)
     for n in range(alive.size):
         if not alive[n]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from limes.ops.tracker.kernel import kernel
 
-@numba.njit(cache=True, nogil=True)
+
+@kernel
 def _predict(
     x: NDArray[np.float64],
     p: NDArray[np.float64],

@@ -18,6 +18,7 @@ from limes.ops.tracker.config import TrackerConfig
 from limes.ops.tracker.existence import ScoreConfirmer, position_log_likelihood
 from limes.ops.tracker.gating import MahalanobisGate
 from limes.ops.tracker.initiator import SinglePointInitiator
+from limes.ops.tracker.kernel import use_compiled
 from limes.ops.tracker.lifecycle import MofNConfirmer, TrackDeleter
 from limes.ops.tracker.scans import ReorderBuffer, Scan
 from limes.ops.tracker.state import TrackState, Untracked
@@ -321,11 +322,12 @@ class Tracker:
 
 
 def warm_up() -> None:
-    """Load (or compile) the tracker's numba kernels now, not on the first live scan.
+    """Switch the tracker's kernels to numba and load (or compile) them now, not on a live scan.
 
     Tracks two close targets and a far one for two scans (prediction, gating, a shared
     cluster for the assignment, the Kalman update), then lets them go stale.
     """
+    use_compiled()
     tracker = Tracker(TrackerConfig(reorder_window_s=0.0))
     t0 = datetime(2000, 1, 1, tzinfo=UTC)
     for step in range(2):
