@@ -19,6 +19,7 @@ from copy import deepcopy
 from pathlib import Path
 
 import nats
+import numpy as np
 import pytest
 import yaml
 from federation_support import Federation, start_federation, wait_for
@@ -88,12 +89,27 @@ def two_sectors(sc: Scenario) -> list[Detection]:
 def boundary_crossers(sc: Scenario) -> list[list[Detection]]:
     """Walkers that cross the line while walking along it from the west sector into the east
     one (boundary at 9 km), at three speeds along the line."""
-    return [walker(sc, "tower-w", T0, start, v_along=v, seed=k)
-            for k, (start, v) in enumerate([(8700.0, 1.0), (8800.0, 2.0), (8900.0, 3.0)])]
+    return [
+        walker(sc, "tower-w", T0, start, v_along=v, seed=k)
+        for k, (start, v) in enumerate([(8700.0, 1.0), (8800.0, 2.0), (8900.0, 3.0)])
+    ]
 
 
 def ids(alerts: Sequence[Alert]) -> list[tuple[str, str, str]]:
     return sorted((a.alert_id, a.rule.value, a.track_id) for a in alerts)
+
+
+def test_the_hand_off_band_is_the_scenarios_number(sc: Scenario) -> None:
+    # Points 0.5, 1.5 and 2.4 km west of the 9 km boundary, 100 m inside the line.
+    xy = np.array([sc.border.point_at((9.0 - km) * 1000.0, 100.0) for km in (0.5, 1.5, 2.4)])
+    wide = deepcopy(SCENARIO)
+    wide.setdefault("rules", {})["handover_m"] = 2500.0
+    for scenario, expected in (
+        (sc, [True, False, False]),  # the default 1 km band
+        (scenario_from_data(wide), [True, True, True]),
+    ):
+        own, _, ahead = SectorPartitions(scenario).receivers(xy[:, 0], xy[:, 1])
+        assert (ahead != own).tolist() == expected
 
 
 def test_partitions_give_the_one_process_alerts_for_targets_inside_sectors(sc: Scenario) -> None:

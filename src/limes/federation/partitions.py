@@ -11,8 +11,8 @@ enter already tracks it, and its rules already know what fired, before the walke
 partition *emits* only the alerts located in its own sector. An alert is thus emitted once, by
 the partition holding it, instead of once per partition that saw the target (the cause of
 duplicates when each side starts its own track at the boundary). The band must be wider than
-the distance a target covers while a track is confirmed (the scenario's `handover_m`, or the
-default here: a walker at 2 m/s for ~5 minutes).
+the distance a target covers while a track is confirmed: the scenario's `rules.handover_m`
+(default 1 km, a walker at 2 m/s for ~8 minutes).
 
 **Clock.** Every published batch reaches every partition, empty where a partition has no
 detections, carrying the latest detection time seen by the publisher: each partition's tracker
@@ -36,9 +36,6 @@ from limes.scenario.model import Scenario
 
 #: Subject root of partitioned detections: `limes.det.<site>.<partition>`.
 DETECTION_ROOT = "limes.det"
-
-#: Default hand-off band (m of chainage): ~5 minutes of a walker at 2 m/s, with margin.
-DEFAULT_HANDOVER_M = 1000.0
 
 
 def detection_stream(site: str) -> str:
@@ -66,7 +63,10 @@ def assign(partitions: int, workers: int) -> list[list[int]]:
 class SectorPartitions:
     """Which partitions (sector indices) receive each detection: its own and the band's."""
 
-    def __init__(self, scenario: Scenario, handover_m: float = DEFAULT_HANDOVER_M) -> None:
+    def __init__(self, scenario: Scenario, handover_m: float | None = None) -> None:
+        """`handover_m` overrides the scenario's `rules.handover_m` (as a test may)."""
+        if handover_m is None:
+            handover_m = scenario.spec.rules.handover_m
         if handover_m < 0:
             raise ValueError(f"handover_m must not be negative, got {handover_m}")
         self.scenario = scenario

@@ -35,7 +35,13 @@ class Grid:
 
     @classmethod
     def aligned(
-        cls, x0: float, y0: float, ux: float, uy: float, length_m: float, depth_m: float,
+        cls,
+        x0: float,
+        y0: float,
+        ux: float,
+        uy: float,
+        length_m: float,
+        depth_m: float,
         cell_m: float,
     ) -> Grid:
         """A grid whose columns run along the unit direction (ux, uy) from corner (x0, y0).

@@ -56,8 +56,10 @@ class ActorTable:
         found: list[ActorMention] = []
         taken = [False] * len(body)
         text = body.replace("’", "'")
-        for pattern, table, fold in ((self._sensitive, self.by_alias, False),
-                                     (self._insensitive, self.by_alias_nocase, True)):
+        for pattern, table, fold in (
+            (self._sensitive, self.by_alias, False),
+            (self._insensitive, self.by_alias_nocase, True),
+        ):
             if pattern is None:
                 continue
             for m in pattern.finditer(text):
@@ -66,8 +68,9 @@ class ActorTable:
                 key = m.group(0).lower() if fold else m.group(0)
                 for i in range(m.start(), m.end()):
                     taken[i] = True
-                found.append(ActorMention(table[key], Span(m.start(), m.end()),
-                                          body[m.start() : m.end()]))
+                found.append(
+                    ActorMention(table[key], Span(m.start(), m.end()), body[m.start() : m.end()])
+                )
         found.sort(key=lambda a: a.span.start)
         return found
 

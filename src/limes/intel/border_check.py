@@ -22,8 +22,9 @@ _CLOSED = re.compile(
     r"\b(clos\w*|sealed|built|complet\w*|dug|fortified|finished|fenced|covered)\b", re.I
 )
 _OF_TOTAL = re.compile(r"\b(of|out of) (the|a|its)?\s*$", re.I)
-_RUNNING_TOTAL = re.compile(r"\b(to|total of|totals?|now)\s+(about|some|nearly|around|almost)?\s*$",
-                            re.I)
+_RUNNING_TOTAL = re.compile(
+    r"\b(to|total of|totals?|now)\s+(about|some|nearly|around|almost)?\s*$", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,9 @@ def check_claim(
         return None
     reported = total = None
     # "another 25 km …, bringing the barrier to about 100 km": the running total is the state.
-    running = [q for q in kms if _RUNNING_TOTAL.search(body[max(0, q.span.start - 20) :
-                                                            q.span.start])]
+    running = [
+        q for q in kms if _RUNNING_TOTAL.search(body[max(0, q.span.start - 20) : q.span.start])
+    ]
     if running:
         kms = running + [q for q in kms if q not in running]
     for q in kms:
@@ -86,9 +88,9 @@ def check_claim(
         return None
     name, lo, hi = stretch
     built = covered_km(
-        ((b.from_km, b.to_km) for b in scenario.spec.barriers
-         if b.status is BarrierStatus.BUILT),
-        lo, hi,
+        ((b.from_km, b.to_km) for b in scenario.spec.barriers if b.status is BarrierStatus.BUILT),
+        lo,
+        hi,
     )
     agrees = abs(built - reported) <= max(tolerance_km, tolerance_share * reported)
     return BorderCheck(reported, name, lo, hi, built, agrees)
@@ -107,7 +109,8 @@ def _stretch(
     if total_km is not None:
         fits = [c for c in candidates if abs((c[2] - c[1]) - total_km) <= 0.1 * total_km]
         touching = [
-            c for c in fits
+            c
+            for c in fits
             if any(c[1] <= k <= c[2] for k in chains)
             or any(s.name in sector_names and c[1] <= s.from_km < c[2] for s in spec.sectors)
         ]

@@ -74,9 +74,7 @@ def shingles(text: str, k: int) -> set[int]:
     return out
 
 
-def origins(
-    docs: Sequence[Document], settings: CorroborationSettings | None = None
-) -> list[int]:
+def origins(docs: Sequence[Document], settings: CorroborationSettings | None = None) -> list[int]:
     """An origin index per document: near-duplicate bodies share one (the earliest's).
 
     Shared shingles are counted exactly through an inverted index (shingle → documents), so
@@ -212,13 +210,19 @@ def corroborate(
     out = []
     for k, c in enumerate(claims):
         mine = origin_of_doc[index[c.document.id]]
-        same = [o for j, o in enumerate(claims)
-                if o is c or same_claim(c, o, st, subj[k], subj[j])]
-        others = sorted({o.document.id for o in same
-                         if origin_of_doc[index[o.document.id]] != mine})
-        republished = sorted({o.document.id for o in same if o.document.id != c.document.id
-                              and origin_of_doc[index[o.document.id]] == mine})
+        same = [o for j, o in enumerate(claims) if o is c or same_claim(c, o, st, subj[k], subj[j])]
+        others = sorted(
+            {o.document.id for o in same if origin_of_doc[index[o.document.id]] != mine}
+        )
+        republished = sorted(
+            {
+                o.document.id
+                for o in same
+                if o.document.id != c.document.id and origin_of_doc[index[o.document.id]] == mine
+            }
+        )
         n = len({voice[index[o.document.id]] for o in same})
-        out.append(Corroboration(origin_name[index[c.document.id]], n, tuple(others),
-                                 tuple(republished)))
+        out.append(
+            Corroboration(origin_name[index[c.document.id]], n, tuple(others), tuple(republished))
+        )
     return out

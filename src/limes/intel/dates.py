@@ -152,8 +152,11 @@ def _resolve(kind: str, m: re.Match[str], base: date) -> tuple[date, date] | Non
         if unit == "week":
             monday = base - timedelta(days=base.weekday())
             if which in ("last", "previous", "past"):
-                return (base - timedelta(days=7), base - timedelta(days=1)) if which == "past" \
+                return (
+                    (base - timedelta(days=7), base - timedelta(days=1))
+                    if which == "past"
                     else (monday - timedelta(days=7), monday - timedelta(days=1))
+                )
             return monday, base
         if unit == "month":
             if which in ("last", "previous", "past"):
@@ -186,7 +189,8 @@ def _resolve(kind: str, m: re.Match[str], base: date) -> tuple[date, date] | Non
     if kind == "season":
         year = int(text[-4:])
         first = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}[
-            text.split()[0].lower()]
+            text.split()[0].lower()
+        ]
         if first == 12:  # the winter of a year: its December to the next February
             return date(year, 12, 1), _month(year + 1, 2)[1]
         return date(year, first, 1), _month(year, first + 2)[1]
@@ -204,8 +208,17 @@ def _span(m: re.Match[str]) -> tuple[int, int]:
     return m.span("d") if "d" in m.re.groupindex else m.span()
 
 
-_RELATIVE_KINDS = {"dm", "md", "ago", "weekday", "relative_day", "relative_period", "month",
-                   "between_months", "and_month"}
+_RELATIVE_KINDS = {
+    "dm",
+    "md",
+    "ago",
+    "weekday",
+    "relative_day",
+    "relative_period",
+    "month",
+    "between_months",
+    "and_month",
+}
 
 
 def find_dates(body: str, published: date | None) -> list[DateMention]:
@@ -220,8 +233,9 @@ def find_dates(body: str, published: date | None) -> list[DateMention]:
             lo, hi = _span(m)
             if any(taken[lo:hi]):
                 continue
-            relative = kind in _RELATIVE_KINDS or (kind == "part_month" and not re.search(
-                _YEAR, m.group(0)))
+            relative = kind in _RELATIVE_KINDS or (
+                kind == "part_month" and not re.search(_YEAR, m.group(0))
+            )
             if relative and published is None:
                 continue
             got = _resolve(kind, m, published or date(1970, 1, 1))
@@ -247,14 +261,22 @@ def parse_publication(text: str) -> datetime | None:
     line = _PUBLISHED_PREFIX.sub("", text.strip())
     if not line or len(line.split()) > 9 or not re.search(_YEAR, line):
         return None
-    if not (re.search(_MONTHS, line) or re.search(rf"{_YEAR}-\d{{2}}-\d{{2}}", line)
-            or re.search(r"\d{1,2}/\d{1,2}/\d{4}", line)):
+    if not (
+        re.search(_MONTHS, line)
+        or re.search(rf"{_YEAR}-\d{{2}}-\d{{2}}", line)
+        or re.search(r"\d{1,2}/\d{1,2}/\d{4}", line)
+    ):
         return None
     got = dateparser.parse(
         line,
         languages=["en"],
-        settings={"STRICT_PARSING": True, "RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC",
-                  "TO_TIMEZONE": "UTC", "DATE_ORDER": "DMY"},
+        settings={
+            "STRICT_PARSING": True,
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "TIMEZONE": "UTC",
+            "TO_TIMEZONE": "UTC",
+            "DATE_ORDER": "DMY",
+        },
     )
     if got is None:
         return None

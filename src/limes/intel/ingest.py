@@ -44,11 +44,8 @@ class Reader:
     scenario: Scenario | None = None
 
     @classmethod
-    def for_scenario(
-        cls, scenario: Scenario | None, register_path: Path | None = None
-    ) -> Reader:
-        return cls(load_register(register_path), build_gazetteer(scenario), actor_table(),
-                   scenario)
+    def for_scenario(cls, scenario: Scenario | None, register_path: Path | None = None) -> Reader:
+        return cls(load_register(register_path), build_gazetteer(scenario), actor_table(), scenario)
 
     def extract(self, doc: Document) -> Extraction:
         return extract(doc, self.gazetteer, self.actors)
@@ -95,37 +92,44 @@ def draft_reports(
         date = claim.date
         actors = list(dict.fromkeys(a.actor for a in claim.actors))
         place = claim.place
-        fighters = max((q.max or q.value for q in claim.quantities if q.unit == "fighters"),
-                       default=0.0)
-        out.append({
-            "id": report_id(claim),
-            "source": doc.source,
-            "published": doc.published.isoformat() if doc.published else None,
-            "text_span": [span.start, span.end],
-            "event_type": claim.event_type,
-            "actors": actors,
-            "places": [p.to_json() for p in claim.places],
-            "quantities": [q.to_json() for q in claim.quantities],
-            "reliability": reader.register.reliability(doc.source),
-            "credibility": credibility(co.independent_origins, contradicted),
-            "removed_lines": len(doc.removed),
-            "document": doc.id,
-            "text": span.text(doc.body),
-            "event_date": None if date is None else {**date.to_json(),
-                                                      "inferred": claim.date_inferred},
-            "dates": [d.to_json() for d in claim.dates],
-            "cues": [[c.start, c.end] for c in claim.cues],
-            "origin": co.origin,
-            "independent_origins": co.independent_origins,
-            "corroborated_by": list(co.corroborated_by),
-            "republished_by": list(co.republished_by),
-            "scenario_check": None if check is None else check.to_json(),
-            "threat": suggested_threat(
-                claim.event_type, sector=place.sector if place else None,
-                independent_origins=co.independent_origins, actors=actors, fighters=fighters,
-            ),
-            "status": "draft",
-        })
+        fighters = max(
+            (q.max or q.value for q in claim.quantities if q.unit == "fighters"), default=0.0
+        )
+        out.append(
+            {
+                "id": report_id(claim),
+                "source": doc.source,
+                "published": doc.published.isoformat() if doc.published else None,
+                "text_span": [span.start, span.end],
+                "event_type": claim.event_type,
+                "actors": actors,
+                "places": [p.to_json() for p in claim.places],
+                "quantities": [q.to_json() for q in claim.quantities],
+                "reliability": reader.register.reliability(doc.source),
+                "credibility": credibility(co.independent_origins, contradicted),
+                "removed_lines": len(doc.removed),
+                "document": doc.id,
+                "text": span.text(doc.body),
+                "event_date": None
+                if date is None
+                else {**date.to_json(), "inferred": claim.date_inferred},
+                "dates": [d.to_json() for d in claim.dates],
+                "cues": [[c.start, c.end] for c in claim.cues],
+                "origin": co.origin,
+                "independent_origins": co.independent_origins,
+                "corroborated_by": list(co.corroborated_by),
+                "republished_by": list(co.republished_by),
+                "scenario_check": None if check is None else check.to_json(),
+                "threat": suggested_threat(
+                    claim.event_type,
+                    sector=place.sector if place else None,
+                    independent_origins=co.independent_origins,
+                    actors=actors,
+                    fighters=fighters,
+                ),
+                "status": "draft",
+            }
+        )
     return out
 
 

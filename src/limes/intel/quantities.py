@@ -109,9 +109,10 @@ def find_quantities(body: str) -> list[Quantity]:
         # vehicles"): search again just after its first number.
         pos = m.end("lo")
         fill = m.group("fill") or ""
-        if fill and (_NOT_FILLER.search(fill) or any(
-            w.lower() in _WORDS or any(c.isdigit() for c in w) for w in fill.split()
-        )):
+        if fill and (
+            _NOT_FILLER.search(fill)
+            or any(w.lower() in _WORDS or any(c.isdigit() for c in w) for w in fill.split())
+        ):
             continue
         unit_word = m.group("unit")
         if unit_word == "m" and fill:  # "5 IS m…" is not metres

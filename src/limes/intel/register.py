@@ -92,9 +92,7 @@ def load_register(path: Path | None = None) -> SourceRegister:
             raise IntelError(f"{where}: sources[{i}] needs a 'name'")
         grade = str(row.get("reliability", UNKNOWN)).upper()
         if grade not in RELIABILITY:
-            raise IntelError(
-                f"{where}: sources[{i}].reliability is {grade!r}; expected one of A–F"
-            )
+            raise IntelError(f"{where}: sources[{i}].reliability is {grade!r}; expected one of A–F")
         aliases = row.get("aliases") or []
         if not isinstance(aliases, list):
             raise IntelError(f"{where}: sources[{i}].aliases must be a list")

@@ -52,8 +52,14 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_json(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 3), "recall": round(self.recall, 3),
-                "f1": round(self.f1, 3), "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "precision": round(self.precision, 3),
+            "recall": round(self.recall, 3),
+            "f1": round(self.f1, 3),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 KINDS = ("places", "actors", "event_dates", "quantities", "event_types")
@@ -114,8 +120,9 @@ def score_extraction(ex: Extraction, label: dict[str, Any], score: CorpusScore) 
     name = ex.document.id
     places = {p.entry.name: (p.entry.lon, p.entry.lat) for p in ex.places}
     want_places = [(p["name"], (p["lon"], p["lat"])) for p in label.get("places", [])]
-    tp, extra, free = _match(list(places.items()), want_places,
-                             lambda p, lab: distance_km(p[1], lab[1]) <= 10.0)
+    tp, extra, free = _match(
+        list(places.items()), want_places, lambda p, lab: distance_km(p[1], lab[1]) <= 10.0
+    )
     score.counts["places"].add(tp, len(places), len(want_places))
     score.misses += [f"{name}: place {p[0]} not labelled" for p in extra]
     score.misses += [f"{name}: place {lab[0]} missed" for lab in free]
@@ -127,18 +134,25 @@ def score_extraction(ex: Extraction, label: dict[str, Any], score: CorpusScore) 
     score.misses += [f"{name}: actor {a} missed" for a in want_actors - actors]
 
     dates = sorted({(d.start, d.end) for d in ex.dates})
-    want_dates = [(date.fromisoformat(a), date.fromisoformat(b))
-                  for a, b in label.get("event_dates", [])]
-    tp, extra, free = _match(dates, want_dates, lambda p, lab: abs((p[0] - lab[0]).days) <= 1
-                             and abs((p[1] - lab[1]).days) <= 1)
+    want_dates = [
+        (date.fromisoformat(a), date.fromisoformat(b)) for a, b in label.get("event_dates", [])
+    ]
+    tp, extra, free = _match(
+        dates,
+        want_dates,
+        lambda p, lab: abs((p[0] - lab[0]).days) <= 1 and abs((p[1] - lab[1]).days) <= 1,
+    )
     score.counts["event_dates"].add(tp, len(dates), len(want_dates))
     score.misses += [f"{name}: date {p[0]}/{p[1]} not labelled" for p in extra]
     score.misses += [f"{name}: date {lab[0]}/{lab[1]} missed" for lab in free]
 
     quantities = sorted({(q.value, q.max, q.unit) for q in ex.quantities}, key=str)
     want_q = [tuple(q) for q in label.get("quantities", [])]
-    tp, extra, free = _match(quantities, want_q, lambda p, lab: p[2] == lab[2]
-                             and _close(p[0], lab[0]) and _close(p[1], lab[1]))
+    tp, extra, free = _match(
+        quantities,
+        want_q,
+        lambda p, lab: p[2] == lab[2] and _close(p[0], lab[0]) and _close(p[1], lab[1]),
+    )
     score.counts["quantities"].add(tp, len(quantities), len(want_q))
     score.misses += [f"{name}: quantity {p} not labelled" for p in extra]
     score.misses += [f"{name}: quantity {lab} missed" for lab in free]

@@ -46,15 +46,20 @@ def submit_drafts(
     items = []
     for r in _lines(folder / "reports.jsonl"):
         if r.get("document") not in bodies:
-            raise IntelError(f"{folder / 'reports.jsonl'}: draft {r.get('id')} names a "
-                             f"document not in documents.jsonl")
+            raise IntelError(
+                f"{folder / 'reports.jsonl'}: draft {r.get('id')} names a "
+                f"document not in documents.jsonl"
+            )
         items.append({"draft": r, "text": bodies[r["document"]]})
     http = client or httpx.Client(base_url=target, timeout=30.0)
     filed = existing = 0
     try:
         for i in range(0, len(items), BATCH):
-            got = http.post("/api/intel/drafts", json={"drafts": items[i : i + BATCH]},
-                            headers={"Authorization": f"Bearer {token}"})
+            got = http.post(
+                "/api/intel/drafts",
+                json={"drafts": items[i : i + BATCH]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             if got.status_code != 201:
                 raise IntelError(f"{target}: drafts refused ({got.status_code}): {got.text[:300]}")
             body = got.json()

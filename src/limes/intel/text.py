@@ -11,11 +11,49 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Abbreviations after which a full stop does not end a sentence.
-_ABBREV = frozenset((
-    "mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "capt", "sgt", "brig", "cpl", "adm",
-    "gov", "sen", "rep", "st", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "approx", "est", "u.s", "u.n", "e.g", "i.e", "vs", "inc", "ltd",
-))
+_ABBREV = frozenset(
+    (
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "sgt",
+        "brig",
+        "cpl",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "st",
+        "no",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "est",
+        "u.s",
+        "u.n",
+        "e.g",
+        "i.e",
+        "vs",
+        "inc",
+        "ltd",
+    )
+)
 _BOUNDARY = re.compile(r"[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 

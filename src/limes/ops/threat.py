@@ -31,9 +31,7 @@ class ThreatBoard:
         """Who the sector's current reports are about."""
         return self._actors.get(sector, frozenset())
 
-    def replace(
-        self, levels: Mapping[str, Severity], actors: Mapping[str, frozenset[str]]
-    ) -> None:
+    def replace(self, levels: Mapping[str, Severity], actors: Mapping[str, frozenset[str]]) -> None:
         """Set every sector's level and actors at once (sectors not named fall to low)."""
         with self._lock:
             self._levels = dict(levels)

@@ -512,6 +512,13 @@ class Rules(Model):
     group_window_s: NonNeg = Field(
         default=1800.0, description="how long an incident takes alerts of other tracks near it"
     )
+    handover_m: NonNeg = Field(
+        default=1000.0,
+        description="hand-off band between sectors tracked in separate worker processes (m of "
+        "chainage): a detection this close to a neighbouring sector is tracked there too, so "
+        "the track is confirmed before the target crosses; wider than the distance a target "
+        "covers while its track is confirmed",
+    )
 
 
 # --- the whole ------------------------------------------------------------------------------

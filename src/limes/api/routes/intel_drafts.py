@@ -102,13 +102,18 @@ def post_drafts(body: DraftsIn, who: Filer, share: Share) -> DraftsOut:
         draft = item.draft.model_dump(mode="json")
         try:
             report = IntelReport.from_draft(
-                draft, text=item.text, originator=share.sharing.home, author=who.name,
+                draft,
+                text=item.text,
+                originator=share.sharing.home,
+                author=who.name,
                 reported=stamp,
             )
-            report = report.model_copy(update={
-                "title": _title(draft),
-                "threat": ThreatLevel(draft["threat"]),
-            })
+            report = report.model_copy(
+                update={
+                    "title": _title(draft),
+                    "threat": ThreatLevel(draft["threat"]),
+                }
+            )
         except ValueError as error:
             raise ApiError(422, "invalid_request", f"drafts[{i}]: {error}") from None
         try:

@@ -176,8 +176,8 @@ def parse_time(value: object, name: str = "time") -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. year 1 at +14:00: before the first UTC instant there is
         raise ReportError(
-            RejectReason.BAD_TIME, f"{name}: outside the representable years (value "
-            f"{shorten(value)})"
+            RejectReason.BAD_TIME,
+            f"{name}: outside the representable years (value {shorten(value)})",
         ) from None
 
 
