@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import shapely
@@ -165,7 +166,7 @@ class Gazetteer:
         return out
 
 
-def _curated() -> tuple[list[dict[str, object]], set[str]]:
+def _curated() -> tuple[list[dict[str, Any]], set[str]]:
     """The curated places, and the names that are never places (regions, rivers)."""
     text = resources.files("limes.intel").joinpath("data/border_places.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
@@ -212,11 +213,11 @@ def build_gazetteer(
         e = Entry(
             str(row["name"]),
             float(row["lon"]),
-            float(row["lat"]),  # type: ignore[arg-type]
+            float(row["lat"]),
             str(row.get("kind", "town")),
             "curated",
         )
-        names = [str(row["name"]), *[str(a) for a in row.get("aliases", [])]]  # type: ignore[attr-defined]
+        names = [str(row["name"]), *[str(a) for a in row.get("aliases", [])]]
         if scenario is not None:
             # A curated name the scenario also knows takes the scenario's position.
             own = {ascii_fold(p.name): p for p in scenario.spec.places}
