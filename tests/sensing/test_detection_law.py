@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from limes.scenario.schema import DetectionLaw, Light, Mode, SensorModel, TargetClassName
-from limes.sensing.detection_law import falloff, hazard_at, law_for, p_detect, target_class
+from limes.sensing.detection_law import (
+    falloff,
+    hazard_at,
+    law_for,
+    p_detect,
+    report_rate,
+    target_class,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +62,28 @@ def test_detection_probability_is_poisson() -> None:
     assert float(p_detect(0.01, 100.0)) == pytest.approx(1 - math.exp(-1.0))
     assert float(p_detect(0.0, 1e9)) == 0.0
     assert np.allclose(p_detect([0.1, 0.2], 10.0), 1 - np.exp(-np.array([1.0, 2.0])))
+
+
+@given(hazard=st.floats(0.001, 5.0), interval=st.floats(0.5, 60.0))
+def test_the_report_rate_is_the_hazard_when_weak_and_one_an_interval_at_most(
+    hazard: float, interval: float
+) -> None:
+    rate = float(report_rate(hazard, interval))
+    assert rate <= min(hazard, 1.0 / interval) * (1 + 1e-12)
+    if hazard * interval < 1e-2:
+        assert rate == pytest.approx(hazard, rel=1e-2)
+
+
+def test_the_report_rate_is_the_share_of_intervals_a_poisson_process_fires_in() -> None:
+    # Monte Carlo: a Poisson process of rate h over 200,000 intervals of τ, one report for each
+    # interval holding at least one event.
+    rng = np.random.default_rng(5)
+    for h, tau in ((0.5, 5.0), (0.02, 5.0), (1.0, 2.0)):
+        n = 200_000
+        fired = rng.poisson(h * tau, n) > 0
+        observed = fired.sum() / (n * tau)
+        sd = math.sqrt(n * (p := float(p_detect(h, tau))) * (1 - p)) / (n * tau)
+        assert abs(observed - float(report_rate(h, tau))) < 4 * sd + 1e-12
 
 
 def test_a_day_camera_is_blind_at_night() -> None:

@@ -3,9 +3,11 @@
 Every sensor of a scenario reports as an *event* sensor (a detection whenever its Poisson
 hazard fires, `limes.sensing.detection_law`), so the tracker's law for it is:
 
-- `hazard_per_s`: the model's hazard averaged over its coverage (the disc of its range inside
-  its field of view, each point weighted by area: the fall-off's mean ∫₀¹ f(u)·2u du), and
-  over the target classes and lights it describes;
+- `hazard_per_s`: the rate at which it reports a target in view, averaged over its coverage
+  (the disc of its range inside its field of view, each point weighted by area: ∫₀¹ ρ(u)·2u du
+  with ρ(u) = `report_rate(h·f(u), τ)`, the hazard at that range saturated by the model's
+  report interval τ, since one target is reported at most once an interval), and over the
+  target classes and lights it describes;
 - `clutter_per_m2`: its false reports per second (`false_alarm_per_h`, which the simulator
   draws uniformly over range and view, and so does the world in this model) divided by
   that coverage area, averaged the same way.
@@ -26,14 +28,15 @@ from limes.ops.tracker.config import SensorLaw, TrackerConfig
 from limes.scenario.model import Scenario
 from limes.scenario.schema import DetectionLaw
 from limes.sensing.coverage import sensor_places
-from limes.sensing.detection_law import falloff
+from limes.sensing.detection_law import falloff, report_rate
 
 _U = (np.arange(2000) + 0.5) / 2000.0  # midpoints of relative range for the area average
 
 
-def mean_falloff(kind: str) -> float:
-    """Area-weighted mean of the fall-off over the coverage disc: ∫₀¹ f(u) 2u du."""
-    return float(np.mean(falloff(_U, kind) * 2.0 * _U))
+def mean_report_rate(law: DetectionLaw, interval_s: float) -> float:
+    """Area-weighted mean report rate over the coverage disc: ∫₀¹ report_rate(h f(u)) 2u du."""
+    rate = report_rate(law.hazard_per_s * falloff(_U, law.falloff), interval_s)
+    return float(np.mean(rate * 2.0 * _U))
 
 
 def _coverage_m2(law: DetectionLaw, fov_deg: float) -> float:
@@ -47,7 +50,7 @@ def sensor_laws(scenario: Scenario) -> dict[str, SensorLaw]:
         laws = [law for law in place.laws.values() if law.hazard_per_s > 0]
         if not laws:
             continue
-        hazard = float(np.mean([law.hazard_per_s * mean_falloff(law.falloff) for law in laws]))
+        hazard = float(np.mean([mean_report_rate(law, place.report_interval_s) for law in laws]))
         clutter = float(
             np.mean([
                 law.false_alarm_per_h / 3600.0 / _coverage_m2(law, place.fov_deg) for law in laws

@@ -377,6 +377,12 @@ class SensorModel(Model):
     fov_deg: Annotated[float, Field(gt=0, le=360)] = 360.0
     laws: dict[TargetClassName, dict[Light, DetectionLaw]]
     latency: Spread = Spread(mean_s=2.0, sd_s=1.0)
+    report_interval_s: Positive = Field(
+        default=5.0,
+        description="one target is reported at most once per this interval (a ground "
+        "sensor's re-arm, an operator's next report): the report rate of a target in view "
+        "saturates at 1/interval however strong the detection",
+    )
 
 
 class Sensor(Model):

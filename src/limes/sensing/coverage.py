@@ -46,6 +46,7 @@ class SensorPlace:
     fov_deg: float
     needs_sight: bool
     laws: dict[tuple[TargetClassName, Light], DetectionLaw]
+    report_interval_s: float = 5.0
 
     def reach_m(self, cls: TargetClassName, lights: Iterable[Light]) -> float:
         """The longest range of its laws for a class over some lights (0 when blind)."""
@@ -78,6 +79,7 @@ def sensor_places(scenario: Scenario) -> list[SensorPlace]:
                 scenario.fov_deg(s),
                 model.kind is not SensorKind.GROUND_SENSOR,
                 laws,
+                model.report_interval_s,
             )
         )
     return out

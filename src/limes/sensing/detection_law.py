@@ -49,6 +49,17 @@ def hazard_at(law: DetectionLaw, range_m: ArrayLike) -> FloatArray:
     return law.hazard_per_s * falloff(r / law.range_m, law.falloff)
 
 
+def report_rate(hazard_per_s: ArrayLike, interval_s: float) -> FloatArray:
+    """Reports per second of one target from a sensor that reports at most once per interval.
+
+    Each interval of `interval_s` brings a report when the hazard fires in it at least once,
+    (1 − exp(−h·τ)) / τ: the hazard itself while h·τ ≪ 1, 1/τ at most. The simulator reports
+    this way, so the tracker expects of a sensor exactly the reports it will get.
+    """
+    out: FloatArray = p_detect(hazard_per_s, interval_s) / interval_s
+    return out
+
+
 def p_detect(hazard_per_s: ArrayLike, exposure_s: ArrayLike) -> FloatArray:
     """Probability of at least one detection in `exposure_s` seconds at a constant hazard."""
     h = np.asarray(hazard_per_s, dtype=float)

@@ -4,9 +4,11 @@ For every sensor and every step of every group (position at the middle of the st
 hazard is the sensor model's law at that range (`sensing.detection_law.hazard_at`), for the
 group's target class in the light at the sensor at that moment, where the sensor sees the
 group (`sensing.line_of_sight.visible_points`, the same sight model the analysis uses; ground
-sensors need no sight); the group is detected in the step with probability 1 − exp(−h·dt)
-(`sensing.detection_law.p_detect`). Each hit becomes a report: position with the law's
-`position_sd_m` of Gaussian noise on each axis, class (right with `class_accuracy`, else
+sensors need no sight); the group is reported in the step with probability 1 − exp(−h·dt)
+(`sensing.detection_law.p_detect`), or, for a sensor whose `report_interval_s` τ is longer
+than the step, (1 − exp(−h·τ))·dt/τ: one report per interval at most, the rate the tracker's
+law expects (`sensing.detection_law.report_rate`). Each hit becomes a report: position with
+the law's `position_sd_m` of Gaussian noise on each axis, class (right with `class_accuracy`, else
 unknown; nuisance groups are often taken for animals), confidence, and a group size estimate
 (log-normal error). False alarms come at each law's `false_alarm_per_h`, uniform over the
 law's range within the field of view. Each report leaves after the model's latency (normal,
@@ -172,7 +174,10 @@ def detect(
                 m = mask & seen
                 h[m] = hazard_at(law, r[m])
                 sd[m] = law.position_sd_m
-            hit = rng.random(idx.size) < p_detect(h, cfg.step_s)
+            # One report per report interval at most (`detection_law.report_rate`): an
+            # interval of τ ≥ step fires with 1 − exp(−h·τ), spread evenly over its steps.
+            tau = max(cfg.step_s, place.report_interval_s)
+            hit = rng.random(idx.size) < p_detect(h, tau) * (cfg.step_s / tau)
             out_sample.append(idx[hit])
             out_sensor.append(np.full(int(hit.sum()), sensor.index, np.int64))
             out_sd.append(sd[hit])
