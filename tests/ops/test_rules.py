@@ -182,6 +182,44 @@ def test_approach_zone_comes_from_the_scenario() -> None:
     assert a.severity is Severity.HIGH  # vehicles one step above the rule's floor
 
 
+# --- approach --------------------------------------------------------------------------------
+
+
+def test_a_slow_group_on_a_sure_course_is_alerted_as_it_approaches_then_as_imminent(
+    sc: Scenario,
+) -> None:
+    # 2 km out at 0.5 m/s: 4,000 s from the line, far beyond the 10-minute horizon.
+    engine = RuleEngine(sc)
+    (a,) = engine.evaluate([frame_state(sc, "g1", 0, 3000.0, -2000.0, 0.0, 0.5, speed_sd=0.1)])
+    assert a.rule is Rule.APPROACH and a.eta_s is None and a.severity is Severity.LOW
+    assert "2000 m out" in a.detail and a.alert_id == alert_id(Rule.APPROACH, "g1")
+    # Once: later states on the same course add nothing until the line is 10 minutes off.
+    assert (
+        engine.evaluate([frame_state(sc, "g1", 600, 3000.0, -1700.0, 0.0, 0.5, speed_sd=0.1)]) == []
+    )
+    (b,) = engine.evaluate([frame_state(sc, "g1", 2900, 3000.0, -250.0, 0.0, 0.5, speed_sd=0.1)])
+    assert b.rule is Rule.CROSSING_IMMINENT and b.eta_s == pytest.approx(500.0)
+
+
+def test_no_approach_alert_on_an_unsure_course_an_animal_or_outside_the_zone(sc: Scenario) -> None:
+    engine = RuleEngine(sc)
+    # Closing at 0.5 m/s with 0.5 m/s sd: not beyond 2 σ.
+    vague = frame_state(sc, "v1", 0, 3000.0, -2000.0, 0.0, 0.5, speed_sd=0.5)
+    animal = frame_state(
+        sc, "a1", 0, 5000.0, -2000.0, 0.0, 0.5, speed_sd=0.1, cls=TargetClass.ANIMAL
+    )
+    beyond = frame_state(sc, "b1", 0, 7000.0, -3500.0, 0.0, 0.5, speed_sd=0.1)
+    parallel = frame_state(sc, "p1", 0, 9000.0, -1000.0, 1.0, 0.0, speed_sd=0.1)
+    assert engine.evaluate([vague, animal, beyond, parallel]) == []
+
+
+def test_an_imminent_crossing_is_not_also_alerted_as_an_approach(sc: Scenario) -> None:
+    engine = RuleEngine(sc)
+    first = engine.evaluate([frame_state(sc, "w1", 0, 3000.0, -600.0, 0.0, 1.2)])
+    later = engine.evaluate([frame_state(sc, "w1", 60, 3000.0, -528.0, 0.0, 1.2)])
+    assert [a.rule for a in first] == [Rule.CROSSING_IMMINENT] and later == []
+
+
 def test_track_moving_parallel_outside_raises_nothing(sc: Scenario) -> None:
     engine = RuleEngine(sc)
     states = [

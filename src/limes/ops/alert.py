@@ -11,6 +11,7 @@ class Rule(StrEnum):
     """The rules of the live pipeline."""
 
     CROSSING_IMMINENT = "crossing_imminent"
+    APPROACH = "approach"
     CROSSED = "crossed"
     INTRUSION = "intrusion"
     LOITERING = "loitering"

@@ -45,6 +45,7 @@ def _default_floor() -> dict[Rule, Severity]:
         Rule.INTRUSION: Severity.HIGH,
         Rule.VEHICLE_AT_BARRIER: Severity.MEDIUM,
         Rule.CROSSING_IMMINENT: Severity.MEDIUM,
+        Rule.APPROACH: Severity.LOW,
         Rule.LOITERING: Severity.LOW,
     }
 
@@ -58,7 +59,8 @@ class SeverityPolicy:
     """How severity is chosen; a policy of the watch floor, not a model of the world.
 
     - `floor[rule]`: the severity of a rule's alert without a plan (defaults: crossed and
-      intrusion high, crossing imminent and vehicle at barrier medium, loitering low).
+      intrusion high, crossing imminent and vehicle at barrier medium, approach and loitering
+      low).
     - `class_step[class]`: levels added for a class (default: +1 vehicle, as it reaches the
       goal faster and carries more; −1 animal, the commonest false alarm), clamped.
     - `p_thresholds`: with a plan, P(interruption) below `p_thresholds[0]` (0.25) gives

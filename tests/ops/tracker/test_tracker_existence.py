@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -77,6 +78,18 @@ def test_the_score_after_two_hits_is_the_sum_of_the_hand_computed_terms() -> Non
     )
     tracker.update([_det("r", 2, 1.0, 1.0, 0.5)])
     assert table.score[slot] == pytest.approx(expected, rel=1e-9)
+
+
+def test_declared_confidence_adds_its_log_odds_at_birth_and_with_each_hit() -> None:
+    law = SensorLaw(p_detect=0.8, clutter_per_m2=1e-5)
+    scores = {}
+    for conf in (1.0, 0.9, 0.3):  # 1.0: what a report without a confidence is given
+        tracker = Tracker(TrackerConfig(reorder_window_s=0.0, sensors={"r": law}))
+        tracker.update([replace(_det("r", 1, 0.0, 0.0, 0.0), confidence=conf)])
+        tracker.update([replace(_det("r", 2, 1.0, 1.0, 0.5), confidence=conf)])
+        scores[conf] = float(tracker._table.score[tracker._table.active()[0]])
+    assert scores[0.9] - scores[1.0] == pytest.approx(2 * math.log(0.9 / 0.1), rel=1e-9)
+    assert scores[0.3] - scores[1.0] == pytest.approx(2 * math.log(0.3 / 0.7), rel=1e-9)
 
 
 def test_an_event_sensor_keeps_a_track_through_long_silences_and_lets_it_fade() -> None:

@@ -5,6 +5,10 @@ Rules (thresholds from `scenario.spec.rules`, never from code):
 - **crossing imminent**: a confirmed track outside, within `approach_zone_m` of the line, whose
   straight course at its present velocity meets the line within `crossing_imminent_min`; the
   alert carries the predicted chainage and the time to the line (`eta_s`).
+- **approach**: a confirmed track outside, within `approach_zone_m` of the line, closing on
+  it beyond `imminent_sigma` of its closing speed's uncertainty, not taken for an animal:
+  crossing imminent without its time horizon, so a slow group heading for the line is
+  alerted as soon as its course is certain, not only in its last `crossing_imminent_min`.
 - **crossed**: the track's offset changed sign inward between two of its states; the crossing
   chainage is interpolated between them. A crossing seen while the track was still tentative
   fires when it is confirmed (unless it went back out first).
@@ -198,13 +202,22 @@ class RuleEngine:
         sure = closing > th.imminent_sigma * np.sqrt(np.maximum(closing_var, 0.0))
         animal = states.class_p[:, ANIMAL] >= th.imminent_max_animal_p
         cand = np.flatnonzero(near & (closing > 0) & sure & ~animal)
+        imminent = np.empty(0, dtype=np.intp)
         if cand.size:
             eta, meets_m = predict_crossings(
                 self.scenario.border, x[cand], y[cand], vx[cand], vy[cand],
                 th.crossing_imminent_min * 60.0,
             )  # fmt: skip
             ok = np.isfinite(eta)
-            fires.append(_Fire(Rule.CROSSING_IMMINENT, cand[ok], meets_m[ok], eta_s=eta[ok]))
+            imminent = cand[ok]
+            fires.append(_Fire(Rule.CROSSING_IMMINENT, imminent, meets_m[ok], eta_s=eta[ok]))
+
+        # Approach: the same evidence of a course for the line, however far off in time.
+        zone = (off < 0) & (-off <= th.approach_zone_m)
+        # A crossing imminent now says more: the approach is taken as said.
+        fired[imminent] |= RULE_BIT[Rule.APPROACH]
+        app = np.flatnonzero(armed(Rule.APPROACH) & zone & ~animal & (closing > 0) & sure)
+        fires.append(_Fire(Rule.APPROACH, app, chain[app]))
 
         # Crossed: offset went from outside to inside between this state and the last one.
         went_in = measured & (col["offset"] < 0) & (off >= 0)
@@ -346,6 +359,8 @@ class RuleEngine:
         if fire.rule is Rule.CROSSING_IMMINENT:
             assert fire.eta_s is not None
             return f"{-off:.0f} m out, reaches the line at km {km:.3f} in {fire.eta_s[k]:.0f} s"
+        if fire.rule is Rule.APPROACH:
+            return f"{-off:.0f} m out at km {km:.3f}, in the approach zone"
         if fire.rule is Rule.CROSSED:
             return f"crossed inward at km {km:.3f}"
         if fire.rule is Rule.INTRUSION:

@@ -146,6 +146,8 @@ class TrackerConfig:
     false_track_probability: float = 1e-3
     missed_track_probability: float = 0.1
     birth_score: float = 0.0
+    #: Whether a report's declared confidence adds its log-odds to the track score.
+    use_confidence: bool = True
     delete_drop: float = 6.0
     confirm_hits: int = 2
     confirm_window: int = 3

@@ -52,11 +52,35 @@ class ScoreConfirmer:
         self.drop = config.delete_drop
         self.birth = config.birth_score
 
-    def born(self, table: TrackTable, slots: NDArray[np.intp], sensor_id: str, t: float) -> None:
+    def declared_evidence(self, confidence: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Log-odds the reports' declared confidence adds: log(c / (1 − c)), 0 at c = ½.
+
+        A report's confidence is the sensor's own probability that it saw a real target, taken
+        at even prior odds; the score's other terms carry the priors (the sensor's law). A
+        confidence of exactly 1 is what a report that declares none is given: it adds nothing.
+        Others are held to [0.01, 0.99], so no single report weighs more than ±4.6.
+        """
+        if not self.config.use_confidence:
+            return np.zeros(confidence.shape)
+        c = np.clip(confidence, 0.01, 0.99)
+        out: NDArray[np.float64] = np.where(confidence >= 1.0, 0.0, np.log(c) - np.log1p(-c))
+        return out
+
+    def born(
+        self,
+        table: TrackTable,
+        slots: NDArray[np.intp],
+        sensor_id: str,
+        t: float,
+        confidence: NDArray[np.float64] | None = None,
+    ) -> None:
         """Start the score of tracks opened by one report of `sensor_id` at `t`."""
         law = self.config.sensor_law(sensor_id)
-        table.score[slots] = self.birth
-        table.score_peak[slots] = self.birth
+        start = np.full(slots.size, self.birth)
+        if confidence is not None:
+            start += self.declared_evidence(confidence)
+        table.score[slots] = start
+        table.score_peak[slots] = start
         table.hazard[slots] = law.hazard_per_s or 0.0
         table.t_scored[slots] = t
 

@@ -175,7 +175,7 @@ class Tracker:
         if pair_t.size and isinstance(self.confirmer, ScoreConfirmer):
             loglik[pair_t] = position_log_likelihood(
                 x[pair_t], p[pair_t], dets.z[pair_d], dets.r[pair_d]
-            )
+            ) + self.confirmer.declared_evidence(dets.confidence[pair_d])
         seen = table.seen[slots, sensor]
         x[pair_t], p[pair_t] = self._absorb(
             slots[pair_t], x[pair_t], p[pair_t], dets, pair_d, t, sensor
@@ -188,7 +188,7 @@ class Tracker:
         unused = np.flatnonzero(~used)
         born = self.initiator.initiate(table, dets, unused, t, sensor, self._new_ids(dets, unused))
         if isinstance(self.confirmer, ScoreConfirmer):
-            self.confirmer.born(table, born, scan.sensor_id, t)
+            self.confirmer.born(table, born, scan.sensor_id, t, dets.confidence[unused])
         doomed = failed | self.deleter.doomed(table, slots, p, t)
         report = (hit | changed) & ~doomed
         return TrackBatch.concat([
