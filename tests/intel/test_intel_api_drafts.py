@@ -147,3 +147,48 @@ def test_any_malformed_draft_is_refused_clearly_never_a_crash(
     assert got.status_code in (201, 422), got.text
     if got.status_code == 422:
         assert "drafts[0]" in got.json()["detail"] or got.json()["detail"]
+
+
+def test_the_map_reads_accepted_reports_with_place_and_grade_rejected_ones_not(
+    floor: Floor, reader: Reader
+) -> None:
+    items = drafts(reader)
+    floor.client.post("/api/intel/drafts", json={"drafts": items}, headers=floor.h("analyst"))
+    queue = floor.client.get("/api/intel/reports?status=draft", headers=floor.h("analyst")).json()
+    placed = [q for q in queue if q["report"]["lon"] is not None]
+    assert len(placed) >= 2
+    keep = (
+        "title",
+        "text",
+        "time",
+        "place",
+        "lon",
+        "lat",
+        "area",
+        "sector",
+        "source",
+        "reliability",
+        "credibility",
+        "tlp",
+        "releasable_to",
+        "actors",
+        "event_type",
+        "threat",
+    )
+    for q, status in zip(placed[:2], ("accepted", "rejected"), strict=True):
+        rep = q["report"]
+        got = floor.client.put(f"/api/intel/reports/{rep['report_id']}",
+                               json={**{k: rep[k] for k in keep}, "status": status},
+                               headers=floor.h("analyst"))  # fmt: skip
+        assert got.status_code == 200, got.text
+    # What the map asks for, as a viewer: the accepted report, at its place, with its grade.
+    shown = floor.client.get("/api/intel/reports?status=accepted", headers=floor.h("viewer"))
+    assert shown.status_code == 200
+    (one,) = shown.json()
+    want = placed[0]["report"]
+    assert one["report"]["report_id"] == want["report_id"]
+    assert (one["report"]["lon"], one["report"]["lat"]) == (want["lon"], want["lat"])
+    assert one["grade"] == f"{want['reliability']}{want['credibility']}"
+    assert one["report"]["text"] and one["report"]["source"] == want["source"]
+    # Nobody unknown reads them.
+    assert floor.client.get("/api/intel/reports?status=accepted").status_code == 401
