@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from intel_support import Floor
 
-from db_support import open_database
-from limes.api.app import create_app
-from limes.api.settings import Settings
 from limes.intel.document import Document
 from limes.intel.ingest import Reader, draft_reports
 from limes.ops.alert import Severity
-from limes.scenario.model import Scenario
-from limes.store.users import Role, create_user
 
 SECTOR = "Anbar (al-Qaim)"
 WIRE = (
@@ -30,27 +23,6 @@ PATROL = (
     "night and tried to cross before guards fired flares. They fell back towards Abu Kamal."
 )
 BLOG = "Only 60 km of the 220 km vulnerable section near Rabia has been closed, he said."
-
-
-class Floor:
-    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
-        self.client, self.tokens = client, tokens
-
-    def h(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
-@pytest.fixture
-def floor(tmp_path: Path, iraq_syria: Scenario) -> Iterator[Floor]:
-    for db in open_database("sqlite", tmp_path, "intel.db"):
-        tokens: dict[str, str] = {}
-        with db.session() as s:
-            for role in (Role.ANALYST, Role.VIEWER):
-                _, tokens[role.value] = create_user(
-                    s, f"{role.value}-user", role, actor="test", now=datetime.now(UTC)
-                )
-        app = create_app(Settings(migrate=False), db=db, scenario_obj=iraq_syria)
-        yield Floor(TestClient(app), tokens)
 
 
 def drafts(reader: Reader) -> list[dict[str, object]]:
