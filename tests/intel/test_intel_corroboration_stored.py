@@ -82,9 +82,7 @@ def test_a_later_independent_report_raises_both(
     assert patrol["report"]["credibility"] == 2  # and the new one by the stored one
 
 
-def test_a_later_republication_raises_neither(
-    floor: Floor, reader: Reader, tmp_path: Path
-) -> None:
+def test_a_later_republication_raises_neither(floor: Floor, reader: Reader, tmp_path: Path) -> None:
     batch(tmp_path, "first", WIRE, reader, floor)
     batch(tmp_path, "second", REPUBLISHED, reader, floor)
     wire = stored(floor, "Euphrates Wire")
