@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from intel_support import Floor
 
-from db_support import open_database
-from limes.api.app import create_app
-from limes.api.settings import Settings
 from limes.intel.document import Document
 from limes.intel.ingest import Reader, draft_reports
 from limes.ops.alert import Severity
-from limes.scenario.model import Scenario
-from limes.store.users import Role, create_user
 
 SECTOR = "Anbar (al-Qaim)"
 WIRE = (
@@ -30,27 +23,6 @@ PATROL = (
     "night and tried to cross before guards fired flares. They fell back towards Abu Kamal."
 )
 BLOG = "Only 60 km of the 220 km vulnerable section near Rabia has been closed, he said."
-
-
-class Floor:
-    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
-        self.client, self.tokens = client, tokens
-
-    def h(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
-@pytest.fixture
-def floor(tmp_path: Path, iraq_syria: Scenario) -> Iterator[Floor]:
-    for db in open_database("sqlite", tmp_path, "intel.db"):
-        tokens: dict[str, str] = {}
-        with db.session() as s:
-            for role in (Role.ANALYST, Role.VIEWER):
-                _, tokens[role.value] = create_user(
-                    s, f"{role.value}-user", role, actor="test", now=datetime.now(UTC)
-                )
-        app = create_app(Settings(migrate=False), db=db, scenario_obj=iraq_syria)
-        yield Floor(TestClient(app), tokens)
 
 
 def drafts(reader: Reader) -> list[dict[str, object]]:
@@ -147,3 +119,48 @@ def test_any_malformed_draft_is_refused_clearly_never_a_crash(
     assert got.status_code in (201, 422), got.text
     if got.status_code == 422:
         assert "drafts[0]" in got.json()["detail"] or got.json()["detail"]
+
+
+def test_the_map_reads_accepted_reports_with_place_and_grade_rejected_ones_not(
+    floor: Floor, reader: Reader
+) -> None:
+    items = drafts(reader)
+    floor.client.post("/api/intel/drafts", json={"drafts": items}, headers=floor.h("analyst"))
+    queue = floor.client.get("/api/intel/reports?status=draft", headers=floor.h("analyst")).json()
+    placed = [q for q in queue if q["report"]["lon"] is not None]
+    assert len(placed) >= 2
+    keep = (
+        "title",
+        "text",
+        "time",
+        "place",
+        "lon",
+        "lat",
+        "area",
+        "sector",
+        "source",
+        "reliability",
+        "credibility",
+        "tlp",
+        "releasable_to",
+        "actors",
+        "event_type",
+        "threat",
+    )
+    for q, status in zip(placed[:2], ("accepted", "rejected"), strict=True):
+        rep = q["report"]
+        got = floor.client.put(f"/api/intel/reports/{rep['report_id']}",
+                               json={**{k: rep[k] for k in keep}, "status": status},
+                               headers=floor.h("analyst"))  # fmt: skip
+        assert got.status_code == 200, got.text
+    # What the map asks for, as a viewer: the accepted report, at its place, with its grade.
+    shown = floor.client.get("/api/intel/reports?status=accepted", headers=floor.h("viewer"))
+    assert shown.status_code == 200
+    (one,) = shown.json()
+    want = placed[0]["report"]
+    assert one["report"]["report_id"] == want["report_id"]
+    assert (one["report"]["lon"], one["report"]["lat"]) == (want["lon"], want["lat"])
+    assert one["grade"] == f"{want['reliability']}{want['credibility']}"
+    assert one["report"]["text"] and one["report"]["source"] == want["source"]
+    # Nobody unknown reads them.
+    assert floor.client.get("/api/intel/reports?status=accepted").status_code == 401

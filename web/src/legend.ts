@@ -22,6 +22,8 @@ export function legend(): L.Control {
         h("div", { class: "lg-row dim" }, "pale: tentative · faded: coasting · stick: 2 min ahead · ×n group"),
         h("b", {}, "Alerts"),
         h("div", { class: "lg-row" }, h("span", { class: "lg-mark lg-alert" }), "alert (pulses when new, leaves the map when old)"),
+        h("b", {}, "Intelligence"),
+        h("div", { class: "lg-row" }, h("span", { class: "lg-mark", style: "color:#ffd54f" }, "■"), "accepted report: grade · event · date (click: text, source)"),
         h("b", {}, "Barriers"),
         ...Object.entries(BARRIER_COLOUR).map(([k, c]) => swatch(c, k)),
         h("div", { class: "lg-row dim" }, "solid: built · dashed: building · dotted: planned"),

@@ -9,6 +9,7 @@ import { CoverageLayer, UnitLayer, buildBase, hillshadeLayer, type BaseLayers } 
 import { ServerClock } from "./clock";
 import { ago, byId, clock, duration, h, messages, toast } from "./dom";
 import { IncidentQueue } from "./incidents";
+import { IntelLayer, type IntelReportOut } from "./intel";
 import { legend } from "./legend";
 import { latLonText, mgrs, mgrsSpaced } from "./mgrs";
 import { Planner } from "./planner";
@@ -26,6 +27,8 @@ interface App {
   base: BaseLayers;
   queue: IncidentQueue;
   units: UnitLayer;
+  /** Accepted intelligence reports at their places. */
+  intel: IntelLayer;
   alerts: Map<string, AlertOut>;
   sectors: Map<string, SectorOut>;
   stream: LiveStream;
@@ -142,6 +145,8 @@ async function boot(api: Api, me: Me): Promise<void> {
   const coverage = new CoverageLayer(api);
   coverage.group.addTo(map);
   const alertLayer = L.layerGroup().addTo(map);
+  const intel = new IntelLayer(api);
+  intel.group.addTo(map);
 
   // The tracks live on their own canvas; this empty group is their switch in the layer control.
   const trackSwitch = L.layerGroup().addTo(map);
@@ -153,7 +158,7 @@ async function boot(api: Api, me: Me): Promise<void> {
   map.on("overlayadd", switchTracks(true));
   map.on("overlayremove", switchTracks(false));
   L.control
-    .layers({}, { ...base.overlays, Units: units.group, "Live tracks": trackSwitch, Alerts: alertLayer }, { collapsed: true, position: "topright" })
+    .layers({}, { ...base.overlays, Units: units.group, "Live tracks": trackSwitch, Alerts: alertLayer, Intelligence: intel.group }, { collapsed: true, position: "topright" })
     .addTo(map);
 
   const queue = new IncidentQueue(api, map, me, sectorNames, workflow, serverClock, (id) => {
@@ -183,6 +188,7 @@ async function boot(api: Api, me: Me): Promise<void> {
     base,
     queue,
     units,
+    intel,
     alerts: new Map(),
     sectors: new Map(),
     stream,
@@ -233,6 +239,7 @@ async function loadState(app: App, cursor: number | null): Promise<void> {
     api.get<{ items: AlertOut[] }>("/api/alerts?limit=500"),
     api.get<SectorOut[]>("/api/sectors"),
     api.get<UnitOut[]>("/api/units"),
+    app.intel.load(),
   ]);
   app.tracks.clear();
   app.tracks.apply(tracks.filter((t) => t.status !== "deleted"));
@@ -264,6 +271,9 @@ function applyChanges(app: App, batch: Change[]): void {
       }
       case "unit":
         app.units.applyChange(c.payload);
+        break;
+      case "intel_report":
+        app.intel.update(c.payload as unknown as IntelReportOut);
         break;
     }
   }

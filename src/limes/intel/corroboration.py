@@ -20,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from limes.intel.document import Document
 from limes.intel.extraction import Claim
@@ -84,7 +86,11 @@ def origins(docs: Sequence[Document], settings: CorroborationSettings | None = N
     is boilerplate that cleaning missed and is not counted.
     """
     st = settings or CorroborationSettings()
-    sets = [shingles(d.body, st.shingle_words) for d in docs]
+    return group_origins([shingles(d.body, st.shingle_words) for d in docs], st)
+
+
+def group_origins(sets: Sequence[set[int]], st: CorroborationSettings) -> list[int]:
+    """An origin index per shingle set (see `origins`): near duplicates share the first's."""
     postings: dict[int, list[int]] = {}
     for i, sh in enumerate(sets):
         for h in sh:
@@ -95,7 +101,7 @@ def origins(docs: Sequence[Document], settings: CorroborationSettings | None = N
             for x in range(len(members)):
                 for y in range(x + 1, len(members)):
                     shared[(members[x], members[y])] += 1
-    groups = _Groups(len(docs))
+    groups = _Groups(len(sets))
     for (i, j), n in shared.items():
         if n / min(len(sets[i]), len(sets[j])) >= st.duplicate_share:
             groups.join(i, j)
@@ -126,37 +132,86 @@ class Subject:
         )
 
 
-def same_claim(
-    x: Claim,
-    y: Claim,
-    st: CorroborationSettings,
-    sx: Subject | None = None,
-    sy: Subject | None = None,
-) -> bool:
+@dataclass(frozen=True)
+class ClaimKey:
+    """What decides whether two claims are the same: event type, place, dates, subject.
+
+    Built from a claim in a batch (`of_claim`) or from a stored draft report (`of_draft`), so
+    claims of a later batch are compared with those already filed by the same rule.
+    """
+
+    event_type: str
+    lon: float | None = None
+    lat: float | None = None
+    sector: str | None = None
+    chainage_km: float | None = None
+    start: date | None = None
+    end: date | None = None
+    subject: Subject | None = None
+
+    @classmethod
+    def of_claim(cls, claim: Claim, subject: Subject | None = None) -> ClaimKey:
+        p, d = claim.place, claim.date
+        return cls(
+            claim.event_type,
+            None if p is None else p.entry.lon,
+            None if p is None else p.entry.lat,
+            None if p is None else p.sector,
+            None if p is None else p.chainage_km,
+            None if d is None else d.start,
+            None if d is None else d.end,
+            subject,
+        )
+
+    @classmethod
+    def of_draft(cls, draft: Mapping[str, Any]) -> ClaimKey:
+        """From a `reports.jsonl` line: its main place (the first in a sector, else the
+        first), its event date, and the stretch and length of a border-state claim."""
+        places = [p for p in draft.get("places") or [] if isinstance(p, Mapping)]
+        p = next((q for q in places if q.get("sector")), places[0] if places else None)
+        when = draft.get("event_date")
+        start = end = None
+        if isinstance(when, Mapping) and when.get("start") and when.get("end"):
+            start = date.fromisoformat(str(when["start"])[:10])
+            end = date.fromisoformat(str(when["end"])[:10])
+        check = draft.get("scenario_check")
+        subject = None
+        if isinstance(check, Mapping) and check.get("stretch") is not None:
+            subject = Subject(str(check["stretch"]), float(check["reported_closed_km"]))
+        chain = None if p is None else p.get("chainage_km")
+        return cls(
+            str(draft.get("event_type") or ""),
+            None if p is None else float(p["lon"]),
+            None if p is None else float(p["lat"]),
+            None if p is None else p.get("sector"),
+            None if chain is None else float(chain),
+            start,
+            end,
+            subject,
+        )
+
+
+def same_claim(x: ClaimKey, y: ClaimKey, st: CorroborationSettings) -> bool:
     """Same event type, same place (or sector stretch), overlapping dates.
 
     Claims about the border's own state compare their subjects instead of their places.
     """
     if x.event_type != y.event_type:
         return False
-    if sx is not None or sy is not None:
-        return sx is not None and sy is not None and sx.agrees(sy)
-    px, py = x.place, y.place
-    if px is None or py is None:
+    if x.subject is not None or y.subject is not None:
+        return x.subject is not None and y.subject is not None and x.subject.agrees(y.subject)
+    if x.lon is None or x.lat is None or y.lon is None or y.lat is None:
         return False
-    near = distance_km((px.entry.lon, px.entry.lat), (py.entry.lon, py.entry.lat)) <= (
-        st.same_place_km
-    )
-    if not near and px.sector is not None and px.sector == py.sector:
-        assert px.chainage_km is not None and py.chainage_km is not None
-        near = abs(px.chainage_km - py.chainage_km) <= st.same_place_km
+    near = distance_km((x.lon, x.lat), (y.lon, y.lat)) <= st.same_place_km
+    if not near and x.sector is not None and x.sector == y.sector:
+        assert x.chainage_km is not None and y.chainage_km is not None
+        near = abs(x.chainage_km - y.chainage_km) <= st.same_place_km
     if not near:
         return False
-    dx, dy = x.date, y.date
-    if dx is None or dy is None:
+    if x.start is None or x.end is None or y.start is None or y.end is None:
         return True
     slack = st.same_days
-    return (dx.start - dy.end).days <= slack and (dy.start - dx.end).days <= slack
+    return (x.start - y.end).days <= slack and (y.start - x.end).days <= slack
 
 
 def credibility(independent_origins: int, contradicted: bool) -> int:
@@ -178,19 +233,19 @@ class Corroboration:
     republished_by: tuple[str, ...]
 
 
-def _voices(docs: Sequence[Document], origin_of_doc: Sequence[int]) -> list[int]:
+def voices(sources: Sequence[str | None], origin_of_doc: Sequence[int]) -> list[int]:
     """Per document, who is really speaking: documents joined by origin and by outlet.
 
     Two articles of one outlet about one event are one voice even when worded apart; two
     outlets running one story are one voice through their shared origin (and so, cautiously,
     is everything else those outlets say).
     """
-    groups = _Groups(len(docs))
+    groups = _Groups(len(sources))
     first_of_outlet: dict[str, int] = {}
-    for i, d in enumerate(docs):
+    for i, source in enumerate(sources):
         groups.join(i, origin_of_doc[i])
-        if d.source:
-            groups.join(i, first_of_outlet.setdefault(d.source.casefold(), i))
+        if source:
+            groups.join(i, first_of_outlet.setdefault(source.casefold(), i))
     return groups.names()
 
 
@@ -206,11 +261,12 @@ def corroborate(
     origin_of_doc = origins(docs, st)
     index = {d.id: i for i, d in enumerate(docs)}
     origin_name = {i: docs[origin_of_doc[i]].id for i in range(len(docs))}
-    voice = _voices(docs, origin_of_doc)
+    voice = voices([d.source for d in docs], origin_of_doc)
+    keys = [ClaimKey.of_claim(c, subj[k]) for k, c in enumerate(claims)]
     out = []
     for k, c in enumerate(claims):
         mine = origin_of_doc[index[c.document.id]]
-        same = [o for j, o in enumerate(claims) if o is c or same_claim(c, o, st, subj[k], subj[j])]
+        same = [o for j, o in enumerate(claims) if o is c or same_claim(keys[k], keys[j], st)]
         others = sorted(
             {o.document.id for o in same if origin_of_doc[index[o.document.id]] != mine}
         )

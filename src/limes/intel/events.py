@@ -26,27 +26,39 @@ EVENT_TYPES = (
     "threat_estimate",
 )
 
-_DRUGS = r"(drugs?|captagon|narcotics?|hashish|cannabis|crystal meth|methamphetamine|pills|heroin)"
+_DRUGS = (
+    r"(drugs?|captagon|narcotics?|hashish|cannabis|crystal meth|methamphetamines?|amphetamines?|"
+    r"pills|heroin|cocaine|opium|tramadol|marijuana|fenethylline)"
+)
 _WEAPONS = (
     r"(weapons?|arms|ammunition|munitions|rockets?|explosives?|missiles?|rifles|mortars?|"
-    r"drones? parts)"
+    r"drones? parts|guns|firearms|grenades|RPGs?|machine ?guns|Kalashnikovs|AK-47s?|"
+    r"landmines|detonators)"
 )
 _BORDER_CROSS = (
     r"(cross(ed|ing|es)?|slip(ped|ping)? (across|into|over)|sneak(ed|ing)? (across|into)|"
-    r"enter(ed|ing)? (iraq|iraqi territory|the country))"
+    r"snuck (across|into)|made (their|his|its) way (across|into|over)|"
+    r"enter(ed|ing|s)? (iraq|syria|(iraqi|syrian) (territory|soil)|the country))"
+)
+# Who crosses with hostile intent (a crossing by families is a refugee movement).
+_INFILTRATORS = (
+    r"(fighters|militants|cells?|members|jihadists?|gunmen|group|suspects|infiltrators|"
+    r"attackers|facilitators|insurgents|terrorists|operatives|elements|jihadis)"
 )
 
 _CUES: dict[str, list[str]] = {
     "infiltration": [
         r"\binfiltrat\w*",
-        rf"\b(fighters|militants|cells?|members|jihadists|gunmen|group|suspects|infiltrators|"
-        rf"attackers|facilitators)\b.{{0,60}}\b{_BORDER_CROSS}",
+        rf"\b{_INFILTRATORS}\b.{{0,60}}\b{_BORDER_CROSS}",
         r"\b(entered|crossed|came|slipped in|moved|slipped)\b.{0,30}\bfrom syria\b",
         rf"\b(attempt(ed|s)?|tried|trying) to {_BORDER_CROSS}",
         r"\bcrossing attempts?\b",
         r"\b(foiled|thwarted|repelled|repulsed) (an? )?(attempt|attack|incursion)",
         r"\bincursions?\b",
         r"\bsneak\w* (across|into)",
+        r"\b(breach(ed|es|ing)?|penetrat\w*)\b.{0,30}\b(border|frontier|berm|fence|barrier|"
+        r"trench)",
+        r"\bborder (breach|violation|incursion)s?\b",
     ],
     "reinforcement": [
         r"\breinforcements?\b",
@@ -55,6 +67,11 @@ _CUES: dict[str, list[str]] = {
         r"\b.{0,40}\b(additional|extra|more|new|fresh)?\s*(troops|units|brigades?|battalions?|"
         r"forces|soldiers|fighters|armou?red (vehicles|units)|tanks|regiments?)\b",
         r"\bbolster(ed|ing|s)?\b",
+        r"\b(beef(ed|ing|s)? up|shor(ed|ing|es) up|strengthen(ed|ing|s)?|mass(ed|ing)|"
+        r"mobili[sz](ed|ing|es))\b.{0,40}\b(troops|units|forces|positions|presence|defen[cs]es|"
+        r"garrisons?|brigades?|soldiers)\b",
+        r"\b(deployment|redeployment|arrival|dispatch) of\b.{0,30}\b(additional|extra|more|new|"
+        r"fresh)?\s*(troops|units|brigades?|battalions?|forces|soldiers|tanks|regiments?)\b",
         r"\b(additional|extra|fresh) (troops|units|brigades?|battalions?|forces|soldiers)\b",
         r"\b(patrols?|presence|troops|forces|deployment)\b.{0,30}\b(increased|stepped up|doubled|"
         r"intensified|boosted|expanded)\b",
@@ -66,6 +83,13 @@ _CUES: dict[str, list[str]] = {
         r".{0,50}\b(trench(es)?|berms?|earth mounds?)\b",
         r"\b(trench(es)?|berms?)\b.{0,50}\b(deep|wide|high|dug|built|complet\w*|extend\w*)\b",
         r"\b(barbed|razor) wire\b",
+        r"\b(dig|dug|digging|built|building|construct\w*|complet\w*|extend\w*|new)\b.{0,50}"
+        r"\b(ditch(es)?|moats?|earthworks|embankments?|concrete (walls?|barriers?|blocks)|"
+        r"blast walls|T-walls)\b",
+        r"\b(anti-tank ditch(es)?|concrete (wall|barrier)s?|blast walls|T-walls)\b",
+        r"\b(set up|erected|established|built|installed|put up)\b.{0,40}\b(outposts?|"
+        r"observation posts?|guard posts?|border posts?|(surveillance|thermal) cameras?|"
+        r"sensors?)\b",
         r"\b(border )?(fence|wall)\b.{0,40}\b(buil[dt]|complet|erect|construct|finish|extend)",
         r"\b(buil[dt]|complet\w*|erect\w*|construct\w*|install\w*|finish\w*)\b.{0,50}"
         r"\b(fence|wall|towers?|watchtowers?|cameras?|barriers?|earth mounds?|sand barriers?)\b",
@@ -79,7 +103,12 @@ _CUES: dict[str, list[str]] = {
         rf"\b{_DRUGS}\b.{{0,80}}\bsmuggl\w*",
         rf"\b(seized?|seizure|confiscated|intercepted|haul)\b.{{0,60}}\b{_DRUGS}\b",
         rf"\b{_DRUGS}\b.{{0,40}}\b(seized|confiscated|intercepted)\b",
-        r"\bdrug (trafficking|traffickers|smuggling|route|haul|shipment)s?\b",
+        r"\bdrug (trafficking|traffickers|smuggling|route|haul|shipment|smugglers|runners|"
+        r"dealers|gangs?|networks?|cartels?)s?\b",
+        rf"\btraffick\w*\b.{{0,60}}\b{_DRUGS}\b",
+        rf"\b{_DRUGS}\b.{{0,40}}\btraffick\w*",
+        rf"\b(caught|found|discovered|busted|seiz\w+)\b.{{0,40}}\b(kilo(gram)?s|kg|tonnes|tons|"
+        rf"bags|boxes|packets|consignment|shipment|cargo)\b.{{0,20}}\b{_DRUGS}\b",
     ],
     "smuggling_weapons": [
         rf"\bsmuggl\w*\b.{{0,80}}\b{_WEAPONS}\b",
@@ -87,7 +116,10 @@ _CUES: dict[str, list[str]] = {
         rf"\b(moving|moved|move|transport\w*|ferr\w*|shipment|shipping|carrying|trafficking)\b"
         rf".{{0,40}}\b{_WEAPONS}\b.{{0,60}}\b(across|over|into|through)\b.{{0,30}}\b(border|iraq"
         rf"|syria)",
-        r"\b(arms|weapons) (trafficking|smuggling|shipments?|convoys?|route)\b",
+        r"\b(arms|weapons) (trafficking|smuggling|shipments?|convoys?|route|traffickers|"
+        r"smugglers|dealers|pipeline)\b",
+        r"\bgun-?running\b",
+        rf"\btraffick\w*\b.{{0,60}}\b{_WEAPONS}\b",
         rf"\b(seized?|confiscated|intercepted|cache)\b.{{0,40}}\b{_WEAPONS}\b",
     ],
     "refugee_movement": [
@@ -100,6 +132,10 @@ _CUES: dict[str, list[str]] = {
         r"\b(families|civilians|people)\b.{0,40}\b(crossed|crossing|arrived|arriving|returned|"
         r"returning|escaping|escaped|left|leaving)\b",
         r"\breturnees?\b",
+        r"\b(exodus|influx)\b",
+        r"\b(sought|seeking|seek|took|taking|take) (refuge|shelter|sanctuary)\b",
+        r"\b(migrants?|asylum[- ]seekers?)\b.{0,60}\b(cross\w*|arriv\w*|walk\w*|stranded|"
+        r"fled|fleeing|entered|trying)\b",
         r"\b(women|children|families|civilians|nationals|returnees)\b.{0,60}\b(coming|came|"
         r"arriving|returning|crossing|crossed|walking)\b.{0,30}\b(from|into|towards|across)\b",
     ],
@@ -108,12 +144,19 @@ _CUES: dict[str, list[str]] = {
         r"in custody|taken into custody|rounded up|held for questioning|detainees?|"
         r"surrender(ed|s)?)\b",
         r"\bhanded (over|to)\b.{0,40}\b(suspects?|prisoners|members|men)\b",
+        r"\b(nabbed|jailed|imprisoned|locked up|behind bars)\b",
+        r"\b(caught|seized|picked up|intercepted)\b.{0,25}\b(suspects?|smugglers|militants|"
+        r"fighters|members|men|infiltrators|gunmen|operatives|traffickers|wanted)\b",
+        r"\b(suspects?|smugglers|militants|fighters|men|infiltrators|traffickers)\b.{0,30}\b"
+        r"(were|was|been) (caught|seized|held|picked up)\b",
     ],
     "strike": [
-        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)|shell(ed|ing)|"
-        r"artillery (fire|barrage|rounds)|rocket attack|air ?raids?|pounded)\b",
+        r"\b(air ?strikes?|drone strikes?|strikes?|struck|bomb(ed|ing|ings)|shell(ed|ing|s)?|"
+        r"artillery (fire|barrage|rounds|shells)|rocket (attack|fire)s?|air ?raids?|pounded|"
+        r"bombard\w*|mortar (fire|rounds|shells|attacks?)|sorties|gunships?|air (support|cover)|"
+        r"drone attacks?|air attacks?)\b",
         r"\b(warplanes|jets|aircraft|drones?|helicopters?|artillery|missiles?)\b.{0,40}\b(hit|"
-        r"targeted|attacked)\b",
+        r"targeted|attacked|destroyed|killed|backed|supported|fired (on|at|into))\b",
     ],
     "threat_estimate": [
         r"\b(estimat\w*|as many as|up to)\b.{0,25}"
@@ -128,6 +171,10 @@ _CUES: dict[str, list[str]] = {
         r".{0,20}\b(a )?(danger|threat)",
         r"\b(we assess|assess(es|ed)? that|are likely to|will (likely )?(keep|continue) (trying|"
         r"to try|to attempt))\b",
+        r"\b(intelligence|reports?|sources|officials)\b.{0,20}\b(indicate|suggest|show|believe)s?"
+        r"\b.{0,60}\b(planning|preparing|intend\w*|plotting|regroup\w*|massing)\b",
+        r"\b(cells?|fighters|militants|remnants|jihadists)\b.{0,40}\b(still active|remain active|"
+        r"regroup\w*|resurg\w*|plott\w*)",
     ],
 }
 

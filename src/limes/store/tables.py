@@ -371,6 +371,27 @@ class IntelReportRow(Base):
     record: Mapped[dict[str, Any]]
 
 
+class IntelClaimRow(Base):
+    """What corroboration needs of a filed draft, so a later batch is weighed against it.
+
+    The claim's key (event type, main place, event dates, the stretch and length of a
+    border-state claim) and its document's outlet and word shingles (republication is
+    near-duplicate text, so the shingles are kept, not the text).
+    """
+
+    __tablename__ = "intel_claims"
+    __table_args__ = (Index(None, "event_type"),)
+
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(64))
+    key: Mapped[dict[str, Any]] = mapped_column(Json)
+    contradicted: Mapped[bool] = mapped_column(Boolean)
+    shingles: Mapped[list[int]] = mapped_column(Json)
+    filed: Mapped[datetime]
+
+
 class SharedObjectRow(Base):
     """One version of one object that may be released (the feed every channel reads).
 

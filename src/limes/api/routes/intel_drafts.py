@@ -6,8 +6,10 @@
   `status: accepted`, after editing what needs it); rejected ones stay on record.
 
 A draft already filed (same draft id) is left as it is, so re-submitting an ingest never
-undoes a review. A draft whose border-state claim disagrees with the scenario says so in its
-title, for the planner.
+undoes a review. New drafts are graded with the claims already stored, so a later batch's
+independent report of the same event raises the credibility of both, and a republication of a
+stored story does not (`limes.share.intel_claims`). A draft whose border-state claim disagrees
+with the scenario says so in its title, for the planner.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
 from limes.api.routes.common import now
 from limes.api.routes.intel import Share
+from limes.share.intel_claims import file_drafts
 from limes.share.report import IntelReport, ThreatLevel
-from limes.share.report_store import file_report, get_report
+from limes.share.report_store import get_report
 from limes.store.errors import NotFound
 from limes.store.users import Principal
 
@@ -77,6 +80,10 @@ class DraftsIn(BaseModel):
 class DraftsOut(BaseModel):
     filed: list[str] = Field(description="report ids filed as drafts")
     existing: list[str] = Field(description="report ids already filed (left as they are)")
+    raised: list[str] = Field(
+        default_factory=list,
+        description="report ids already filed whose credibility these drafts raised",
+    )
 
 
 def _title(draft: dict[str, Any]) -> str:
@@ -96,7 +103,7 @@ def _title(draft: dict[str, Any]) -> str:
 def post_drafts(body: DraftsIn, who: Filer, share: Share) -> DraftsOut:
     """File ingested drafts in the analyst's queue (analysts, commanders)."""
     stamp = now()
-    filed: list[str] = []
+    new: list[tuple[IntelReport, dict[str, Any], str]] = []
     existing: list[str] = []
     for i, item in enumerate(body.drafts):
         draft = item.draft.model_dump(mode="json")
@@ -122,6 +129,9 @@ def post_drafts(body: DraftsIn, who: Filer, share: Share) -> DraftsOut:
             continue
         except NotFound:
             pass
-        file_report(share.db, report, actor=who.name, now=stamp)
-        filed.append(report.report_id)
-    return DraftsOut(filed=filed, existing=existing)
+        if all(r.report_id != report.report_id for r, _, _ in new):
+            new.append((report, draft, item.text))
+    done = file_drafts(share.db, new, actor=who.name, now=stamp)
+    if done.raised:
+        share.refresh_threat(stamp)
+    return DraftsOut(filed=done.filed, existing=existing, raised=done.raised)
