@@ -16,6 +16,8 @@ import pytest
 from test_map_browser import wait_until
 from web_support import Outside, Server, login, open_page
 
+from limes.api.routes.intel import ReportIn
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 WHEN = datetime(2026, 5, 28, 22, 0, tzinfo=UTC)
@@ -38,24 +40,7 @@ def file_draft(
 
 def review(server: Server, filed: dict[str, Any], status: str) -> None:
     rep = filed["report"]
-    keep = (
-        "title",
-        "text",
-        "time",
-        "place",
-        "lon",
-        "lat",
-        "area",
-        "sector",
-        "source",
-        "reliability",
-        "credibility",
-        "tlp",
-        "releasable_to",
-        "actors",
-        "event_type",
-        "threat",
-    )
+    keep = [k for k in ReportIn.model_fields if k != "status"]  # what a review may send
     got = httpx.put(f"{server.url}/api/intel/reports/{rep['report_id']}",
                     json={**{k: rep[k] for k in keep}, "status": status},
                     headers=server.headers("analyst"), timeout=30)  # fmt: skip
