@@ -11,7 +11,8 @@ assessment at 200 m, on seeds 12, 13 and 14 (`--quick`: 48 h, seed 12), and scor
   included) under `stances`.
 - `median_report_to_alert_s`: median, over alerted groups, of exercise seconds from the
   detection behind the group's first report to the detection that raised its first alert
-  (the sensor's sending latency comes on top of both alike).
+  (the sensor's sending latency comes on top of both alike); per stance under
+  `median_report_to_alert_s_by_stance`.
 - `false_alerts_per_day`: alerts matching no crossing group (a nuisance group, or nothing).
 - `incidents_per_crossing`: incidents opened for alerted crossing groups, per alerted group.
   An incident is what the store opens for an alert's incident key (`Alert.incident_key`
@@ -166,6 +167,13 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for _, c in crossings
         if c["alerted"] and c["first_detection_s"] is not None
     ]
+    by_stance = {
+        stance: _r(statistics.median(d)) if (d := [
+            c["first_alert_s"] - c["first_detection_s"] for _, c in crossings
+            if c["stance"] == stance and c["alerted"] and c["first_detection_s"] is not None
+        ]) else None
+        for stance in ("hostile", "suspect", "humanitarian")
+    }  # fmt: skip
     days = sum(r["hours"] for r in runs) / 24.0
     false_alerts = sum(r["card"]["false_alerts"] or 0 for r in runs)
     alerted = [(r, c) for r, c in crossings if c["alerted"]]
@@ -192,6 +200,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "recall_3": _r(r3), "alerted_3": h3, "reported_3": n3,
         "recall_1": _r(r1), "alerted_1": h1, "reported_1": n1,
         "median_report_to_alert_s": _r(statistics.median(delays)) if delays else None,
+        "median_report_to_alert_s_by_stance": by_stance,
         "false_alerts_per_day": _r(false_alerts / days) if days else None,
         "incidents_per_crossing": _r(n_incidents / len(alerted)) if alerted else None,
         "stances": stances,
