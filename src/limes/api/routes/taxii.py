@@ -352,6 +352,29 @@ def _audit(caller: Caller, served: Sequence[FeedItem]) -> None:
         )
 
 
+def _read_page(
+    request: Request, cid: str, limit: int | None, next: str | None
+) -> tuple[Caller, list[Entry], str | None, list[FeedItem]]:
+    """One page of a readable collection: the caller, the page's entries, the `next` token
+    (None on the last page) and the feed items served."""
+    caller = _caller(request)
+    if _collection(caller, cid):
+        raise TaxiiError(403, "forbidden", "the inbox can be written, not read")
+    entries, last, more, served = page(
+        caller, _filters(request), _decode(next) if next else None, _limit(limit)
+    )
+    # Never `more` without `next`: a client would ask for the first page forever.
+    token = _encode(last) if more and last is not None else None
+    return caller, entries, token, served
+
+
+def _envelope(objects: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"more": token is not None, "objects": objects}
+    if token is not None:
+        body["next"] = token
+    return body
+
+
 @router.get(f"/{API_ROOT}/collections/{{cid}}/objects/")
 def get_objects(
     request: Request,
@@ -359,19 +382,9 @@ def get_objects(
     limit: Annotated[int | None, Query()] = None,
     next: Annotated[str | None, Query()] = None,
 ) -> Response:
-    caller = _caller(request)
-    if _collection(caller, cid):
-        raise TaxiiError(403, "forbidden", "the inbox can be written, not read")
-    entries, last, more, served = page(
-        caller, _filters(request), _decode(next) if next else None, _limit(limit)
-    )
-    body: dict[str, Any] = {"more": more, "objects": [e.obj for e in entries]}
-    if more and last is not None:
-        body["next"] = _encode(last)
-    elif more:  # never `more` without `next`: a client would ask for the first page forever
-        body["more"] = False
+    caller, entries, token, served = _read_page(request, cid, limit, next)
     _audit(caller, served)
-    return _json(body, headers=_page_headers(entries))
+    return _json(_envelope([e.obj for e in entries], token), headers=_page_headers(entries))
 
 
 @router.get(f"/{API_ROOT}/collections/{{cid}}/manifest/")
@@ -381,24 +394,13 @@ def get_manifest(
     limit: Annotated[int | None, Query()] = None,
     next: Annotated[str | None, Query()] = None,
 ) -> Response:
-    caller = _caller(request)
-    if _collection(caller, cid):
-        raise TaxiiError(403, "forbidden", "the inbox can be written, not read")
-    entries, last, more, _served = page(
-        caller, _filters(request), _decode(next) if next else None, _limit(limit)
-    )
-    body: dict[str, Any] = {
-        "more": bool(more and last is not None),
-        "objects": [
-            {"id": e.obj["id"], "date_added": _timestamp(e.added), "version": e.modified,
-             "media_type": STIX_MEDIA}
-            for e in entries
-        ],
-    }  # fmt: skip
-    if body["more"]:
-        assert last is not None
-        body["next"] = _encode(last)
-    return _json(body, headers=_page_headers(entries))
+    _, entries, token, _ = _read_page(request, cid, limit, next)
+    manifest = [
+        {"id": e.obj["id"], "date_added": _timestamp(e.added), "version": e.modified,
+         "media_type": STIX_MEDIA}
+        for e in entries
+    ]  # fmt: skip
+    return _json(_envelope(manifest, token), headers=_page_headers(entries))
 
 
 def _versions_of(caller: Caller, object_id: str) -> list[tuple[FeedItem, dict[str, Any]]]:
