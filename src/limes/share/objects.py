@@ -38,6 +38,26 @@ class FloorContext:
     #: Sector → actors its current intelligence names (an alert there is about them).
     actors: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
+    def floor_object(
+        self,
+        kind: ObjectKind,
+        key: str,
+        version: int,
+        time: datetime,
+        sector: str,
+        fields: dict[str, Any],
+        position: tuple[float, float] | None = None,
+        refs: tuple[Shareable, ...] = (),
+    ) -> Shareable:
+        """An object of this floor's own: its home as originator, its marking, the sector's
+        topics (the actors known to work there)."""
+        return Shareable(
+            kind=kind, key=key, version=version, time=time, originator=self.sharing.home,
+            sector=sector, tlp=self.sharing.marking,
+            topics=self.actors.get(sector, frozenset()), position=position, fields=fields,
+            refs=refs,
+        )  # fmt: skip
+
     def sensor_positions(self, sensor_ids: Sequence[str]) -> dict[str, list[float]]:
         """Lon/lat of the scenario's sensors among these ids."""
         if self.scenario is None:
@@ -57,19 +77,10 @@ def alert_object(
     fields: dict[str, Any] = {k: row.get(k) for k in ALERT_FIELDS}
     fields["sensors"] = list(sensors)
     fields["sensor_positions"] = ctx.sensor_positions(sensors)
-    sector = str(row["sector"])
-    return Shareable(
-        kind=ObjectKind.ALERT,
-        key=f"alert:{row['alert_id']}",
-        version=version,
-        time=_time(row["time"]),
-        originator=ctx.sharing.home,
-        sector=sector,
-        tlp=ctx.sharing.marking,
-        topics=ctx.actors.get(sector, frozenset()),
-        position=(float(row["lon"]), float(row["lat"])),
-        fields=fields,
-    )
+    return ctx.floor_object(
+        ObjectKind.ALERT, f"alert:{row['alert_id']}", version, _time(row["time"]),
+        str(row["sector"]), fields, position=(float(row["lon"]), float(row["lat"])),
+    )  # fmt: skip
 
 
 def incident_object(
@@ -83,20 +94,11 @@ def incident_object(
     fields: dict[str, Any] = {k: row.get(k) for k in INCIDENT_FIELDS}
     fields["unit_id"] = row.get("unit_id")
     fields["unit_position"] = list(unit_position) if unit_position is not None else None
-    sector = str(row["sector"])
-    return Shareable(
-        kind=ObjectKind.INCIDENT,
-        key=f"incident:{row['id']}",
-        version=version,
-        time=_time(row["updated"]),
-        originator=ctx.sharing.home,
-        sector=sector,
-        tlp=ctx.sharing.marking,
-        topics=ctx.actors.get(sector, frozenset()),
-        position=(float(row["lon"]), float(row["lat"])),
-        fields=fields,
+    return ctx.floor_object(
+        ObjectKind.INCIDENT, f"incident:{row['id']}", version, _time(row["updated"]),
+        str(row["sector"]), fields, position=(float(row["lon"]), float(row["lat"])),
         refs=tuple(alerts),
-    )
+    )  # fmt: skip
 
 
 def sector_object(
@@ -104,17 +106,11 @@ def sector_object(
 ) -> Shareable:
     """A sector's status: its impact level and its threat level from intelligence."""
     name = str(row["name"])
-    return Shareable(
-        kind=ObjectKind.SECTOR_STATUS,
-        key=f"sector_status:{name}",
-        version=version,
-        time=_time(row["updated"]),
-        originator=ctx.sharing.home,
-        sector=name,
-        tlp=ctx.sharing.marking,
-        topics=ctx.actors.get(name, frozenset()),
-        fields={"level": row.get("level"), "set_level": row.get("set_level"), "threat": threat},
-    )
+    fields = {"level": row.get("level"), "set_level": row.get("set_level"), "threat": threat}
+    return ctx.floor_object(
+        ObjectKind.SECTOR_STATUS, f"sector_status:{name}", version, _time(row["updated"]),
+        name, fields,
+    )  # fmt: skip
 
 
 def report_object(record: Mapping[str, Any], version: int) -> Shareable:
