@@ -8,15 +8,14 @@ connection's certificate common name is the one sensor its events may speak for.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from limes.ops.detection import Detection
 from limes.ops.ingest.cot_server import CotLimits, CotServer
 from limes.ops.pipeline import Pipeline
+from limes.service.server_thread import ServerThread
 
 
 def server_tls_context(cert: str | Path, key: str | Path, client_ca: str | Path) -> ssl.SSLContext:
@@ -42,11 +41,6 @@ class CotTlsDoor:
         limits: CotLimits,
         paused: Callable[[], bool] | None = None,
     ) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="limes-cot-tls", daemon=True
-        )
-
         def submit(items: list[Detection]) -> None:
             pipeline.submit(items)
 
@@ -62,13 +56,12 @@ class CotTlsDoor:
             tls=context,
             paused=paused,
         )
+        self._thread = ServerThread(self.server, "limes-cot-tls")
 
     def start(self, wait_s: float = 10.0) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(wait_s)
+        """Listen (on its own event-loop thread); return once it does."""
+        self._thread.start(wait_s)
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10.0)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10.0)
+        """Close the server and its thread."""
+        self._thread.stop()
