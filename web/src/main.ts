@@ -273,6 +273,10 @@ function applyChanges(app: App, batch: Change[]): void {
   if (trackUpdates.length > 0 && app.live) app.tracks.apply(trackUpdates);
 }
 
+/** Alert markers pulsing now (DOM markers), and how many may at once. */
+let pulsing = 0;
+const MAX_PULSING = 50;
+
 function addAlert(app: App, a: AlertOut, fresh: boolean): void {
   if (app.alerts.has(a.alert_id)) return;
   app.alerts.set(a.alert_id, a);
@@ -281,7 +285,9 @@ function addAlert(app: App, a: AlertOut, fresh: boolean): void {
   const age = (app.clock.now() - t) / 1000;
   // On the system's clock: an alert older than the marker time stays in the log, off the map.
   if (age < app.markerS) {
-    const flashing = fresh || age < app.flashS;
+    // At most MAX_PULSING pulse at once: a burst of thousands pulsing stalled the page (no frame
+    // in 5 s with 5,000); the others settle onto the canvas at once, still on the map and log.
+    const flashing = (fresh || age < app.flashS) && pulsing < MAX_PULSING;
     const text = `${a.rule.replace("_", " ")} · ${a.severity} · ${a.sector} km ${a.chainage_km.toFixed(1)} · ${clock(a.time)} · ${mgrsSpaced(mgrs(a.lon, a.lat))}`;
     // A settled marker is a circle on one shared canvas: thousands of DOM markers made every
     // frame repaint them all (software rendering) — 275 ms frames with 5,000 on the map.
@@ -300,7 +306,9 @@ function addAlert(app: App, a: AlertOut, fresh: boolean): void {
         .addTo(app.alertLayer);
       const entry = { marker: marker as L.Layer, t };
       app.alertMarkers.set(a.alert_id, entry);
+      pulsing++;
       window.setTimeout(() => {
+        pulsing--;
         if (app.alertMarkers.get(a.alert_id) !== entry) return; // aged out meanwhile
         marker.remove();
         entry.marker = settle();
