@@ -6,14 +6,29 @@ import * as L from "leaflet";
 import type { Api, Feature, FeatureCollection, SectorOut, UnitOut, WebState } from "./api";
 import { h } from "./dom";
 
-/** Tiles fetched with the user's token (an <img src> cannot carry an Authorization header). */
+/** Tiles fetched with the user's token (an <img src> cannot carry an Authorization header).
+ *
+ * Leaflet's GridLayer marks a tile loaded by its coordinates, not by its element: a fetch that
+ * finished after its tile had been removed (a zoom from 12 to 11 and back, a pan and back) would
+ * mark the new, still empty tile of the same place loaded, and Leaflet would then drop the
+ * coarser tile that covered it — a dark hole until the new fetch came, for seconds on a loaded
+ * server. So a removed tile's fetch is aborted and never reports. A tile is reported loaded
+ * only with its picture decoded (or with the server's 204: off the terrain, transparent by
+ * design); an answer the server could not give now (5xx, 429, a dropped connection) is asked
+ * again with backoff for as long as the tile is on the map, never shown as an empty tile. */
 export class AuthTileLayer extends L.GridLayer {
+  private readonly pending = new WeakMap<HTMLElement, AbortController>();
+
   constructor(
     private readonly api: Api,
     private readonly template: string,
     opts: L.GridLayerOptions,
   ) {
     super(opts);
+    this.on("tileunload", (e: L.TileEvent) => {
+      this.pending.get(e.tile)?.abort();
+      this.pending.delete(e.tile);
+    });
   }
 
   protected override createTile(coords: L.Coords, done: L.DoneCallback): HTMLElement {
@@ -24,20 +39,56 @@ export class AuthTileLayer extends L.GridLayer {
       .replace("{z}", String(coords.z))
       .replace("{x}", String(coords.x))
       .replace("{y}", String(coords.y));
-    fetch(url, { headers: { Authorization: `Bearer ${this.api.token}` } })
-      .then(async (res) => {
-        if (res.status === 200) {
-          const blob = await res.blob();
-          img.onload = () => {
-            URL.revokeObjectURL(img.src);
-            done(undefined, img);
-          };
-          img.src = URL.createObjectURL(blob);
-        } else done(undefined, img);
-      })
-      .catch((e: unknown) => done(e instanceof Error ? e : new Error(String(e)), img));
+    const abort = new AbortController();
+    this.pending.set(img, abort);
+    void this.load(url, img, abort.signal).then(
+      (err) => {
+        this.pending.delete(img);
+        if (!abort.signal.aborted) done(err, img);
+      },
+      () => undefined, // aborted: the tile has left the map, a newer one reports for its place
+    );
     return img;
   }
+
+  /** Fetch and decode the tile; undefined when shown (or off the terrain), else the error for
+   * an answer that retrying cannot change (401, 403, 404). Rejects when aborted. */
+  private async load(url: string, img: HTMLImageElement, signal: AbortSignal): Promise<Error | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await fetch(url, { headers: { Authorization: `Bearer ${this.api.token}` }, signal });
+        if (res.status === 204) return undefined;
+        if (res.ok) {
+          const src = URL.createObjectURL(await res.blob());
+          try {
+            img.src = src;
+            await img.decode();
+            return undefined;
+          } finally {
+            URL.revokeObjectURL(src);
+          }
+        }
+        if (res.status < 500 && res.status !== 408 && res.status !== 429)
+          return new Error(`${url}: ${res.status}`);
+      } catch (e: unknown) {
+        if (signal.aborted) throw e;
+        // A dropped connection or an undecodable body under load: ask again.
+      }
+      await retryDelay(attempt, signal);
+    }
+  }
+}
+
+/** Wait before asking again: 0.25 s doubling to 8 s; rejects at once when aborted. */
+function retryDelay(attempt: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error("aborted"));
+    const timer = setTimeout(resolve, Math.min(8000, 250 * 2 ** attempt));
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new Error("aborted"));
+    }, { once: true });
+  });
 }
 
 /** An image overlay whose picture is fetched with the token (assessment heat). */

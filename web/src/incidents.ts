@@ -129,7 +129,7 @@ export class IncidentQueue {
     this.incidents.set(p.id, { ...prev, ...p });
     this.seq.set(p.id, seq);
     if (p.state === "resolved") this.checked.delete(p.id);
-    this.render();
+    this.renderSoon();
     if (this.selected === p.id && seq !== this.shownSeq) void this.showDetail(p.id, false);
   }
 
@@ -180,6 +180,19 @@ export class IncidentQueue {
 
   private km(i: IncidentOut): number | null {
     return this.info.get(i.id)?.km ?? i.chainage_km ?? null;
+  }
+
+  private renderQueued = false;
+
+  /** Render once after the changes being applied now: a stream batch of a thousand alerts
+   * re-rendered the whole list once per incident change, which held the page for minutes. */
+  private renderSoon(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    queueMicrotask(() => {
+      this.renderQueued = false;
+      this.render();
+    });
   }
 
   render(): void {

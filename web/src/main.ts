@@ -37,7 +37,9 @@ interface App {
   live: boolean;
   alertLayer: L.LayerGroup;
   /** Alert markers on the map with their alert time (ms), removed when older than markerS. */
-  alertMarkers: Map<string, { marker: L.Marker; t: number }>;
+  alertMarkers: Map<string, { marker: L.Layer; t: number }>;
+  /** The canvas the settled alert markers are drawn on (one element for all of them). */
+  alertCanvas: L.Canvas;
   clock: ServerClock;
   alarm: Alarm;
   workflow: Workflow;
@@ -197,6 +199,7 @@ async function boot(api: Api, me: Me): Promise<void> {
     live: true,
     alertLayer,
     alertMarkers: new Map(),
+    alertCanvas: L.canvas({ padding: 0.2 }),
     clock: serverClock,
     alarm: new Alarm((state.alarm_period_s ?? 4) * 1000),
     workflow,
@@ -280,6 +283,10 @@ function applyChanges(app: App, batch: Change[]): void {
   if (trackUpdates.length > 0 && app.live) app.tracks.apply(trackUpdates);
 }
 
+/** Alert markers pulsing now (DOM markers), and how many may at once. */
+let pulsing = 0;
+const MAX_PULSING = 50;
+
 function addAlert(app: App, a: AlertOut, fresh: boolean): void {
   if (app.alerts.has(a.alert_id)) return;
   app.alerts.set(a.alert_id, a);
@@ -288,19 +295,35 @@ function addAlert(app: App, a: AlertOut, fresh: boolean): void {
   const age = (app.clock.now() - t) / 1000;
   // On the system's clock: an alert older than the marker time stays in the log, off the map.
   if (age < app.markerS) {
-    const flashing = fresh || age < app.flashS;
-    const marker = L.marker([a.lat, a.lon], {
-      icon: L.divIcon({ className: flashing ? "alert-icon flash" : "alert-icon", html: "<span></span>", iconSize: [22, 22] }),
-      keyboard: false,
-    })
-      .bindTooltip(`${a.rule.replace("_", " ")} · ${a.severity} · ${a.sector} km ${a.chainage_km.toFixed(1)} · ${clock(a.time)} · ${mgrsSpaced(mgrs(a.lon, a.lat))}`)
-      .addTo(app.alertLayer);
-    app.alertMarkers.set(a.alert_id, { marker, t });
-    if (flashing)
+    // At most MAX_PULSING pulse at once: a burst of thousands pulsing stalled the page (no frame
+    // in 5 s with 5,000); the others settle onto the canvas at once, still on the map and log.
+    const flashing = (fresh || age < app.flashS) && pulsing < MAX_PULSING;
+    const text = `${a.rule.replace("_", " ")} · ${a.severity} · ${a.sector} km ${a.chainage_km.toFixed(1)} · ${clock(a.time)} · ${mgrsSpaced(mgrs(a.lon, a.lat))}`;
+    // A settled marker is a circle on one shared canvas: thousands of DOM markers made every
+    // frame repaint them all (software rendering) — 275 ms frames with 5,000 on the map.
+    const settle = (): L.Layer =>
+      L.circleMarker([a.lat, a.lon], { renderer: app.alertCanvas, radius: 9, color: "#ff5252", weight: 2, fillColor: "#ff2828", fillOpacity: 0.25 })
+        .bindTooltip(text)
+        .addTo(app.alertLayer);
+    if (!flashing) app.alertMarkers.set(a.alert_id, { marker: settle(), t });
+    else {
+      // Pulsing while fresh (a DOM marker, CSS animation), then settled onto the canvas.
+      const marker = L.marker([a.lat, a.lon], {
+        icon: L.divIcon({ className: "alert-icon flash", html: "<span></span>", iconSize: [22, 22] }),
+        keyboard: false,
+      })
+        .bindTooltip(text)
+        .addTo(app.alertLayer);
+      const entry = { marker: marker as L.Layer, t };
+      app.alertMarkers.set(a.alert_id, entry);
+      pulsing++;
       window.setTimeout(() => {
-        const el = marker.getElement();
-        el?.classList.remove("flash");
+        pulsing--;
+        if (app.alertMarkers.get(a.alert_id) !== entry) return; // aged out meanwhile
+        marker.remove();
+        entry.marker = settle();
       }, (app.flashS * 1000) / Math.max(1, app.clock.speed));
+    }
   }
   const log = byId("alert-log");
   const item = h(
