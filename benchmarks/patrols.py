@@ -26,7 +26,6 @@ import time
 import numpy as np
 
 from limes.analysis.assess import AssessConfig, assess
-from limes.analysis.outputs import ranked_stretches
 from limes.analysis.patrols import (
     Game,
     brute_force,
@@ -35,6 +34,7 @@ from limes.analysis.patrols import (
     exercise,
     multiple_lps,
     scenario_patrol_game,
+    weak_targets,
 )
 from limes.scenario.load import load_scenario
 from limes.scenario.schema import Light, Mode
@@ -67,8 +67,7 @@ def main() -> None:
     sc = load_scenario("iraq-syria")
     a = assess(sc, (Mode.FOOT,), (Light.NIGHT,), res, config=AssessConfig(worst_paths=0))
     run = a.runs[0]
-    top = ranked_stretches(run, sc)[: 5 if args.quick else 8]
-    stretches = [(st.from_km, st.to_km, st.mean_p) for st in top]
+    stretches = weak_targets(run, sc, 5 if args.quick else 8)
     patrols = 3 if args.quick else 4
     pg = scenario_patrol_game(sc, stretches, patrols)
     windows = pg.windows

@@ -18,6 +18,7 @@ import numpy as np
 from limes.analysis.patrols import (
     GameError,
     daily_schedules,
+    default_patrols,
     multiple_lps,
     scenario_patrol_game,
 )
@@ -25,7 +26,6 @@ from limes.analysis.places import latlon_ref, mgrs_ref
 from limes.analysis.summary_file import AssessmentSummary
 from limes.errors import WebError
 from limes.scenario.model import Scenario
-from limes.scenario.schema import UnitKind
 
 #: More pure schedules than this and the enumerated game is not for one request.
 MAX_SCHEDULES = 3000
@@ -41,11 +41,6 @@ class PatrolPlanError(WebError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def patrol_units(scenario: Scenario) -> int:
-    """The scenario's available patrol units: how many patrols go out a day by default."""
-    return sum(1 for u in scenario.spec.units if u.kind is UnitKind.PATROL and u.available)
 
 
 def patrol_plan(
@@ -75,7 +70,7 @@ def patrol_plan(
     weak = sorted(record.weak_stretches, key=lambda st: st.rank)[:stretches]
     targets = len(weak) * spec.windows
     if patrols is None:
-        patrols = min(max(patrol_units(scenario), 1), max(targets, 1))
+        patrols = default_patrols(scenario, targets)
     out: dict[str, Any] = {
         "run": run,
         "catch_p": spec.catch_p,
