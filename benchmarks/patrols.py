@@ -6,9 +6,9 @@
    DOBSS equilibria against brute-force vertex enumeration; the largest difference in the
    defender's value must stay under 1e-6. Solve times of both formulations on the border game.
 2. The border game: the costliest weak stretches of a foot-at-night assessment (8; --quick 5)
-   × 2 time windows a day (night, day), 4 patrols (--quick 3) each on one (stretch, window); a
-   patrol on the spot catches a crossing with probability 0.6 — an ASSUMED figure for this
-   benchmark (the scenario format has no patrol-catch number yet).
+   × the scenario's time windows a day (`patrols.windows`: night, day), 4 patrols (--quick 3)
+   each on one (stretch, window); a patrol on the spot catches a crossing with the scenario's
+   `patrols.catch_p` (the built-in scenario's figure is invented).
 3. The exercise: an informed adversary crosses every day for 1000 days (--quick 500), having
    watched the last 30 days' patrols, against the equilibrium's most frequent schedule played
    every day (a fixed patrol) and against schedules drawn daily from the equilibrium: its
@@ -26,7 +26,6 @@ import time
 import numpy as np
 
 from limes.analysis.assess import AssessConfig, assess
-from limes.analysis.outputs import ranked_stretches
 from limes.analysis.patrols import (
     Game,
     brute_force,
@@ -34,12 +33,11 @@ from limes.analysis.patrols import (
     dobss,
     exercise,
     multiple_lps,
-    patrol_game,
+    scenario_patrol_game,
+    weak_targets,
 )
 from limes.scenario.load import load_scenario
 from limes.scenario.schema import Light, Mode
-
-PATROL_CATCH = 0.6  # assumed: see the docstring
 
 
 def correctness(n_games: int) -> dict[str, float]:
@@ -62,17 +60,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer games, stretches and days")
     args = ap.parse_args()
-    out: dict[str, object] = {"patrol_catch_assumed": PATROL_CATCH}
+    out: dict[str, object] = {}
     print("correctness:")
     out["correctness"] = correctness(100 if args.quick else 500)
     res = 400.0 if args.quick else 200.0
     sc = load_scenario("iraq-syria")
     a = assess(sc, (Mode.FOOT,), (Light.NIGHT,), res, config=AssessConfig(worst_paths=0))
     run = a.runs[0]
-    top = ranked_stretches(run, sc)[: 5 if args.quick else 8]
-    stretches = [(st.from_km, st.to_km, st.mean_p) for st in top]
-    patrols, windows = (3, 2) if args.quick else (4, 2)
-    pg = patrol_game(stretches, windows, patrols, PATROL_CATCH)
+    stretches = weak_targets(run, sc, 5 if args.quick else 8)
+    patrols = 3 if args.quick else 4
+    pg = scenario_patrol_game(sc, stretches, patrols)
+    windows = pg.windows
+    out["patrol_catch"] = pg.patrol_catch
     t0 = time.perf_counter()
     eq = multiple_lps(pg.game)
     lps_s = time.perf_counter() - t0

@@ -105,6 +105,7 @@ def _closed_port() -> int:
         (["--hours", "1", "--assessment", "/nonexistent/summary.json"], "summary.json"),
         (["--hours", "1", "--dispatch", "radio"], "--dispatch is alerts, referee or api"),
         (["--hours", "1", "--dispatch", "api"], "--dispatch-token"),
+        (["--hours", "1", "--patrols"], "--patrols needs --assessment"),
     ],
 )
 def test_bad_arguments_are_one_clean_message(
@@ -168,6 +169,35 @@ def test_an_assessment_from_limes_assess_steers_informed_groups_and_shows_its_p(
     truth = [json.loads(line) for line in (tmp_path / "x" / "truth.jsonl").open()]
     routes = [t["route"] for t in truth if t["kind"] == "crossing"]
     assert "plan" in routes
+
+
+def test_patrols_play_the_days_schedule_and_the_scorecard_counts_their_catches(
+    border: Path, tmp_path: Path
+) -> None:
+    # A plan whose west km 0–4 are open (P 0) and the rest held: the one weak stretch; the
+    # border's scenario keeps the default patrols (catch 0.6, night and day windows).
+    per_km = [{"chainage_km": float(k), "p_interruption": 0.0 if k < 4 else 0.9}
+              for k in range(11)]  # fmt: skip
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps(
+        {"scenario": "sim-small", "runs": [{"mode": "foot", "light": "night", "per_km": per_km}]}
+    ))  # fmt: skip
+    code, output = _simulate(
+        str(border), "--hours", "48", "--seed", "2", "--actors-per-day", "80", "--patrols",
+        "--assessment", str(summary), "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert code == 0, output
+    card = json.loads((tmp_path / "x" / "scorecard.json").read_text())
+    patrols = card["patrols"]
+    assert patrols["catch_p"] == 0.6 and patrols["stretches"] == [[0.0, 4.0]]
+    assert patrols["crossings_patrolled"] > 0
+    marked = [c for c in card["crossings"] if c["patrol"] is not None]
+    assert len(marked) == patrols["crossings_patrolled"]
+    assert all(c["chainage_km"] < 4 for c in marked)
+    caught = [c for c in marked if c["patrol"] == "caught"]
+    assert len(caught) == patrols["caught"] == card["totals"]["patrol_caught"]
+    assert all(c["outcome"] == "interrupted" for c in caught)
+    assert f"{patrols['caught']} caught" in output
 
 
 def test_paced_poster_merges_batches_within_its_interval_and_passes_on_every_report() -> None:

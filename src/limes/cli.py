@@ -400,6 +400,15 @@ def simulate(
         str | None,
         typer.Option("--dispatch-token", help="A commander's token for --dispatch api."),
     ] = None,
+    patrols: Annotated[
+        bool,
+        typer.Option(
+            "--patrols",
+            help="Play randomised patrols: each day's schedule drawn from the patrol game over "
+            "the plan's weak stretches (needs --assessment); a patrol catches a crossing on its "
+            "stretch in its window with the scenario's patrols.catch_p.",
+        ),
+    ] = False,
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the scorecard, truth and detections.")
     ] = Path("exercise"),
@@ -435,6 +444,8 @@ def simulate(
             dispatch = "alerts" if in_process else "referee"
         if dispatch not in ("alerts", "referee", "internal", "api"):
             raise UsageError(f"--dispatch is alerts, referee or api, not {dispatch!r}")
+        if patrols and not assessment:
+            raise UsageError("--patrols needs --assessment: patrols cover its weak stretches")
         if dispatch == "api" and not dispatch_token:
             raise UsageError("--dispatch api needs --dispatch-token (a commander's token)")
         if mqtt:
@@ -470,7 +481,7 @@ def simulate(
             result = exercise.simulate(
                 sc, hours, speed, seed, door, out_dir, plan, progress,
                 config=cfg, start=when, plan=lookup, settle_s=settle,
-                dispatch=dispatch, dispatch_token=dispatch_token,
+                dispatch=dispatch, dispatch_token=dispatch_token, patrols=patrols,
             )  # fmt: skip
         _print_scorecard(result.scorecard, result.files)
 
@@ -569,6 +580,16 @@ def _print_scorecard(card: Scorecard, files: Mapping[str, Path]) -> None:
         f"nuisance groups: {card.nuisance_groups}; {alerts}",
         markup=False,
     )
+    if card.patrols is not None:
+        p = card.patrols
+        predicted = f(p["through_predicted"])
+        out.print(
+            f"patrols: {p['patrols_a_day']} a day over {len(p['stretches'])} weak stretches, "
+            f"catch {f(p['catch_p'])}: {p['crossings_patrolled']} crossings met a patrol, "
+            f"{p['caught']} caught (the game predicts {predicted} of a learner's attempts "
+            "get through)",
+            markup=False,
+        )
     for note in card.notes:
         out.print(f"note: {note}", markup=False)
     if files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from analysis_support import scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,9 @@ from limes.analysis.patrols import (
     exercise,
     multiple_lps,
     patrol_game,
+    scenario_patrol_game,
 )
+from limes.scenario.errors import ScenarioError
 
 games = st.tuples(
     st.integers(min_value=2, max_value=4),
@@ -97,3 +100,42 @@ def test_an_informed_adversary_beats_a_fixed_patrol_but_not_the_mix() -> None:
     assert mixed.high < fixed.low
     # against the mix it does about as well as the game says, never much better
     assert mixed.low - 0.02 <= eq.attacker_values[0] <= mixed.high + 0.05
+
+
+def test_the_game_takes_the_catch_chance_and_windows_from_the_scenario() -> None:
+    stretches = [(0.0, 5.0, 0.0), (5.0, 11.0, 0.5)]
+    default = scenario_patrol_game(scenario(), stretches, patrols=1)
+    assert (default.patrol_catch, default.windows) == (0.6, 2)
+    sc = scenario(patrols={"catch_p": 0.25, "windows": 3})
+    pg = scenario_patrol_game(sc, stretches, patrols=1)
+    assert (pg.patrol_catch, pg.windows) == (0.25, 3)
+    assert pg.success.size == 2 * 3
+    # the payoffs carry it: a covered target lets through (1 − P)(1 − 0.25)
+    s = pg.schedules.index((0,))
+    assert pg.game.attacker[0, s, 0] == pytest.approx(0.75)
+    assert pg.game.attacker[0, s, 1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("patrols", "field"),
+    [({"catch_p": 1.5}, "patrols.catch_p"), ({"windows": 0}, "patrols.windows"),
+     ({"first_window_h": 24}, "patrols.first_window_h"), ({"catch": 0.5}, "patrols.catch")],
+)  # fmt: skip
+def test_a_bad_patrols_section_is_rejected_by_field(patrols: dict[str, float], field: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario(patrols=patrols)
+    assert field in {p.path for p in err.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("hour", "window"), [(18.0, 0), (23.9, 0), (0.0, 0), (5.99, 0), (6.0, 1), (17.99, 1)]
+)
+def test_a_solar_hour_falls_in_the_window_the_docs_say(hour: float, window: int) -> None:
+    # the default two windows: night 18–06, day 06–18
+    assert scenario().spec.patrols.window_of(hour) == window
+
+
+def test_three_windows_from_two_in_the_morning() -> None:
+    # 02–10, 10–18, 18–02
+    three = scenario(patrols={"windows": 3, "first_window_h": 2}).spec.patrols
+    assert [three.window_of(h) for h in (2.0, 9.9, 10.0, 18.0, 1.9)] == [0, 0, 1, 2, 2]

@@ -249,6 +249,55 @@ export interface Assessment {
   weak_stretches: FeatureCollection;
 }
 
+export interface PatrolWindow {
+  window: number;
+  from_h: number;
+  to_h: number;
+}
+
+/** How often a patrol is on one stretch in one window, and what gets through there. */
+export interface PatrolBand {
+  window: number;
+  coverage: number;
+  through: number;
+  line: [number, number][];
+}
+
+export interface PatrolStretch {
+  rank: number;
+  from_km: number;
+  to_km: number;
+  p_interruption: number;
+  windows: PatrolBand[];
+}
+
+export interface PatrolToday {
+  patrol: number;
+  rank: number;
+  from_km: number;
+  to_km: number;
+  window: number;
+  lon: number;
+  lat: number;
+  latlon: string;
+  mgrs: string;
+}
+
+/** The patrol game of one assessment run: the equilibrium's coverage and the day's schedule. */
+export interface PatrolPlan {
+  run: string;
+  catch_p: number;
+  windows: PatrolWindow[];
+  patrols: number;
+  seed: number;
+  schedules: number;
+  stretches: PatrolStretch[];
+  today: PatrolToday[];
+  through_mixed: number | null;
+  through_best_fixed: number | null;
+  note?: string;
+}
+
 export interface Replay {
   since: string;
   until: string;

@@ -1,20 +1,24 @@
 // The planner view: an assessment `limes assess` wrote, on the same map: P(interruption) heat,
-// worst crossing paths with their critical points, weak stretches, and the weakest km, each of
-// which says why when clicked.
+// worst crossing paths with their critical points, weak stretches, the weakest km, each of
+// which says why when clicked, and randomised patrols against the weak stretches.
 
 import * as L from "leaflet";
 import type { Api, Assessment, AssessmentInfo, KmRecord } from "./api";
 import { authImage } from "./basemap";
 import { byId, duration, h, pct, toast } from "./dom";
+import { PatrolView } from "./patrols";
 
 export class Planner {
   private readonly layer = L.layerGroup();
   private doc: Assessment | null = null;
+  private readonly patrols: PatrolView;
 
   constructor(
     private readonly api: Api,
     private readonly map: L.Map,
-  ) {}
+  ) {
+    this.patrols = new PatrolView(api, map);
+  }
 
   async open(): Promise<void> {
     this.layer.addTo(this.map);
@@ -31,6 +35,7 @@ export class Planner {
 
   close(): void {
     this.layer.remove();
+    this.patrols.close();
   }
 
   private async load(name: string): Promise<void> {
@@ -46,7 +51,10 @@ export class Planner {
     if (doc === null) return;
     const run = doc.runs.find((r) => r.label === label) ?? null;
     this.layer.clearLayers();
-    if (run === null) return;
+    if (run === null) {
+      this.patrols.close();
+      return;
+    }
     if (run.heat) {
       try {
         const url = await authImage(this.api, run.heat.url);
@@ -91,7 +99,9 @@ export class Planner {
         ),
       ),
       h("div", { id: "km-why" }),
+      h("div", { id: "patrols" }),
     );
+    await this.patrols.show(doc.name, run.label, byId("patrols"));
   }
 
   private why(k: KmRecord): void {

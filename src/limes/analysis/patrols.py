@@ -19,8 +19,9 @@ brute-force vertex enumeration).
 `patrol_game` builds a game from an assessment: targets are (stretch, time window) pairs; the
 adversary's value of crossing a target is its chance of getting through, 1 − P(interruption) of
 the stretch, times (1 − `patrol_catch`) where a patrol is there. The patrol's chance of catching
-a crossing it is on is a number about the world and comes from the caller (the scenario's
-units, or a what-if), never from here. The game is zero-sum in that value.
+a crossing it is on is a number about the world and comes from the scenario's `patrols`
+section (`scenario_patrol_game`, with its time windows), never from here. The game is zero-sum
+in that value.
 
 `daily_schedules` draws a schedule per day from the equilibrium with a seed; `exercise` plays
 days against an informed adversary that learns from what it has watched, for a fixed schedule
@@ -38,7 +39,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from limes.analysis.outputs import ranked_stretches
+from limes.analysis.result import Run
 from limes.errors import AnalysisError
+from limes.scenario.model import Scenario
+from limes.scenario.schema import UnitKind
 
 FloatArray = NDArray[np.float64]
 
@@ -306,6 +311,28 @@ def patrol_game(
         through,
         patrol_catch,
     )
+
+
+def scenario_patrol_game(
+    scenario: Scenario, stretch_p: Sequence[tuple[float, float, float]], patrols: int
+) -> PatrolGame:
+    """`patrol_game` with the scenario's own figures: its patrols' catch chance and its windows
+    a day (`patrols:` in the scenario file), so no caller carries a number about the world."""
+    spec = scenario.spec.patrols
+    return patrol_game(stretch_p, spec.windows, patrols, spec.catch_p)
+
+
+def weak_targets(run: Run, scenario: Scenario, stretches: int) -> list[tuple[float, float, float]]:
+    """The `stretches` costliest weak stretches of a run as `(from_km, to_km, mean P)`: the
+    stretches a patrol game is played over (summary.json's ranking)."""
+    return [(st.from_km, st.to_km, st.mean_p) for st in ranked_stretches(run, scenario)[:stretches]]
+
+
+def default_patrols(scenario: Scenario, targets: int) -> int:
+    """How many patrols go out a day unless asked: the scenario's available patrol units (at
+    least one), never more than there are targets for them."""
+    units = sum(1 for u in scenario.spec.units if u.kind is UnitKind.PATROL and u.available)
+    return min(max(units, 1), max(targets, 1))
 
 
 def daily_schedules(eq: Equilibrium, days: int, seed: int) -> NDArray[np.intp]:

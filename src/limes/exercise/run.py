@@ -44,6 +44,7 @@ def simulate(
     dispatch: str | None = None,
     dispatch_token: str | None = None,
     dispatch_config: ApiDispatchConfig | None = None,
+    patrols: bool = False,
 ) -> SimulationResult:
     """`limes simulate`: `limes.sim.run.simulate` through a door; the scorecard counts the live
     system's alerts.
@@ -63,6 +64,9 @@ def simulate(
     address) with `dispatch_token`, a
     commander's (`ApiDispatcher`), and the units sent move, report and intercept in the run
     (`limes.sim.dispatcher.pursue`, `dispatch_config`); needs a remote door.
+
+    `patrols`: each day's patrols drawn from the patrol game over the plan's weak stretches
+    catch crossings at the line (`limes.sim.patrols`; needs `assessment`).
     """
     door = door or Door()
     cfg = config or SimConfig()
@@ -107,12 +111,12 @@ def simulate(
             raise SimulationError("dispatch through the API needs a commander's token")
         result = _run_dispatched(
             scenario, hours, seed, sender, clock, api, dispatch_token, dispatch_config,
-            assessment, progress, cfg,
+            assessment, progress, cfg, patrols,
         )  # fmt: skip
     else:
         result = sim_run.simulate(
             scenario, hours, speed, seed, sender, out_dir, assessment, progress,
-            config=cfg, clock=clock, respond_to=respond_to,
+            config=cfg, clock=clock, respond_to=respond_to, patrols=patrols,
         )  # fmt: skip
     notes: list[str] = []
     alerts: list[AlertLike] | None = None
@@ -189,11 +193,12 @@ def _run_dispatched(
     assessment: Assessment | None,
     progress: Progress | None,
     cfg: SimConfig,
+    patrols: bool = False,
 ) -> SimulationResult:
     """The run made without the internal dispatcher, sent with units dispatched via the API."""
     made = sim_run.simulate(
         scenario, hours, None, seed, None, None, assessment, progress,
-        config=replace(cfg, dispatch=False),
+        config=replace(cfg, dispatch=False), patrols=patrols,
     )  # fmt: skip
     dispatcher = ApiDispatcher(api, token)
     try:
@@ -219,7 +224,7 @@ def rescore(
     """The result scored again with these alerts and extra notes; its files rewritten."""
     card = score(
         scenario, result.actors, result.emissions, result.dispatches, result.hours,
-        result.seed, result.config, assessment, alerts,
+        result.seed, result.config, assessment, alerts, result.patrols,
     )  # fmt: skip
     card.notes.extend(notes)
     out = replace(result, scorecard=card, alerts=list(alerts or []))

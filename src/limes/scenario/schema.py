@@ -494,6 +494,31 @@ class Response(Model):
     refraction_k: Annotated[float, Field(ge=0, lt=1)] = 0.13
 
 
+class Patrols(Model):
+    """How patrols fare and when they go: the figures the patrol game (`analysis.patrols`)
+    takes from the world. A day is split into `windows` equal time windows from
+    `first_window_h`; a patrol is on one stretch for one window."""
+
+    catch_p: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.6,
+        description="chance that a patrol on a stretch in its time window catches a crossing "
+        "there (the default is an invented figure: set the force's own)",
+    )
+    windows: Annotated[int, Field(ge=1, le=24)] = Field(
+        default=2, description="time windows a day, of equal length, a patrol is scheduled in"
+    )
+    first_window_h: Annotated[float, Field(ge=0, lt=24)] = Field(
+        default=18.0,
+        description="local solar hour the first window starts (the default two windows are "
+        "night 18–06 and day 06–18)",
+    )
+
+    def window_of(self, solar_hour: float) -> int:
+        """The window (0-based) a local solar hour falls in."""
+        span = 24.0 / self.windows
+        return int(((solar_hour - self.first_window_h) % 24.0) // span) % self.windows
+
+
 class Rules(Model):
     """Alert thresholds of the live pipeline."""
 
@@ -555,6 +580,9 @@ class ScenarioSpec(Model):
     threats: list[ThreatProfile] = Field(default_factory=list)
     movement: Movement = Movement()
     response: Response = Response()
+    patrols: Patrols = Field(
+        default_factory=Patrols, description="how patrols fare and when they go (patrol game)"
+    )
     rules: Rules = Rules()
     sharing: Sharing = Field(
         default_factory=Sharing, description="partners and what each may receive"

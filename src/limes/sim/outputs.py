@@ -109,6 +109,10 @@ text-align:right}th{background:#eee}td:first-child,th:first-child{text-align:lef
 ({{ s.false_alarm_reports }} false alarms); {{ s.nuisance_groups }} nuisance groups.
 {% if s.alerts is not none %}{{ s.alerts }} alerts, {{ s.false_alerts }} false
 ({{ fmt(s.false_alerts_per_day, 1) }} a day).{% endif %}</p>
+{% if s.patrols %}<p>Patrols: {{ s.patrols.patrols_a_day }} a day over
+{{ s.patrols.stretches | length }} weak stretches, catch chance {{ fmt(s.patrols.catch_p) }};
+{{ s.patrols.crossings_patrolled }} crossings met a patrol, {{ s.patrols.caught }} caught at the
+line.</p>{% endif %}
 <table><tr><th>sector</th><th>attempted</th><th>finished</th><th>blocked</th>
 <th>detected</th><th>alerted</th><th>interrupted</th><th>observed P(int.)</th>
 <th>95 % interval</th><th>plan P (mean)</th><th>plan EASI (mean)</th>
@@ -122,11 +126,12 @@ text-align:right}th{background:#eee}td:first-child,th:first-child{text-align:lef
 {% endfor %}</table>
 <h2>Crossings</h2>
 <table><tr><th>group</th><th>profile</th><th>stance</th><th>sector</th><th>km</th><th>light</th>
-<th>outcome</th><th>reports</th><th>alerted</th><th>unit</th><th>plan P</th></tr>
+<th>outcome</th><th>reports</th><th>alerted</th><th>unit</th><th>patrol</th><th>plan P</th></tr>
 {% for c in s.crossings %}<tr><td>{{ c.actor_id }}</td><td>{{ c.profile }}</td>
 <td>{{ c.stance }}</td><td>{{ c.sector }}</td><td>{{ dash(c.chainage_km) }}</td>
 <td>{{ dash(c.light) }}</td><td>{{ c.outcome }}</td><td>{{ c.reports }}</td>
-<td>{{ dash(c.alerted) }}</td><td>{{ dash(c.unit_id) }}</td><td>{{ fmt(c.plan_p) }}</td></tr>
+<td>{{ dash(c.alerted) }}</td><td>{{ dash(c.unit_id) }}</td><td>{{ dash(c.patrol) }}</td>
+<td>{{ fmt(c.plan_p) }}</td></tr>
 {% endfor %}</table>
 {% for n in s.notes %}<p class="note">{{ n }}</p>{% endfor %}
 </body></html>

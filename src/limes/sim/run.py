@@ -5,8 +5,10 @@ The run, each step a function of the seed and the scenario only:
 1. groups arrive and walk their routes (`actors`, `routes`);
 2. every sensor draws its detections of every group step and its false alarms (`emission`);
 3. latency, outages and per-sensor numbering give the reports in sending order;
-4. the automatic dispatcher sends units to first reports; groups reached in time stop, and
-   what sensors would have seen of them afterwards is dropped (`response`);
+4. with patrols, each day's schedule is drawn from the patrol game and a patrol on a group's
+   stretch in its window catches it at the line with the scenario's chance (`patrols`); the
+   automatic dispatcher sends units to first reports; groups reached in time stop, and what
+   sensors would have seen of them afterwards is dropped (`response`);
 5. the reports leave through the sender, paced by the clock (`clock`, `senders`);
 6. the scorecard compares truth, reports, alerts returned by the sender and the plan.
 
@@ -16,6 +18,7 @@ same bytes whatever the pacing or the sender.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +46,7 @@ from limes.sim.emission import (
     sim_sensors,
 )
 from limes.sim.outputs import write_outputs
+from limes.sim.patrols import PatrolResult, patrol_catches, patrol_roster
 from limes.sim.response import Dispatch, UnitTrack, UnitTravel, dispatch, unit_tracks
 from limes.sim.scorecard import AlertLike, Scorecard, first_alert_calls, score
 from limes.sim.senders import Sender
@@ -74,6 +78,7 @@ class SimulationResult:
     scorecard: Scorecard
     files: dict[str, Path] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    patrols: PatrolResult | None = None
 
     def detections_bytes(self) -> bytes:
         """The sent messages, one per line, in sending order (what determinism is judged on)."""
@@ -95,6 +100,7 @@ def simulate(
     alerts: Sequence[AlertLike] | None = None,
     clock: SimClock | None = None,
     respond_to: AlertSource | None = None,
+    patrols: bool = False,
 ) -> SimulationResult:
     """Run one exercise over `hours` of simulated time and score it.
 
@@ -104,11 +110,15 @@ def simulate(
     P). `start` overrides `config.start` (e.g. the present, for a live system on the wall
     clock). `alerts`: alerts taken from the live system afterwards, for the scorecard, in
     addition to those the sender returns. `clock` overrides the clock built from `speed`.
+    `patrols`: play the patrol game's daily schedules against the crossings (`sim.patrols`;
+    needs `assessment`, whose weak stretches they cover).
     """
     if not (isinstance(hours, int | float) and 0 < hours <= 24 * 31):
         raise SimulationError(f"hours must be a number in (0, 744], got {hours!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise SimulationError(f"seed must be a non-negative integer, got {seed!r}")
+    if patrols and assessment is None:
+        raise SimulationError("patrols need the plan (an assessment): its weak stretches")
     cfg = config or SimConfig()
     if start is not None:
         cfg = replace(cfg, start=start)
@@ -155,6 +165,16 @@ def simulate(
     report("sensors", len(sensors), len(sensors))
     lap("sensors")
 
+    patrolled = None
+    if patrols:
+        # A stream of its own (after the API dispatcher's), so a run without patrols is
+        # unchanged and the schedules do not move with any other step's draws.
+        r_patrol = np.random.default_rng(np.random.SeedSequence(seed).spawn(9)[8])
+        roster = patrol_roster(scenario, assessment, math.ceil(hours / 24.0) + 2, r_patrol)
+        patrolled = patrol_catches(scenario, actors, roster, cfg.start, horizon, r_patrol)
+        report("patrols", len(roster.duties), len(roster.duties))
+        lap("patrols")
+
     travel = UnitTravel(scenario, cfg)
     called = None
     if respond_to is not None:
@@ -164,6 +184,8 @@ def simulate(
         raised = respond_to(emissions(reports, scenario, sensors, actors, cfg.start, cfg.seq_start))
         called = first_alert_calls(scenario, actors, raised, cfg)
     calls = dispatch(scenario, travel, actors, reports, cfg, r_units, called)
+    if patrolled is not None:
+        patrolled = patrolled.after_units(actors)
     # One more slot for false alarms (actor -1), which no interception silences.
     stop = np.array([a.stop_s if a.stop_s is not None else np.inf for a in actors] + [np.inf])
     seen_after = reports.time_s >= stop[reports.actor]
@@ -181,11 +203,11 @@ def simulate(
 
     card = score(
         scenario, actors, emitted, calls, float(hours), seed, cfg, assessment,
-        collected if (alerts is not None or collected) else None,
+        collected if (alerts is not None or collected) else None, patrolled,
     )  # fmt: skip
     result = SimulationResult(
         scenario.name, seed, float(hours), cfg, actors, emitted, calls, tracks, outages,
-        collected, card, timings_s=timings,
+        collected, card, timings_s=timings, patrols=patrolled,
     )  # fmt: skip
     if out_dir is not None:
         result.files = write_outputs(

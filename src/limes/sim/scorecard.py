@@ -4,7 +4,9 @@ Per crossing group (nuisance groups do not cross): the km it crossed, the light 
 sensor reported it (`detected`), whether the live system raised an alert for it (`alerted`:
 an alert within `alert_match_m` of the group's true position at the alert's time, within
 `alert_match_s` of its presence; only when alerts were given), whether a unit reached it in
-time (`interrupted`), and the plan's P(interruption) for that km, mode and light. Per sector
+time (`interrupted`: by a unit, or at the line by a patrol when patrols are played; `patrol`
+says which groups crossed where a patrol was and whether it caught them), and the plan's
+P(interruption) for that km, mode and light. Per sector
 and in total: counts, the observed interruption rate with its 95 % Wilson interval beside the
 plan's mean P, detection-to-alert times, and false alerts per day (alerts that match no
 crossing group: nuisance, false alarms, or nothing).
@@ -27,6 +29,7 @@ from limes.sim.actors import Actor
 from limes.sim.config import SimConfig
 from limes.sim.daylight import is_day, light_of
 from limes.sim.emission import Emission
+from limes.sim.patrols import PatrolResult
 from limes.sim.response import Dispatch
 from limes.sim.routes import plan_run
 
@@ -68,6 +71,7 @@ class CrossingOutcome:
     unit_id: str | None
     plan_p: float | None
     plan_p_easi: float | None
+    patrol: str | None = None  # caught, missed (a patrol was there), None: no patrol there
 
     @property
     def interrupted(self) -> bool:
@@ -97,6 +101,7 @@ class Tally:
     plan_p_easi_mean: float | None
     plan_crossings: int
     detection_to_alert_s: dict[str, float] | None
+    patrol_caught: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class Scorecard:
     false_alerts_per_day: float | None
     plan: bool
     notes: list[str] = field(default_factory=list)
+    patrols: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to what a reader needs)."""
@@ -134,8 +140,10 @@ def score(
     cfg: SimConfig,
     assessment: Assessment | None = None,
     alerts: Sequence[AlertLike] | None = None,
+    patrols: PatrolResult | None = None,
 ) -> Scorecard:
-    """Score a run: truth (actors), what sensors sent, what units did, the alerts, the plan."""
+    """Score a run: truth (actors), what sensors sent, what units did, the alerts, the plan,
+    and the patrols when they were played."""
     horizon = hours * 3600.0
     by_actor: dict[str, list[Emission]] = {}
     for e in emitted:
@@ -153,12 +161,14 @@ def score(
             horizon,
             cfg,
             assessment,
+            patrols,
         )
         for a in actors
         if a.crossing
     ]
+    played = patrols is not None
     sectors = [
-        _tally(s.name, [o for o in outcomes if o.sector == s.name], alerts is not None)
+        _tally(s.name, [o for o in outcomes if o.sector == s.name], alerts is not None, played)
         for s in scenario.spec.sectors
     ]
     n_alerts = len(alerts) if alerts is not None else None
@@ -177,7 +187,7 @@ def score(
         seed=seed,
         hours=hours,
         start=cfg.start.isoformat(),
-        totals=_tally("all", outcomes, alerts is not None),
+        totals=_tally("all", outcomes, alerts is not None, played),
         sectors=sectors,
         crossings=outcomes,
         nuisance_groups=sum(1 for a in actors if not a.crossing),
@@ -188,6 +198,7 @@ def score(
         false_alerts_per_day=per_day,
         plan=assessment is not None,
         notes=notes,
+        patrols=patrols.summary() if patrols is not None else None,
     )
 
 
@@ -200,6 +211,7 @@ def _outcome(
     horizon: float,
     cfg: SimConfig,
     assessment: Assessment | None,
+    patrols: PatrolResult | None = None,
 ) -> CrossingOutcome:
     if a.stop_s is not None and a.stop_s < horizon:
         outcome = "interrupted"
@@ -255,6 +267,9 @@ def _outcome(
         unit_id=unit_id,
         plan_p=plan_p,
         plan_p_easi=plan_easi,
+        patrol=None
+        if patrols is None or a.id not in patrols.patrolled
+        else ("caught" if a.id in patrols.caught else "missed"),
     )
 
 
@@ -317,7 +332,9 @@ def _match_alerts(
     return out
 
 
-def _tally(name: str, outs: Sequence[CrossingOutcome], with_alerts: bool) -> Tally:
+def _tally(
+    name: str, outs: Sequence[CrossingOutcome], with_alerts: bool, with_patrols: bool = False
+) -> Tally:
     finished = [o for o in outs if o.finished]
     hits = sum(o.interrupted for o in finished)
     p = lo = hi = None
@@ -355,6 +372,7 @@ def _tally(name: str, outs: Sequence[CrossingOutcome], with_alerts: bool) -> Tal
         plan_p_easi_mean=float(np.mean(easi)) if easi else None,
         plan_crossings=len(planned),
         detection_to_alert_s=d2a,
+        patrol_caught=sum(o.patrol == "caught" for o in outs) if with_patrols else None,
     )
 
 

@@ -21,7 +21,11 @@ import rasterio
 from numpy.typing import NDArray
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from limes.analysis.summary_file import AssessmentFileError, load_assessment
+from limes.analysis.summary_file import (
+    AssessmentFileError,
+    AssessmentSummary,
+    load_assessment,
+)
 from limes.errors import WebError
 from limes.scenario.model import Scenario
 from limes.web.png import encode_png
@@ -97,12 +101,15 @@ class AssessmentStore:
             if not (folder / "summary.json").is_file():
                 raise AssessmentError(f"assessment {name!r}: no summary.json in {folder}")
 
-    def _summary(self, name: str) -> dict[str, Any]:
+    def summary(self, name: str) -> AssessmentSummary:
         """An assessment's summary.json, through the file's one reader."""
         try:
-            return load_assessment(self.folders[name]).model_dump(mode="json")
+            return load_assessment(self.folders[name])
         except AssessmentFileError as exc:
             raise AssessmentError(str(exc)) from None
+
+    def _summary(self, name: str) -> dict[str, Any]:
+        return self.summary(name).model_dump(mode="json")
 
     def _read(self, name: str, file: str) -> Any:
         path = self.folders[name] / file

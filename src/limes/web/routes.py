@@ -26,6 +26,7 @@ from limes.web.advice import AdviceAnswer, dispatch_advice
 from limes.web.assessments import AssessmentError
 from limes.web.context import WebContext
 from limes.web.health import floor_health
+from limes.web.patrols import PatrolPlanError, patrol_plan
 
 router = APIRouter(prefix="/api/web", tags=["map"])
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
@@ -315,3 +316,35 @@ async def heat(name: Name, run: Run, _: Reader, web: Web) -> Response:
     except AssessmentError as exc:
         raise ApiError(404, "not_found", str(exc)) from None
     return Response(found.png, media_type="image/png", headers=PNG_CACHE)
+
+
+@router.get("/assessments/{name}/{run}/patrols", responses=responses(401, 403, 404, 409, 422))
+async def patrols(
+    name: Name,
+    run: Run,
+    _: Reader,
+    svc: Svc,
+    web: Web,
+    patrols: Annotated[int | None, Query(ge=1, le=20)] = None,
+    stretches: Annotated[int, Query(ge=1, le=12)] = 6,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
+) -> dict[str, Any]:
+    """Randomised patrols against a run's costliest weak stretches: per stretch and time window
+    how often a patrol is there in the Stackelberg equilibrium (with the scenario's catch chance
+    and windows), and the day's schedule drawn from it with `seed`. `patrols` defaults to the
+    scenario's available patrol units."""
+    _assessment_name(web, name)
+    assert web.assessments is not None
+    sc = svc.scenario
+    if sc is None:
+        raise ApiError(404, "not_found", "no scenario is loaded: patrols need its line and figures")
+    try:
+        summary = await run_in_threadpool(web.assessments.summary, name)
+        return await run_in_threadpool(
+            lambda: patrol_plan(sc, summary, run, patrols=patrols, stretches=stretches, seed=seed)
+        )
+    except AssessmentError as exc:
+        raise ApiError(500, "assessment_unreadable", str(exc)) from None
+    except PatrolPlanError as exc:
+        code = {404: "not_found", 409: "conflict"}.get(exc.status, "invalid_request")
+        raise ApiError(exc.status, code, str(exc)) from None
