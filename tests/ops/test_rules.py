@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from copy import deepcopy
@@ -290,6 +291,28 @@ def test_going_back_out_before_confirmation_cancels_the_crossing(sc: Scenario) -
     engine.evaluate([frame_state(sc, "w5", 0, 6000.0, -10.0, status=tentative)])
     engine.evaluate([frame_state(sc, "w5", 10, 6000.0, 10.0, status=tentative)])
     assert only(engine.evaluate([frame_state(sc, "w5", 20, 6000.0, -20.0)]), Rule.CROSSED) == []
+
+
+def test_one_credible_report_inside_raises_an_intrusion_before_its_track_is_confirmed(
+    sc: Scenario,
+) -> None:
+    # Tentative tracks 300 m inside: one report at odds 9 (confidence 0.9), one at odds 2, and
+    # a track of two reports whose score is high (its evidence is not one report's).
+    states = [
+        dataclasses.replace(frame_state(sc, k, 0, 4000.0 + 1000.0 * n, 300.0,
+                                        status=TrackStatus.TENTATIVE), hits=hits)
+        for n, (k, hits) in enumerate((("sure", 1), ("unsure", 1), ("pair", 2)))
+    ]  # fmt: skip
+    batch = TrackBatch.from_states(states)
+    batch.score = np.log(np.array([9.0, 2.0, 50.0]))
+    assert sc.spec.rules.credible_report_odds == 4.0
+    (a,) = RuleEngine(sc).evaluate(batch)
+    assert (a.rule, a.track_id) == (Rule.INTRUSION, "sure")
+    # Outside the line a single report raises nothing (herders graze there).
+    outside = frame_state(sc, "o", 0, 4000.0, -300.0, 0.0, 0.5, status=TrackStatus.TENTATIVE)
+    out = TrackBatch.from_states([dataclasses.replace(outside, hits=1)])
+    out.score = np.log(np.array([9.0]))
+    assert RuleEngine(sc).evaluate(out) == []
 
 
 def test_intrusion_depth_comes_from_the_scenario() -> None:

@@ -543,6 +543,12 @@ class Rules(Model):
     group_window_s: NonNeg = Field(
         default=1800.0, description="how long an incident takes alerts of other tracks near it"
     )
+    credible_report_odds: Positive = Field(
+        default=4.0,
+        description="a track not yet confirmed raises an intrusion alert at once when its odds "
+        "of being real reach this: one report declaring confidence c gives c / (1 − c), so 4 "
+        "is one report at 0.8 (intrusion only: inside the line, where no one should be)",
+    )
     handover_m: NonNeg = Field(
         default=1000.0,
         description="hand-off band between sectors tracked in separate worker processes (m of "

@@ -12,7 +12,9 @@ Rules (thresholds from `scenario.spec.rules`, never from code):
 - **crossed**: the track's offset changed sign inward between two of its states; the crossing
   chainage is interpolated between them. A crossing seen while the track was still tentative
   fires when it is confirmed (unless it went back out first).
-- **intrusion**: a confirmed track inside, at most `intrusion_depth_m` from the line.
+- **intrusion**: a confirmed track inside, at most `intrusion_depth_m` from the line, or one
+  not yet confirmed whose existence odds already reach `credible_report_odds` (a single
+  report of a sensor declaring itself sure).
 - **loitering**: a confirmed track that has stayed within `loiter_radius_m` of one spot for
   `loiter_s`, all the while within `barrier_proximity_m` of a barrier (built or being built).
   The spot is the track's position when it came near the barrier, moved to where it is now
@@ -24,8 +26,9 @@ Each rule fires at most once per track (no re-arming): the alert id is a functio
 track id, so a second alert could only repeat the first. A track's memory (last state, loiter
 spot, alerts fired) is dropped when the tracker reports it deleted.
 
-Tentative tracks feed the memory (their positions count for a crossing) but never fire;
-coasting states are predictions without a measurement and are ignored.
+Tentative tracks feed the memory (their positions count for a crossing) and fire only the
+intrusion of one credible report; coasting states are predictions without a measurement and
+are ignored.
 """
 
 from __future__ import annotations
@@ -229,8 +232,14 @@ class RuleEngine:
         fires.append(_Fire(Rule.CROSSED, fire, pending[fire]))
         pending[confirmed] = np.nan  # once confirmed, a crossing is alerted or was already
 
-        # Intrusion: inside, within the depth; located at its crossing when one was seen.
-        inside = np.flatnonzero(armed(Rule.INTRUSION) & (off >= 0) & (off <= th.intrusion_depth_m))
+        # Intrusion: inside, within the depth; located at its crossing when one was seen. A
+        # track not yet confirmed counts when its own evidence is already credible (one report
+        # of a confident sensor): nobody should be there, and the next report may be too late.
+        single = tentative & (states.hits == 1)
+        credible = single & (states.score >= np.log(th.credible_report_odds))
+        unfired = fired & RULE_BIT[Rule.INTRUSION] == 0
+        intruding = (confirmed | credible) & unfired & (off >= 0) & (off <= th.intrusion_depth_m)
+        inside = np.flatnonzero(intruding)
         at_in = np.where(np.isfinite(crossed_m[inside]), crossed_m[inside], chain[inside])
         fires.append(_Fire(Rule.INTRUSION, inside, at_in))
 

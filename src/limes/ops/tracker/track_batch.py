@@ -28,12 +28,14 @@ class TrackBatch(Sequence[TrackState]):
     records are built only when someone indexes or iterates the batch (a bus subscriber, a
     caller of `Tracker.update`), once, and then kept. Times are POSIX seconds; `x` is
     (x, y, vx, vy) in the scenario frame, `p` the 4×4 covariances, `label` the code of the
-    reported class in `LABELS`, `status` the code in `STATUS_BY_CODE`, `group` NaN when unknown.
+    reported class in `LABELS`, `status` the code in `STATUS_BY_CODE`, `group` NaN when unknown,
+    `score` the existence score (log odds of a real target; NaN where the tracker keeps none or
+    the batch was built from records).
     """
 
     __slots__ = (
         "_states", "class_p", "group", "hits", "ids", "label", "last_key", "misses", "p",
-        "sensors", "status", "t", "x",
+        "score", "sensors", "status", "t", "x",
     )  # fmt: skip
 
     def __init__(
@@ -51,8 +53,10 @@ class TrackBatch(Sequence[TrackState]):
         sensors: list[tuple[str, ...]],
         last_key: list[tuple[str, int] | None],
         states: list[TrackState] | None = None,
+        score: NDArray[np.float64] | None = None,
     ) -> None:
         self.ids, self.t, self.x, self.p = ids, t, x, p
+        self.score = np.full(len(ids), np.nan) if score is None else score
         self.class_p, self.label, self.group, self.status = class_p, label, group, status
         self.hits, self.misses, self.sensors, self.last_key = hits, misses, sensors, last_key
         self._states = states
@@ -93,6 +97,7 @@ class TrackBatch(Sequence[TrackState]):
             None
             if any(b._states is None for b in parts)
             else [s for b in parts for s in b._states or ()],
+            np.concatenate([b.score for b in parts]),
         )
 
     @classmethod
@@ -142,6 +147,7 @@ class TrackBatch(Sequence[TrackState]):
             [self.sensors[i] for i in rows],
             [self.last_key[i] for i in rows],
             None if self._states is None else [self._states[i] for i in rows],
+            self.score[index],
         )
 
     # -- the records ------------------------------------------------------------------------

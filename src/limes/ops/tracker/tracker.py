@@ -318,6 +318,7 @@ class Tracker:
             table.misses[slots],
             [sensors[s] for s in rows],
             [keys[s] for s in rows],
+            score=table.score[slots] if self.config.existence == "score" else None,
         )
 
 
