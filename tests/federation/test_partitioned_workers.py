@@ -120,10 +120,11 @@ def test_partitions_give_the_one_process_alerts_for_targets_inside_sectors(sc: S
 
 def test_a_walker_crossing_a_sector_boundary_raises_each_rule_once(sc: Scenario) -> None:
     for detections in boundary_crossers(sc):
-        # The one-process pipeline starts a new track on the far side and raises again:
-        # the duplicate this path exists to avoid.
+        # The one-process pipeline starts new tracks on the far side and raises again (a
+        # confident single report inside may raise an intrusion before its track is confirmed,
+        # so more than once): the duplicates this path exists to avoid.
         before = Counter(a.rule.value for a in one_process(sc, detections))
-        assert max(before.values()) == 2
+        assert max(before.values()) >= 2
         after = Counter(a.rule.value for a in partitioned(sc, detections))
         assert after == {"crossing_imminent": 1, "crossed": 1, "intrusion": 1}, after
 

@@ -315,6 +315,22 @@ def test_one_credible_report_inside_raises_an_intrusion_before_its_track_is_conf
     assert RuleEngine(sc).evaluate(out) == []
 
 
+def test_a_credible_lone_report_beside_an_alerted_track_is_taken_for_a_fragment_of_it(
+    sc: Scenario,
+) -> None:
+    engine = RuleEngine(sc)
+    (first,) = engine.evaluate([frame_state(sc, "t1", 0, 4000.0, 300.0)])
+    assert first.rule is Rule.INTRUSION
+    lone = [
+        dataclasses.replace(frame_state(sc, k, 10, chain, 300.0, status=TrackStatus.TENTATIVE),
+                            hits=1)
+        for k, chain in (("near", 4200.0), ("far", 9000.0))
+    ]  # fmt: skip
+    batch = TrackBatch.from_states(lone)
+    batch.score = np.log(np.array([9.0, 9.0]))
+    assert [(a.rule, a.track_id) for a in engine.evaluate(batch)] == [(Rule.INTRUSION, "far")]
+
+
 def test_intrusion_depth_comes_from_the_scenario() -> None:
     shallow = make_scenario(intrusion_depth_m=1000)
     deep = make_scenario(intrusion_depth_m=3000)

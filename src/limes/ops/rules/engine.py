@@ -237,6 +237,7 @@ class RuleEngine:
         # of a confident sensor): nobody should be there, and the next report may be too late.
         single = tentative & (states.hits == 1)
         credible = single & (states.score >= np.log(th.credible_report_odds))
+        credible[credible] = ~self._near_alerted(rows, chain, off, np.flatnonzero(credible))
         unfired = fired & RULE_BIT[Rule.INTRUSION] == 0
         intruding = (confirmed | credible) & unfired & (off >= 0) & (off <= th.intrusion_depth_m)
         inside = np.flatnonzero(intruding)
@@ -288,6 +289,28 @@ class RuleEngine:
             memory.forget(states.ids[i])
             self._gone.append((int(self._origin[i]), states.ids[i]))
         return alerts
+
+    def _near_alerted(
+        self,
+        rows: NDArray[np.intp],
+        chain: NDArray[np.float64],
+        off: NDArray[np.float64],
+        index: NDArray[np.intp],
+    ) -> NDArray[np.bool_]:
+        """Whether each state at `index` lies within `group_radius_m` (chainage and offset) of
+        another remembered track that has already raised an alert: a lone report there is most
+        likely a fragment of that track, whose incident has it already."""
+        out = np.zeros(index.size, dtype=bool)
+        if index.size == 0:
+            return out
+        memory = self._memory
+        alerted = np.flatnonzero(memory.fired != 0)
+        ch, of = memory.cols["chainage"][alerted], memory.cols["offset"][alerted]
+        radius = self.thresholds.group_radius_m
+        for k, i in enumerate(index.tolist()):
+            other = alerted != rows[i]
+            out[k] = bool(np.any(np.hypot(ch[other] - chain[i], of[other] - off[i]) <= radius))
+        return out
 
     # -- alerts -------------------------------------------------------------------------------
 
