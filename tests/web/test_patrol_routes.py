@@ -12,45 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-from web_support import SCENARIO
+from web_support import SCENARIO, RoleClient, role_client
 
-from limes.api.app import create_app
-from limes.api.settings import Settings
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
-from limes.store.database import connect
-from limes.store.migrate import migrate
-from limes.store.users import Role, create_user
-from limes.web.mount import mount_web
 
 T0 = datetime(2025, 3, 1, 22, 0, tzinfo=UTC)
-
-
-class Client:
-    def __init__(self, http: TestClient, tokens: dict[str, str], sc: Scenario) -> None:
-        self.http, self.tokens, self.sc = http, tokens, sc
-
-    def get(self, path: str, role: str | None = "viewer") -> Any:
-        headers = {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
-        return self.http.get(path, headers=headers)
-
-
-def _client(tmp: Path, sc: Scenario, folders: list[Path]) -> Iterator[Client]:
-    db = connect(f"sqlite:///{tmp / 'web.db'}")
-    migrate(db)
-    tokens = {}
-    with db.session() as s:
-        for role in Role:
-            ids = {Role.SENSOR: ["tower-w"], Role.PARTNER: ["partner-a"]}.get(role, [])
-            _, tokens[role.value] = create_user(
-                s, f"{role.value}-u", role, speaks_for=ids, actor="t", now=T0
-            )
-    app = create_app(Settings(migrate=False), db=db, scenario_obj=sc)
-    mount_web(app, assessments=folders, warm=False)
-    with TestClient(app) as client:
-        yield Client(client, tokens, sc)
-    db.dispose()
 
 
 def _scenario(**patrols: float) -> Scenario:
@@ -76,8 +43,8 @@ def _hand_summary(folder: Path, scenario: str, stretches: list[dict[str, Any]]) 
 
 
 @pytest.fixture
-def web(tmp_path: Path, assessment_dir: Path) -> Iterator[Client]:
-    yield from _client(tmp_path, _scenario(), [assessment_dir])
+def web(tmp_path: Path, assessment_dir: Path) -> Iterator[RoleClient]:
+    yield from role_client(tmp_path, _scenario(), [assessment_dir])
 
 
 def _locate(sc: Scenario, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +53,7 @@ def _locate(sc: Scenario, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_one_gap_two_windows_one_patrol_is_a_coin_toss_placed_on_the_line(
-    web: Client, assessment_dir: Path
+    web: RoleClient, assessment_dir: Path
 ) -> None:
     summary = json.loads((assessment_dir / "summary.json").read_text())
     (weak,) = summary["runs"][0]["weak_stretches"]  # the map test's one weak stretch
@@ -119,7 +86,7 @@ def test_one_gap_two_windows_one_patrol_is_a_coin_toss_placed_on_the_line(
     assert today["latlon"].endswith("E") and today["mgrs"]
 
 
-def test_the_days_schedule_follows_the_seed(web: Client) -> None:
+def test_the_days_schedule_follows_the_seed(web: RoleClient) -> None:
     def window(seed: int) -> int:
         plan = web.get(f"/api/web/assessments/map-test/foot-night/patrols?seed={seed}").json()
         return int(plan["today"][0]["window"])
@@ -137,7 +104,7 @@ def test_the_catch_chance_and_windows_come_from_the_scenario(tmp_path: Path) -> 
         tmp_path / "hand", "map-test", [_stretch(1, 2, 5, 0.0), _stretch(2, 10, 14, 0.5)]
     )
     sc = _scenario(catch_p=0.8, windows=1)
-    for web in _client(tmp_path, sc, [folder]):
+    for web in role_client(tmp_path, sc, [folder]):
         plan = web.get("/api/web/assessments/hand/foot-night/patrols").json()
         assert plan["catch_p"] == 0.8
         assert [len(st["windows"]) for st in plan["stretches"]] == [1, 1]
@@ -153,7 +120,7 @@ def test_the_catch_chance_and_windows_come_from_the_scenario(tmp_path: Path) -> 
         assert one["stretches"][0]["windows"][0]["coverage"] == pytest.approx(1.0)
 
 
-def test_who_may_ask_and_what_is_refused(tmp_path: Path, web: Client) -> None:
+def test_who_may_ask_and_what_is_refused(tmp_path: Path, web: RoleClient) -> None:
     url = "/api/web/assessments/map-test/foot-night/patrols"
     assert web.get(url, None).status_code == 401
     assert web.get(url, "sensor").status_code == 403  # sensors do not read the map
@@ -168,13 +135,13 @@ def test_who_may_ask_and_what_is_refused(tmp_path: Path, web: Client) -> None:
 
 def test_an_assessment_of_another_scenario_is_refused(tmp_path: Path) -> None:
     folder = _hand_summary(tmp_path / "other", "elsewhere", [_stretch(1, 2, 5, 0.0)])
-    for web in _client(tmp_path, _scenario(), [folder]):
+    for web in role_client(tmp_path, _scenario(), [folder]):
         r = web.get("/api/web/assessments/other/foot-night/patrols")
         assert r.status_code == 409 and "elsewhere" in r.text
 
 
 def test_a_run_without_weak_stretches_has_nothing_to_patrol(tmp_path: Path) -> None:
     folder = _hand_summary(tmp_path / "held", "map-test", [])
-    for web in _client(tmp_path, _scenario(), [folder]):
+    for web in role_client(tmp_path, _scenario(), [folder]):
         plan = web.get("/api/web/assessments/held/foot-night/patrols").json()
         assert plan["stretches"] == [] and plan["today"] == [] and "nothing" in plan["note"]

@@ -9,39 +9,22 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import shapely
-from fastapi.testclient import TestClient
 from PIL import Image
 from pyproj import Geod
-from web_support import map_scenario
+from web_support import RoleClient, map_scenario, role_client
 
-from limes.api.app import create_app
-from limes.api.settings import Settings
 from limes.ops.alert import Alert, Rule, Severity
 from limes.ops.detection import TargetClass
 from limes.ops.tracker.state import TrackState, TrackStatus
 from limes.scenario.model import Scenario
-from limes.store.database import connect
-from limes.store.migrate import migrate
-from limes.store.users import Role, create_user
 from limes.web.build import STATIC
 from limes.web.mercator import tile_range
-from limes.web.mount import mount_web
 
 T0 = datetime(2025, 3, 1, 22, 0, tzinfo=UTC)
-
-
-class Client:
-    def __init__(self, client: TestClient, tokens: dict[str, str], sc: Scenario) -> None:
-        self.http, self.tokens, self.sc = client, tokens, sc
-
-    def get(self, path: str, role: str | None = "viewer") -> Any:
-        headers = {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
-        return self.http.get(path, headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +33,8 @@ def sc() -> Scenario:
 
 
 @pytest.fixture
-def web(tmp_path: Path, sc: Scenario, assessment_dir: Path) -> Iterator[Client]:
-    db = connect(f"sqlite:///{tmp_path / 'web.db'}")
-    migrate(db)
-    tokens = {}
-    with db.session() as s:
-        for role in Role:
-            ids = {Role.SENSOR: ["tower-w"], Role.PARTNER: ["partner-a"]}.get(role, [])
-            _, tokens[role.value] = create_user(
-                s, f"{role.value}-u", role, speaks_for=ids, actor="t", now=T0
-            )
-    app = create_app(Settings(migrate=False), db=db, scenario_obj=sc)
-    mount_web(app, assessments=[assessment_dir], warm=False)
-    with TestClient(app) as client:
-        yield Client(client, tokens, sc)
-    db.dispose()
+def web(tmp_path: Path, sc: Scenario, assessment_dir: Path) -> Iterator[RoleClient]:
+    yield from role_client(tmp_path, sc, [assessment_dir])
 
 
 def track(sc: Scenario, tid: str, t: datetime, chainage_m: float, offset_m: float) -> TrackState:
@@ -77,7 +47,7 @@ def track(sc: Scenario, tid: str, t: datetime, chainage_m: float, offset_m: floa
     )  # fmt: skip
 
 
-def test_me_names_the_role_and_its_permissions_and_needs_a_token(web: Client) -> None:
+def test_me_names_the_role_and_its_permissions_and_needs_a_token(web: RoleClient) -> None:
     assert web.get("/api/web/me", None).status_code == 401
     assert web.get("/api/web/me", "sensor").status_code == 403  # sensors do not read the map
     viewer = web.get("/api/web/me").json()
@@ -85,7 +55,7 @@ def test_me_names_the_role_and_its_permissions_and_needs_a_token(web: Client) ->
     assert "work_incidents" in web.get("/api/web/me", "operator").json()["permissions"]
 
 
-def test_state_cursor_is_the_newest_change(web: Client) -> None:
+def test_state_cursor_is_the_newest_change(web: RoleClient) -> None:
     writer = web.http.app.state.services.writer  # type: ignore[attr-defined]
     assert web.get("/api/web/state").json()["cursor"] == 0
     writer.write(tracks=[track(web.sc, "west-1", T0, 4000, -100)])
@@ -93,7 +63,7 @@ def test_state_cursor_is_the_newest_change(web: Client) -> None:
     assert web.get("/api/web/state").json()["cursor"] == changes[-1]["id"]
 
 
-def test_chainage_ticks_lie_on_the_line_at_their_km(web: Client) -> None:
+def test_chainage_ticks_lie_on_the_line_at_their_km(web: RoleClient) -> None:
     doc = web.get("/api/web/chainage?step_km=2.5").json()
     km = [f["properties"]["km"] for f in doc["features"]]
     assert km == [2.5 * i for i in range(int(web.sc.length_km // 2.5) + 1)]
@@ -103,7 +73,7 @@ def test_chainage_ticks_lie_on_the_line_at_their_km(web: Client) -> None:
     assert np.abs(offset).max() < 0.5
 
 
-def test_relief_tiles_cover_the_terrain_and_nothing_else(web: Client) -> None:
+def test_relief_tiles_cover_the_terrain_and_nothing_else(web: RoleClient) -> None:
     state = web.get("/api/web/state").json()
     hs = state["hillshade"]
     cols, rows = tile_range(10, tuple(hs["bounds"]))
@@ -116,7 +86,7 @@ def test_relief_tiles_cover_the_terrain_and_nothing_else(web: Client) -> None:
     assert web.get(f"/api/web/hillshade/10/{cols[0]}/{rows[0]}.png", None).status_code == 401
 
 
-def test_coverage_stays_within_range_and_field_of_view(web: Client) -> None:
+def test_coverage_stays_within_range_and_field_of_view(web: RoleClient) -> None:
     doc = web.get("/api/web/coverage?target=person&light=night").json()
     assert {f["properties"]["id"] for f in doc["features"]} == {"tower-w", "tower-e"}
     geod = Geod(ellps="WGS84")
@@ -138,7 +108,7 @@ def test_coverage_stays_within_range_and_field_of_view(web: Client) -> None:
     assert web.get("/api/web/coverage?light=dusk").status_code == 422
 
 
-def test_replay_returns_the_window_oldest_first(web: Client) -> None:
+def test_replay_returns_the_window_oldest_first(web: RoleClient) -> None:
     writer = web.http.app.state.services.writer  # type: ignore[attr-defined]
     states = [track(web.sc, "west-1", T0 + timedelta(minutes=m), 4000 + m, -50 + m) for m in
               range(0, 180, 10)]  # fmt: skip
@@ -152,7 +122,7 @@ def test_replay_returns_the_window_oldest_first(web: Client) -> None:
     assert web.get("/api/web/replay?until=2025-01-01T00:00:00").status_code == 422
 
 
-def test_advice_is_the_dispatch_advice_within_independent_bounds(web: Client) -> None:
+def test_advice_is_the_dispatch_advice_within_independent_bounds(web: RoleClient) -> None:
     writer = web.http.app.state.services.writer  # type: ignore[attr-defined]
     x, y = web.sc.border.point_at(14_500.0, 100.0)
     lon, lat = (float(v) for v in web.sc.frame.to_lonlat(x, y))
@@ -192,7 +162,9 @@ def test_advice_is_the_dispatch_advice_within_independent_bounds(web: Client) ->
     assert web.get("/api/web/incidents/999/advice").status_code == 404
 
 
-def test_assessment_document_places_every_km_on_the_line(web: Client, assessment_dir: Path) -> None:
+def test_assessment_document_places_every_km_on_the_line(
+    web: RoleClient, assessment_dir: Path
+) -> None:
     (listing,) = web.get("/api/web/assessments").json()
     doc = web.get(f"/api/web/assessments/{listing['name']}").json()
     run = doc["runs"][0]
@@ -209,7 +181,7 @@ def test_assessment_document_places_every_km_on_the_line(web: Client, assessment
     assert web.get("/api/web/assessments/nope").status_code == 404
 
 
-def test_page_and_assets_are_served_and_refer_only_to_this_server(web: Client) -> None:
+def test_page_and_assets_are_served_and_refer_only_to_this_server(web: RoleClient) -> None:
     page = web.get("/", None)
     assert page.status_code == 200
     html = page.text

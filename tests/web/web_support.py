@@ -19,6 +19,7 @@ import httpx
 import numpy as np
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from limes.api.app import create_app
 from limes.api.services import ChangeSignal, IngestHandoff
@@ -305,3 +306,35 @@ def login(page: Any, server: Server, role: str) -> None:
 
 def dump(value: Any) -> str:
     return json.dumps(value, indent=1, default=str)
+
+
+_CLIENT_T0 = datetime(2025, 3, 1, 22, 0, tzinfo=UTC)
+
+
+class RoleClient:
+    """The web routes through a TestClient, a token for each role (`get(path, role)`)."""
+
+    def __init__(self, http: TestClient, tokens: dict[str, str], sc: Scenario) -> None:
+        self.http, self.tokens, self.sc = http, tokens, sc
+
+    def get(self, path: str, role: str | None = "viewer") -> Any:
+        headers = {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
+        return self.http.get(path, headers=headers)
+
+
+def role_client(tmp: Path, sc: Scenario, folders: list[Path]) -> Iterator[RoleClient]:
+    """An app with the map mounted on `folders`' assessments and one user of every role."""
+    db = connect(f"sqlite:///{tmp / 'web.db'}")
+    migrate(db)
+    tokens = {}
+    with db.session() as s:
+        for role in Role:
+            ids = {Role.SENSOR: ["tower-w"], Role.PARTNER: ["partner-a"]}.get(role, [])
+            _, tokens[role.value] = create_user(
+                s, f"{role.value}-u", role, speaks_for=ids, actor="t", now=_CLIENT_T0
+            )
+    app = create_app(Settings(migrate=False), db=db, scenario_obj=sc)
+    mount_web(app, assessments=folders, warm=False)
+    with TestClient(app) as client:
+        yield RoleClient(client, tokens, sc)
+    db.dispose()
