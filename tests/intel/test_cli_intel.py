@@ -11,8 +11,19 @@ from typer.testing import CliRunner
 from limes.cli import app
 
 CORPUS = Path(__file__).parent / "corpus"
-CONTRACT = {"id", "source", "published", "text_span", "event_type", "actors", "places",
-            "quantities", "reliability", "credibility", "removed_lines"}
+CONTRACT = {
+    "id",
+    "source",
+    "published",
+    "text_span",
+    "event_type",
+    "actors",
+    "places",
+    "quantities",
+    "reliability",
+    "credibility",
+    "removed_lines",
+}
 
 
 def test_ingest_writes_one_contract_report_a_line(tmp_path: Path) -> None:
@@ -25,8 +36,7 @@ def test_ingest_writes_one_contract_report_a_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = (out / "reports.jsonl").read_text().splitlines()
     assert lines
-    docs = {d["id"]: d for d in map(json.loads, (out / "documents.jsonl").read_text()
-                                       .splitlines())}
+    docs = {d["id"]: d for d in map(json.loads, (out / "documents.jsonl").read_text().splitlines())}
     for line in lines:
         r = json.loads(line)
         assert set(r) >= CONTRACT
@@ -59,5 +69,6 @@ def test_an_unreadable_file_is_set_aside_and_the_rest_read(tmp_path: Path) -> No
     assert "empty.html: the HTML file is empty" in result.output
     rejected = [json.loads(x) for x in (out / "rejected.jsonl").read_text().splitlines()]
     assert [Path(r["path"]).name for r in rejected] == ["empty.html"]
-    assert {json.loads(x)["document"] for x in (out / "reports.jsonl").read_text()
-            .splitlines()} == {"good"}
+    assert {
+        json.loads(x)["document"] for x in (out / "reports.jsonl").read_text().splitlines()
+    } == {"good"}

@@ -14,7 +14,10 @@ def test_aliases_name_one_actor() -> None:
     assert ids("PMF, Hashed al-Shaabi, Popular Mobilization Forces") == ["PMF"] * 3
     assert ids("the US-led coalition and Syrian Democratic Forces") == ["coalition", "SDF"]
     assert ids("Peshmerga and the Syrian army; opposition groups") == [
-        "Peshmerga", "Syrian army", "opposition"]
+        "Peshmerga",
+        "Syrian army",
+        "opposition",
+    ]
 
 
 def test_lowercase_words_are_not_acronyms() -> None:

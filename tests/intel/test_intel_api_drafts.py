@@ -28,12 +28,19 @@ BLOG = "Only 60 km of the 220 km vulnerable section near Rabia has been closed, 
 
 def drafts(reader: Reader) -> list[dict[str, object]]:
     published = datetime.now(UTC) - timedelta(hours=1)
-    docs = [Document(n, n, "text", src, published, "", body) for n, src, body in (
-        ("wire", "Euphrates Wire", WIRE), ("patrol", "Anbar Border Guard patrol report", PATROL),
-        ("blog", "Border Truth Blog", BLOG))]
+    docs = [
+        Document(n, n, "text", src, published, "", body)
+        for n, src, body in (
+            ("wire", "Euphrates Wire", WIRE),
+            ("patrol", "Anbar Border Guard patrol report", PATROL),
+            ("blog", "Border Truth Blog", BLOG),
+        )
+    ]
     bodies = {d.id: d.body for d in docs}
-    return [{"draft": r, "text": bodies[str(r["document"])]}
-            for r in draft_reports([reader.extract(d) for d in docs], reader)]
+    return [
+        {"draft": r, "text": bodies[str(r["document"])]}
+        for r in draft_reports([reader.extract(d) for d in docs], reader)
+    ]
 
 
 def test_drafts_wait_for_review_and_an_accepted_one_raises_the_threat(
@@ -48,21 +55,46 @@ def test_drafts_wait_for_review_and_an_accepted_one_raises_the_threat(
     board = floor.client.app.state.share.board  # type: ignore[attr-defined]
     assert board.level(SECTOR) is Severity.LOW  # drafts weigh nothing
 
-    wire = next(q for q in queue if q["report"]["source"] == "Euphrates Wire"
-                and q["report"]["event_type"] == "infiltration")
+    wire = next(
+        q
+        for q in queue
+        if q["report"]["source"] == "Euphrates Wire" and q["report"]["event_type"] == "infiltration"
+    )
     rep = wire["report"]
     assert rep["sector"] == SECTOR
     assert wire["grade"] == "B2"  # a usually reliable wire, confirmed by a second origin
-    body = {k: rep[k] for k in ("title", "text", "time", "place", "lon", "lat", "area", "sector",
-                                "source", "reliability", "credibility", "tlp", "releasable_to",
-                                "actors", "event_type", "threat")}
-    accepted = floor.client.put(f"/api/intel/reports/{rep['report_id']}",
-                                json={**body, "status": "accepted"}, headers=floor.h("analyst"))
+    body = {
+        k: rep[k]
+        for k in (
+            "title",
+            "text",
+            "time",
+            "place",
+            "lon",
+            "lat",
+            "area",
+            "sector",
+            "source",
+            "reliability",
+            "credibility",
+            "tlp",
+            "releasable_to",
+            "actors",
+            "event_type",
+            "threat",
+        )
+    }
+    accepted = floor.client.put(
+        f"/api/intel/reports/{rep['report_id']}",
+        json={**body, "status": "accepted"},
+        headers=floor.h("analyst"),
+    )
     assert accepted.status_code == 200, accepted.text
     assert board.level(SECTOR) in (Severity.HIGH, Severity.CRITICAL)
 
-    again = floor.client.post("/api/intel/drafts", json={"drafts": items},
-                              headers=floor.h("analyst")).json()
+    again = floor.client.post(
+        "/api/intel/drafts", json={"drafts": items}, headers=floor.h("analyst")
+    ).json()
     assert again["filed"] == [] and rep["report_id"] in again["existing"]
     one = floor.client.get(f"/api/intel/reports/{rep['report_id']}", headers=floor.h("analyst"))
     assert one.json()["report"]["status"] == "accepted"  # re-submitting never undoes a review
@@ -76,47 +108,69 @@ def test_a_scenario_mismatch_is_flagged_in_the_queue(floor: Floor, reader: Reade
 
 
 def test_a_viewer_may_not_file_drafts(floor: Floor, reader: Reader) -> None:
-    got = floor.client.post("/api/intel/drafts", json={"drafts": drafts(reader)[:1]},
-                            headers=floor.h("viewer"))
+    got = floor.client.post(
+        "/api/intel/drafts", json={"drafts": drafts(reader)[:1]}, headers=floor.h("viewer")
+    )
     assert got.status_code == 403
 
 
-def test_an_ingest_folder_is_submitted_once(
-    floor: Floor, reader: Reader, tmp_path: Path
-) -> None:
+def test_an_ingest_folder_is_submitted_once(floor: Floor, reader: Reader, tmp_path: Path) -> None:
     from limes.intel.ingest import ingest
     from limes.intel.submit import submit_drafts
 
     corpus = Path(__file__).parent / "corpus" / "dev"
     result = ingest(corpus, tmp_path / "out", reader=reader)
-    first = submit_drafts(tmp_path / "out", "http://testserver", floor.tokens["analyst"],
-                          client=floor.client)
+    first = submit_drafts(
+        tmp_path / "out", "http://testserver", floor.tokens["analyst"], client=floor.client
+    )
     assert (first.filed, first.existing) == (len(result.reports), 0)
-    again = submit_drafts(tmp_path / "out", "http://testserver", floor.tokens["analyst"],
-                          client=floor.client)
+    again = submit_drafts(
+        tmp_path / "out", "http://testserver", floor.tokens["analyst"], client=floor.client
+    )
     assert (again.filed, again.existing) == (0, len(result.reports))
 
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
     max_leaves=8,
 )
-_DRAFT_KEYS = ["id", "text_span", "places", "published", "reliability", "credibility",
-               "source", "event_type", "actors", "threat", "scenario_check"]
+_DRAFT_KEYS = [
+    "id",
+    "text_span",
+    "places",
+    "published",
+    "reliability",
+    "credibility",
+    "source",
+    "event_type",
+    "actors",
+    "threat",
+    "scenario_check",
+]
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.sampled_from(_DRAFT_KEYS), _JSON, max_size=8),
-       st.text(min_size=1, max_size=50))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(st.sampled_from(_DRAFT_KEYS), _JSON, max_size=8),
+    st.text(min_size=1, max_size=50),
+)
 def test_any_malformed_draft_is_refused_clearly_never_a_crash(
     floor: Floor, draft: dict[str, object], text: str
 ) -> None:
-    got = floor.client.post("/api/intel/drafts", json={"drafts": [{"draft": draft, "text": text}]},
-                            headers=floor.h("analyst"))
+    got = floor.client.post(
+        "/api/intel/drafts",
+        json={"drafts": [{"draft": draft, "text": text}]},
+        headers=floor.h("analyst"),
+    )
     assert got.status_code in (201, 422), got.text
     if got.status_code == 422:
         assert "drafts[0]" in got.json()["detail"] or got.json()["detail"]

@@ -11,10 +11,10 @@ from limes.scenario.summary import summarize
 
 
 def check_of(reader: Reader, body: str) -> dict[str, object]:
-    d = Document("d", "d", "text", "Nineveh Daily", datetime(2021, 9, 14, tzinfo=UTC),
-                 "", body)
-    (report,) = [r for r in draft_reports([reader.extract(d)], reader)
-                 if r["event_type"] == "fortification"]
+    d = Document("d", "d", "text", "Nineveh Daily", datetime(2021, 9, 14, tzinfo=UTC), "", body)
+    (report,) = [
+        r for r in draft_reports([reader.extract(d)], reader) if r["event_type"] == "fortification"
+    ]
     check = report["scenario_check"]
     assert isinstance(check, dict)
     return {**check, "credibility": report["credibility"]}
@@ -25,8 +25,9 @@ def test_the_reported_closure_agrees_with_the_scenario(
 ) -> None:
     (north,) = [s for s in summarize(iraq_syria).stretches if s.name == "vulnerable north"]
     check = check_of(
-        reader, f"The Peshmerga have closed {north.closed_km:.0f} km of the "
-        f"{north.length_km:.0f} km vulnerable section near Rabia, a spokesman said."
+        reader,
+        f"The Peshmerga have closed {north.closed_km:.0f} km of the "
+        f"{north.length_km:.0f} km vulnerable section near Rabia, a spokesman said.",
     )
     assert check["agrees"] is True
     assert check["stretch"] == "vulnerable north"

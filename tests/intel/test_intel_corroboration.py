@@ -29,8 +29,9 @@ INDEPENDENT = (
 
 
 def doc(doc_id: str, source: str, body: str) -> Document:
-    return Document(doc_id, doc_id, "text", source,
-                    datetime(2021, 6, 3, 9, 0, tzinfo=UTC), "", body)
+    return Document(
+        doc_id, doc_id, "text", source, datetime(2021, 6, 3, 9, 0, tzinfo=UTC), "", body
+    )
 
 
 def infiltration_reports(reader: Reader, docs: list[Document]) -> list[dict[str, object]]:
@@ -52,8 +53,11 @@ def test_two_outlets_republishing_one_wire_story_count_once(reader: Reader) -> N
 def test_two_independent_reports_of_one_event_count_twice(reader: Reader) -> None:
     reports = infiltration_reports(
         reader,
-        [doc("wire", "Euphrates Wire", WIRE), doc("repub", "Tigris Times", REPUBLISHED),
-         doc("patrol", "Anbar Border Guard patrol report", INDEPENDENT)],
+        [
+            doc("wire", "Euphrates Wire", WIRE),
+            doc("repub", "Tigris Times", REPUBLISHED),
+            doc("patrol", "Anbar Border Guard patrol report", INDEPENDENT),
+        ],
     )
     by_doc = {r["document"]: r for r in reports}
     assert {r["origin"] for r in reports} == {"wire", "patrol"}
@@ -77,8 +81,12 @@ def test_the_corpus_wire_story_and_its_republications_are_one_origin(reader: Rea
     origin = {r["document"]: r["origin"] for r in result.reports}
     assert origin["d02-anbar-gazette-republish"] == origin["d01-wire-qaim"] == "d01-wire-qaim"
     assert origin["d03-tigris-times-republish"] == "d01-wire-qaim"
-    attempt = [r for r in result.reports if r["event_type"] == "infiltration"
-               and r["document"] in ("d01-wire-qaim", "d04-patrol-report-husaybah")]
+    attempt = [
+        r
+        for r in result.reports
+        if r["event_type"] == "infiltration"
+        and r["document"] in ("d01-wire-qaim", "d04-patrol-report-husaybah")
+    ]
     assert {r["independent_origins"] for r in attempt} == {2}
 
 
@@ -91,10 +99,15 @@ def test_near_duplicate_is_containment_of_shingles() -> None:
 def test_two_articles_of_one_outlet_count_once(reader: Reader) -> None:
     reports = infiltration_reports(
         reader,
-        [doc("patrol-1", "Anbar Border Guard patrol report", INDEPENDENT),
-         doc("patrol-2", "Anbar Border Guard patrol report",
-             "Militants tried to cross the border near Husaybah on Monday night; guards fired "
-             "flares and the group went back.")],
+        [
+            doc("patrol-1", "Anbar Border Guard patrol report", INDEPENDENT),
+            doc(
+                "patrol-2",
+                "Anbar Border Guard patrol report",
+                "Militants tried to cross the border near Husaybah on Monday night; guards fired "
+                "flares and the group went back.",
+            ),
+        ],
     )
     assert len(reports) == 2
     assert all(r["independent_origins"] == 1 for r in reports)
@@ -107,10 +120,13 @@ def test_a_wire_story_inside_a_long_article_is_one_origin_with_it() -> None:
     # small part of the article (low Jaccard), but all of the wire's are in it (containment).
     own = " ".join(
         f"Paragraph {i} of the outlet's own background on the desert economy, the harvest, "
-        f"fuel prices number {i} and the history of the crossing before the war." for i in range(12)
+        f"fuel prices number {i} and the history of the crossing before the war."
+        for i in range(12)
     )
-    docs = [doc("wire", "Euphrates Wire", WIRE),
-            doc("long", "Tigris Times", own + " " + WIRE + " " + own.replace("desert", "river")),
-            doc("patrol", "Anbar Border Guard patrol report", INDEPENDENT)]
+    docs = [
+        doc("wire", "Euphrates Wire", WIRE),
+        doc("long", "Tigris Times", own + " " + WIRE + " " + own.replace("desert", "river")),
+        doc("patrol", "Anbar Border Guard patrol report", INDEPENDENT),
+    ]
     got = origins(docs)
     assert got[0] == got[1] != got[2]

@@ -17,7 +17,9 @@ CORPUS = Path(__file__).parent / "corpus"
 def test_plain_text_header_gives_source_date_and_title() -> None:
     d = read_document(CORPUS / "dev" / "d01-wire-qaim.txt", load_register())
     assert (d.source, d.published.isoformat() if d.published else None) == (
-        "Euphrates Wire", "2021-06-03T09:40:00+00:00")
+        "Euphrates Wire",
+        "2021-06-03T09:40:00+00:00",
+    )
     assert d.title.startswith("Iraqi forces on alert")
     assert d.body.startswith("AL-QAIM, Iraq")
 
