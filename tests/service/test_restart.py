@@ -233,6 +233,24 @@ def test_after_a_snapshot_a_restart_replays_only_what_was_stored_since(
     assert replayed_n < killed_at, "a snapshot should spare replaying what came before it"
 
 
+def test_snapshots_by_count_bound_the_replay_however_long_the_period(
+    reference: Any, scenario_file: Path, tmp_path: Path
+) -> None:
+    # An hour's period never passes here: only the count of tracked detections takes them.
+    msgs, _ = reference
+    every = max(1, total_detections(msgs) // 8)
+    url = f"sqlite:///{tmp_path / 'limes.db'}"
+    lines, killed_at = kill_and_restart(
+        reference, scenario_file, url, tmp_path, "--snapshot", "3600",
+        "--snapshot-detections", str(every),
+    )  # fmt: skip
+    loaded = [x for x in lines if x["message"].startswith("snapshot of")]
+    assert loaded and "loaded" in loaded[0]["message"], "a snapshot by count should be loaded"
+    replayed = [x for x in lines if x["message"].startswith("recovered")]
+    replayed_n = int(replayed[0]["message"].split()[1]) if replayed else 0
+    assert replayed_n < killed_at, "the snapshot by count should spare replaying what it holds"
+
+
 def kill_and_restart(
     reference: Any, scenario_file: Path, database: str, tmp_path: Path, *extra: str
 ) -> tuple[list[dict[str, Any]], int]:

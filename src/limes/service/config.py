@@ -183,6 +183,11 @@ class ServiceConfig(BaseModel):
         "the store, so a start replays only the detections stored since the last one (off: "
         "replay the whole --recover window).",
     )  # fmt: skip
+    snapshot_detections: int | None = Field(
+        40_000, gt=0, description="A snapshot is also taken once this many detections have been "
+        "tracked since the last one, so that a restart's replay stays bounded however heavy the "
+        "traffic (off: by --snapshot seconds only).",
+    )  # fmt: skip
     retry_s: float = Field(
         1.0, ge=0, description="Seconds to wait before retrying a store transaction that failed "
         "for a transient reason (connection lost, database restarting); doubles on each failure.",
@@ -244,7 +249,8 @@ class ServiceConfig(BaseModel):
     @field_validator(
         "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
         "share_cot_port", "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username",
-        "mqtt_tls_ca", "snapshot_s", mode="before",
+        "mqtt_tls_ca", "snapshot_s", "snapshot_detections",
+        mode="before",
     )  # fmt: skip
     @classmethod
     def _turned_off(cls, value: object) -> object:

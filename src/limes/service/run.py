@@ -144,7 +144,7 @@ class Service:
         # The tracker's kernels first (compiled or loaded from cache), then its state: the
         # newest snapshot, and a replay of only what was stored after it.
         load_tracker_kernels()
-        self.snapshots = Snapshots(self.db, self.pipeline, cfg.snapshot_s)
+        self.snapshots = Snapshots(self.db, self.pipeline, cfg.snapshot_s, cfg.snapshot_detections)
         loaded = self.snapshots.load(cfg.recover_s) if cfg.snapshot_s is not None else None
         self.recovered = recover(
             self.pipeline, self.writer, self._outputs, cfg.recover_s,

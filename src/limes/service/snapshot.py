@@ -6,9 +6,12 @@ did: an hour at 2,000 detections/s is 7.2 million detections. So every `snapshot
 committer's tracking thread saves the pipeline's state (tracker, rules, deduplicator) in the
 `snapshots` table, with the id of the newest stored detection read *before* the state is
 taken: every detection stored up to that id had been submitted before it, so it is in the
-state. On start the newest snapshot is loaded and only the detections stored after that id are
-replayed; those already in the state (submitted before the snapshot, committed after it) are
-dropped by the restored deduplicator, so nothing is tracked twice.
+state. A snapshot is also taken once `every_detections` detections have been tracked since the
+last, so the replay a start faces is bounded by traffic, not only by time: at 2,000 detections/s
+a minute is 120,000 detections, several seconds of replay. On start the newest snapshot is
+loaded and only the detections stored after that id are replayed; those already in the state
+(submitted before the snapshot, committed after it) are dropped by the restored deduplicator,
+so nothing is tracked twice.
 
 The state is pickled. What belongs to the running process rather than to the state (the
 pipeline itself, its scenario, the rules' locator, locks) is written as a reference and
@@ -90,23 +93,38 @@ def _references(pipeline: Pipeline) -> dict[int, str]:
 class Snapshots:
     """Saves and loads the pipeline's state in the store (see the module docstring)."""
 
-    def __init__(self, db: Database, pipeline: Pipeline, period_s: float | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pipeline: Pipeline,
+        period_s: float | None,
+        every_detections: int | None = None,
+    ) -> None:
         self.db = db
         self.pipeline = pipeline
         self.period_s = period_s
+        self.every_detections = every_detections if period_s is not None else None
+        self._tracked_at = pipeline.dedup.accepted  # detections tracked when the last was taken
         self.saved = 0
         self.failures = 0
         self.last_s = 0.0  # how long the last save held the pipeline and wrote, seconds
         self._next = time.monotonic() + (period_s or 0.0)
 
     def due(self) -> bool:
-        return self.period_s is not None and time.monotonic() >= self._next
+        """Whether a snapshot is due: its period has passed, or its count of detections."""
+        if self.period_s is None:
+            return False
+        tracked = self.pipeline.dedup.accepted - self._tracked_at
+        if self.every_detections is not None and tracked >= self.every_detections:
+            return True
+        return time.monotonic() >= self._next
 
     def save(self) -> None:
         """Save the state now (never raises: a failure is logged and counted)."""
         if self.period_s is not None:
             self._next = time.monotonic() + self.period_s
         began = time.monotonic()
+        self._tracked_at = self.pipeline.dedup.accepted
         try:
             with self.db.reader() as session:
                 mark = int(session.scalar(select(func.max(DetectionRow.id))) or 0)
@@ -160,6 +178,7 @@ class Snapshots:
         if why is not None:
             log.warning("snapshot of %s ignored: %s; replaying the whole window", row.taken, why)
             return None
+        self._tracked_at = self.pipeline.dedup.accepted
         took = time.monotonic() - began
         log.info("snapshot of %s loaded in %.2f s", row.taken.isoformat(), took)
         return Loaded(row.taken, row.detection_id, took)
