@@ -18,7 +18,7 @@ made for real, held for the outage, and ended:
   doors). The service is started (`without_snapshot_s`: start to ready, the whole hour replayed;
   above 500,000 rows only its last two minutes are, `first_start_replayed_s`) and stopped
   cleanly, which saves a snapshot. Then what a running service can store between two of its
-  snapshots is stored (a minute at the hour's rate, or 40,000 detections, whichever is less:
+  snapshots is stored (a minute at the hour's rate, or 20,000 detections, whichever is less:
   `--snapshot-detections`), and `recovery_s` is start to ready with the snapshot (only that
   replayed). The goal is < 10 s after an hour of 2,000 detections/s (`--load-rows 7200000`);
   `stored_rows` says at what scale it was run.
@@ -57,6 +57,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from sqlalchemy import create_engine, func, select
 
+from limes.service.config import ServiceConfig
 from limes.store.database import connect
 from limes.store.tables import DetectionRow
 from limes.store.users import Role, create_user
@@ -387,7 +388,7 @@ LANES = 20
 #: A running service snapshots every 60 s or every this many tracked detections, whichever comes
 #: first (`limes serve --snapshot-detections`, its default): what a restart can find stored
 #: after its snapshot.
-SNAPSHOT_DETECTIONS = 40_000
+SNAPSHOT_DETECTIONS: int = ServiceConfig.model_fields["snapshot_detections"].default
 #: Above this many stored rows the first start (no snapshot yet) replays only its last two
 #: minutes: replaying 7.2 million detections once would take most of an hour here.
 FULL_REPLAY_ROWS = 500_000

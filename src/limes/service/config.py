@@ -184,7 +184,7 @@ class ServiceConfig(BaseModel):
         "replay the whole --recover window).",
     )  # fmt: skip
     snapshot_detections: int | None = Field(
-        40_000, gt=0, description="A snapshot is also taken once this many detections have been "
+        20_000, gt=0, description="A snapshot is also taken once this many detections have been "
         "tracked since the last one, so that a restart's replay stays bounded however heavy the "
         "traffic (off: by --snapshot seconds only).",
     )  # fmt: skip

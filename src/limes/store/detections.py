@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -92,6 +91,8 @@ def _copy_detections(session: Session, detections: Sequence[Detection]) -> int:
     COPY is PostgreSQL's bulk path: several times the rate of batched INSERTs; the common case
     pays for it once, and both paths count exactly the rows that were new.
     """
+    import psycopg  # PostgreSQL only: an SQLite service never loads the driver
+
     text = detection_copy_text(detections)
     columns = ", ".join(_COLUMNS)
     with bulk.driver_cursor(session) as cursor:

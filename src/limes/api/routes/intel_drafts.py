@@ -23,7 +23,6 @@ from limes.api.auth import Permission, require
 from limes.api.errors import ApiError, responses
 from limes.api.routes.common import now
 from limes.api.routes.intel import Share
-from limes.share.intel_claims import file_drafts
 from limes.share.report import IntelReport, ThreatLevel
 from limes.share.report_store import get_report
 from limes.store.errors import NotFound
@@ -131,6 +130,10 @@ def post_drafts(body: DraftsIn, who: Filer, share: Share) -> DraftsOut:
             pass
         if all(r.report_id != report.report_id for r, _, _ in new):
             new.append((report, draft, item.text))
+    # Imported here: the corroboration reader is heavy, and a service that files no draft
+    # should not pay for it at every start (restart-to-ready).
+    from limes.share.intel_claims import file_drafts
+
     done = file_drafts(share.db, new, actor=who.name, now=stamp)
     if done.raised:
         share.refresh_threat(stamp)
