@@ -418,6 +418,9 @@ def synthesise(
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
+        if sqlite:  # a bulk load of a scratch database: no waiting on the disk
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA cache_size=-262144")
         pending: list[tuple[Any, ...]] = []
 
         def flush() -> None:
