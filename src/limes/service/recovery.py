@@ -21,10 +21,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from limes.ops.detection import Detection, TargetClass
+from limes.ops.detection import Detection
 from limes.ops.pipeline import Pipeline
 from limes.service.committer import Outputs
 from limes.store.database import Database
+from limes.store.detections import detections_after
 from limes.store.tables import DetectionRow
 from limes.store.writer import StoreWriter
 
@@ -52,24 +53,13 @@ def stored_detections(
         return
     since = newest - timedelta(seconds=window_s)
     after = after_id
-    t = DetectionRow
-    # Plain column tuples, not ORM objects: the replay reads every row of the window.
-    columns = (t.id, t.sensor_id, t.seq, t.time, t.lon, t.lat, t.x, t.y, t.var_xx, t.var_xy,
-               t.var_yy, t.target_class, t.confidence, t.group_size, t.received,
-               t.late)  # fmt: skip
-    classes = {c.value: c for c in TargetClass}
     while True:
         with db.reader() as session:
-            rows = session.execute(
-                select(*columns).where(t.time >= since, t.id > after).order_by(t.id).limit(page)
-            ).all()
+            rows = detections_after(session, after, since=since, limit=page)
         if not rows:
             return
-        for r in rows:
-            yield Detection(
-                r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                classes[r[11]], r[12], r[13], r[14], r[15],
-            )  # fmt: skip
+        for _, detection in rows:
+            yield detection
         after = rows[-1][0]
 
 

@@ -1,4 +1,4 @@
-"""Accepted detections: bulk, idempotent appends and reads by time window."""
+"""Accepted detections: bulk, idempotent appends, reads by time window and in storage order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from limes.ops.detection import Detection
+from limes.ops.detection import Detection, TargetClass
 from limes.store import bulk
 from limes.store.rows import upsert_insert
 from limes.store.tables import DetectionRow
@@ -140,3 +140,26 @@ def detections_between(
     if after_id is not None:
         query = query.where(DetectionRow.id > after_id)
     return session.scalars(query).all()
+
+
+_CLASSES = {c.value: c for c in TargetClass}
+
+
+def detections_after(
+    session: Session, after_id: int, *, since: datetime | None = None, limit: int = 5000
+) -> list[tuple[int, Detection]]:
+    """(row id, detection) of the detections stored after row `after_id`, in storage order
+    (`since`: none older than that time). What a replay and an outbox read, page by page."""
+    t = DetectionRow
+    # Plain column tuples, not ORM objects: a replay reads every row of its window.
+    columns = (t.id, t.sensor_id, t.seq, t.time, t.lon, t.lat, t.x, t.y, t.var_xx, t.var_xy,
+               t.var_yy, t.target_class, t.confidence, t.group_size, t.received,
+               t.late)  # fmt: skip
+    query = select(*columns).where(t.id > after_id).order_by(t.id).limit(limit)
+    if since is not None:
+        query = query.where(t.time >= since)
+    return [
+        (r[0], Detection(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                         _CLASSES[r[11]], r[12], r[13], r[14], r[15]))
+        for r in session.execute(query).all()
+    ]  # fmt: skip
