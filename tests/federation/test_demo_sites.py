@@ -68,7 +68,7 @@ def test_demo_sites_federates_a_sites_alert_to_the_joc_and_stops_everything(
     folder = tmp_path / "demo"
     proc = subprocess.Popen(
         [LIMES, "demo", "--sites", "--http", "127.0.0.1:0", "--dir", str(folder),
-         "--hours", "3", "--speed", "120", "--seed", "1"],
+         "--hours", "2.2", "--speed", "120", "--seed", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path,
     )  # fmt: skip
