@@ -28,9 +28,9 @@ from limes.demo import (
     DemoConfig,
     DemoStopped,
     DemoSummary,
-    _interruptible,
-    _iso,
-    _on_signals,
+    interruptible,
+    iso_utc,
+    stop_on_signals,
 )
 from limes.exercise.in_process import PipelineSender
 from limes.exercise.run import rescore
@@ -178,7 +178,7 @@ def demo_sites(
     runs = [_site_run(cfg, deployment, site, plan, i, present) for i, site in
             enumerate(deployment.sites)]  # fmt: skip
     summary = SitesSummary()
-    restore = _on_signals(stop)
+    restore = stop_on_signals(stop)
     router: SiteRouter | None = None
     try:
         hub.start()
@@ -189,7 +189,7 @@ def demo_sites(
             run.token = add_user(f"sqlite:///{run.database}", cfg.operator, "operator")
             run.address = run.service.addresses().get("http", "")
         say(f"limes demo --sites: {cfg.scenario}, exercise clock ×{cfg.speed:g} from "
-            f"{_iso(present)}; deployment {plan}")  # fmt: skip
+            f"{iso_utc(present)}; deployment {plan}")  # fmt: skip
         for run in runs:
             held = "the whole border" if run.site.sectors == "all" else ", ".join(run.site.sectors)
             say(f"site {run.site.name} ({held}): map http://{run.address}/ token {run.token} "
@@ -210,7 +210,7 @@ def demo_sites(
         sim_start = present - timedelta(seconds=cfg.run_in_s)
         pace = ExerciseClock(
             sim_start, cfg.speed, epoch=present - timedelta(seconds=cfg.run_in_s / cfg.speed),
-            sleep=_interruptible(stop),
+            sleep=interruptible(stop),
         )  # fmt: skip
         worker = threading.Thread(
             target=_exercise, args=(cfg, scenario, sim_start, pace, router, summary, say),
@@ -311,7 +311,7 @@ def _watch(
         next_status += cfg.status_s
         alerts = {r.site.name: _stored(r) for r in runs if r.site.sectors != "all"}
         sites = ", ".join(f"{name} {n}" for name, n in alerts.items())
-        say(f"exercise time {_iso(pace.now())}: {sum(router.sent.values())} of "
+        say(f"exercise time {iso_utc(pace.now())}: {sum(router.sent.values())} of "
             f"{summary.reports_planned or '…'} reports sent; alerts stored: {sites}")  # fmt: skip
 
 
