@@ -37,13 +37,14 @@ from limes.exercise.run import rescore
 from limes.federation.command import write_nats_configs
 from limes.federation.deployment import Deployment, Hub, Link, Site
 from limes.federation.nats_process import NatsProcess, free_port
+from limes.scenario.load import load_scenario
 from limes.scenario.model import Scenario
 from limes.service.config import ServiceConfig, parse_address
 from limes.service.logs import configure_logging
 from limes.service.run import Service
 from limes.sim.config import SimConfig
 from limes.sim.emission import Emission
-from limes.sim.run import SimulationError, send_emissions, simulate
+from limes.sim.run import SimulationError, SimulationResult, send_emissions, simulate
 from limes.sim.scorecard import AlertLike
 from limes.store.accounts import add_user
 from limes.store.database import connect
@@ -178,6 +179,15 @@ def demo_sites(
     runs = [_site_run(cfg, deployment, site, plan, i, present) for i, site in
             enumerate(deployment.sites)]  # fmt: skip
     summary = SitesSummary()
+    # The run is made before the sites start: three maps shading their relief at once would
+    # slow the making several times over (one interpreter).
+    say(f"making the exercise: {cfg.hours:g} h of {cfg.scenario}, seed {cfg.seed} …")
+    scenario = load_scenario(cfg.scenario)
+    sim_start = present - timedelta(seconds=cfg.run_in_s)
+    made = simulate(scenario, cfg.hours, None, cfg.seed, None,
+                    config=SimConfig(start=sim_start, actors_per_day=cfg.actors_per_day,
+                                     dispatch=True))  # fmt: skip
+    summary.reports_planned = len(made.emissions)
     restore = stop_on_signals(stop)
     router: SiteRouter | None = None
     try:
@@ -196,8 +206,6 @@ def demo_sites(
                 f"store {run.database} nats {run.site.nats_url}")  # fmt: skip
         say(f"(operator {cfg.operator!r} at every site: paste the site's token into its map's "
             f"login; Ctrl-C stops everything)")  # fmt: skip
-        scenario = runs[0].service.scenario
-        assert scenario is not None
         senders = {}
         for run in runs:
             if run.site.sectors != "all":
@@ -207,13 +215,12 @@ def demo_sites(
                                                         source="demo")  # fmt: skip
                 _banner(run.service, cfg)
         router = SiteRouter(senders, sensor_sites(scenario, deployment))
-        sim_start = present - timedelta(seconds=cfg.run_in_s)
         pace = ExerciseClock(
             sim_start, cfg.speed, epoch=present - timedelta(seconds=cfg.run_in_s / cfg.speed),
             sleep=interruptible(stop),
         )  # fmt: skip
         worker = threading.Thread(
-            target=_exercise, args=(cfg, scenario, sim_start, pace, router, summary, say),
+            target=_exercise, args=(cfg, scenario, made, pace, router, summary, say),
             name="limes-demo-exercise", daemon=True,
         )  # fmt: skip
         worker.start()
@@ -266,17 +273,14 @@ def _banner(service: Service, cfg: DemoConfig) -> None:
 def _exercise(
     cfg: DemoConfig,
     scenario: Scenario,
-    start: datetime,
+    made: SimulationResult,
     pace: SimClock,
     router: SiteRouter,
     summary: DemoSummary,
     say: Callable[[str], None],
 ) -> None:
-    """Make the run, send each report to its sensor's site, score it when it completes."""
+    """Send each report of the run to its sensor's site; score the run when it completes."""
     try:
-        sim_cfg = SimConfig(start=start, actors_per_day=cfg.actors_per_day, dispatch=True)
-        made = simulate(scenario, cfg.hours, None, cfg.seed, None, config=sim_cfg)
-        summary.reports_planned = len(made.emissions)
         alerts = send_emissions(made.emissions, router, pace)
         result = rescore(made, scenario, alerts, None, Path(cfg.folder) / "exercise")
         summary.complete = True
