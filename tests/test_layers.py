@@ -28,7 +28,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"store", "share"}),
     frozenset({"api", "web"}),
     frozenset({"service", "federation"}),
-    frozenset({"exercise", "demo"}),  # the application layer: the simulator with a live system
+    # The application layer: the simulator with a live system.
+    frozenset({"exercise", "demo", "demo_sites"}),
     frozenset({"cli"}),  # imported by nothing
 )
 
@@ -42,6 +43,8 @@ SIDEWAYS: frozenset[tuple[str, str]] = frozenset({
     ("web", "api"),  # the map's routes use the API's auth and services
     ("service", "federation"),  # `limes serve --federation` runs its site of a federation
     ("demo", "exercise"),
+    ("demo_sites", "demo"),  # `limes demo --sites` runs the demo's exercise across sites
+    ("demo_sites", "exercise"),
 })  # fmt: skip
 
 #: Single modules a package may import although its layer rules forbid the package: the

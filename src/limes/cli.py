@@ -521,12 +521,24 @@ def demo(
             "this many simulated seconds.",
         ),
     ] = 0.0,
+    sites: Annotated[
+        bool,
+        typer.Option(
+            "--sites",
+            help="Federated: a hub nats-server, two command sites and the JOC, each a service "
+            "with its own database and leaf nats-server on loopback ports; each sensor's reports "
+            "go to the site holding its sector (docs/federation.md).",
+        ),
+    ] = False,
 ) -> None:
     """Watch a border live on a laptop: the service on embedded defaults (SQLite, no broker),
     a live exercise fed into it, the map's address and an operator's token. You are the duty
     officer: no automatic dispatcher runs unless asked (--auto-dispatch). Ctrl-C stops."""
     import limes.demo
 
+    if sites:
+        _demo_sites(speed, seed, http, hours, folder, scenario, auto_dispatch)
+        return
     with user_errors():
         summary = limes.demo.demo(
             limes.demo.DemoConfig(
@@ -545,6 +557,33 @@ def demo(
     out.print(
         f"demo stopped ({state} exercise): {summary.reports_sent} reports sent, "
         f"{summary.alerts_stored} alerts stored; store kept in {folder / 'demo.db'}",
+        markup=False,
+    )
+
+
+def _demo_sites(
+    speed: float, seed: int, http: str, hours: float, folder: Path, scenario: str,
+    auto_dispatch: bool,
+) -> None:  # fmt: skip
+    """`limes demo --sites`: the same exercise across two federated command sites and the JOC."""
+    import limes.demo
+    import limes.demo_sites
+
+    with user_errors():
+        summary = limes.demo_sites.demo_sites(
+            limes.demo.DemoConfig(
+                scenario=scenario, speed=speed, seed=seed, hours=hours, http=http,
+                folder=folder, dispatch="internal", auto_dispatch=auto_dispatch,
+            ),
+            say=lambda line: out.print(line, markup=False),
+        )  # fmt: skip
+    state = "complete" if summary.complete else "stopped"
+    sent = ", ".join(f"{k} {v}" for k, v in summary.sent_by_site.items()) or "none"
+    stored = ", ".join(f"{k} {v}" for k, v in summary.alerts_by_site.items()) or "none"
+    held = ", ".join(f"{k} {v}" for k, v in summary.received_by_joc.items()) or "none"
+    out.print(
+        f"demo stopped ({state} exercise): reports sent {sent}; alerts stored {stored}; "
+        f"alerts the JOC holds, by origin: {held}; stores kept in {folder}",
         markup=False,
     )
 

@@ -145,18 +145,18 @@ def demo(
     sim_start = present - timedelta(seconds=cfg.run_in_s)
     pace = ExerciseClock(
         sim_start, cfg.speed, epoch=present - timedelta(seconds=cfg.run_in_s / cfg.speed),
-        sleep=_interruptible(stop),
+        sleep=interruptible(stop),
     )  # fmt: skip
     configure_logging(False, cfg.log_level)
     summary = DemoSummary()
-    restore = _on_signals(stop)
+    restore = stop_on_signals(stop)
     service = Service(service_cfg)
     sender: PipelineSender | None = None
     try:
         service.start()
         token = add_user(database_url, cfg.operator, "operator")
         where = service.addresses().get("http", cfg.http)
-        say(f"limes demo: {cfg.scenario}, exercise clock ×{cfg.speed:g} from {_iso(present)}")
+        say(f"limes demo: {cfg.scenario}, exercise clock ×{cfg.speed:g} from {iso_utc(present)}")
         say(f"store: {db_path}")
         say(f"map: http://{where}/")
         say(f"token: {token}")
@@ -275,16 +275,18 @@ def _watch(
         stored = service.committer.stats.alerts_stored if service.committer is not None else 0
         if stored and not first:
             first = True
-            say(f"first alert stored (exercise time {_iso(pace.now())})")
+            say(f"first alert stored (exercise time {iso_utc(pace.now())})")
         if time.monotonic() >= next_status:
             next_status += cfg.status_s
             say(
-                f"exercise time {_iso(pace.now())}: {sender.sent} of "
+                f"exercise time {iso_utc(pace.now())}: {sender.sent} of "
                 f"{summary.reports_planned or '…'} reports sent, {stored} alerts stored"
             )
 
 
-def _interruptible(stop: threading.Event) -> Callable[[float], None]:
+def interruptible(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep for the exercise's pacing that ends the exercise (DemoStopped) on the stop."""
+
     def sleep(seconds: float) -> None:
         if stop.wait(seconds):
             raise DemoStopped
@@ -292,7 +294,7 @@ def _interruptible(stop: threading.Event) -> Callable[[float], None]:
     return sleep
 
 
-def _on_signals(stop: threading.Event) -> Callable[[], None]:
+def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     """SIGTERM and SIGINT set `stop` (main thread only); returns what puts them back."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
@@ -309,5 +311,6 @@ def _on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
-def _iso(t: datetime) -> str:
+def iso_utc(t: datetime) -> str:
+    """A time as the demo's lines print it (UTC, to the second)."""
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

@@ -1,11 +1,12 @@
 """Sites over real nats-server leaf nodes: changes reach the JOC once, newest version last,
-through a cut link, a killed forwarder and a re-created stream, and never beyond the policy."""
+through a link cut for ten minutes of exercise time, a killed forwarder and a re-created stream,
+and never beyond the policy."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from federation_support import (
 )
 from sqlalchemy import select
 
+from limes.clock import ExerciseClock
 from limes.federation.deployment import Deployment
 from limes.federation.envelope import SUBJECT_ROOT
 from limes.federation.site import FederatedSite
@@ -51,9 +53,13 @@ def _db(tmp_path: Path, name: str) -> Database:
     return db
 
 
-def _record(db: Database, sector: str, n: int, start: int = 0, *, versions: int = 2) -> None:
-    """n alerts, each with an incident stored `versions` times (its transitions)."""
-    when = datetime.now(UTC)
+def _record(
+    db: Database, sector: str, n: int, start: int = 0, *, versions: int = 2,
+    when: datetime | None = None,
+) -> None:  # fmt: skip
+    """n alerts, each with an incident stored `versions` times (its transitions), at `when`
+    (default: now on the wall clock)."""
+    when = when or datetime.now(UTC)
     for i in range(start, start + n):
         with db.session() as session:
             changes = [("alert", alert_row(i, sector, when))]
@@ -113,43 +119,61 @@ async def _run_sites(sites: list[FederatedSite], stop: asyncio.Event) -> list[as
     return [asyncio.create_task(site.run(stop)) for site in sites]
 
 
-def _sites(deployment: Deployment, dbs: dict[str, Database]) -> dict[str, FederatedSite]:
+def _sites(
+    deployment: Deployment,
+    dbs: dict[str, Database],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, FederatedSite]:
     return {
         name: FederatedSite(share_context(db, name), deployment, deployment.site(name),
-                            heartbeat_s=0.3, watch_s=0.3, stall_after_s=3.0)
+                            heartbeat_s=0.3, watch_s=0.3, stall_after_s=3.0, clock=clock)
         for name, db in dbs.items()
     }  # fmt: skip
 
 
-def test_a_cut_link_catches_up_with_every_change_once_in_version_order(
+#: Ten minutes of exercise time through the cut, at ×60: ten seconds of wall time.
+CUT_S = 600.0
+SPEED = 60.0
+
+
+def test_a_link_cut_for_ten_exercise_minutes_catches_up_once_in_version_order(
     federation: Federation, tmp_path: Path
 ) -> None:
+    # Every site on one exercise clock (as `limes serve --exercise-start/--exercise-speed`
+    # runs them): heartbeats, the JOC's silence judgement and every change's time read it, so
+    # a silent limit of two exercise minutes is two wall seconds.
+    clock = ExerciseClock(datetime.now(UTC), SPEED)
     deployment = federation.deployment([("nineveh", "joc"), ("jazeera", "joc")],
-                                       silent_limit_s=1.5)  # fmt: skip
+                                       silent_limit_s=120.0)  # fmt: skip
     dbs = {n: _db(tmp_path, n) for n in ("nineveh", "jazeera", "joc")}
-    sites = _sites(deployment, dbs)
+    sites = _sites(deployment, dbs, clock.now)
 
     async def scenario() -> None:
         stop = asyncio.Event()
         tasks = await _run_sites(list(sites.values()), stop)
-        _record(dbs["nineveh"], "Nineveh", 50)
-        _record(dbs["jazeera"], "Jazeera", 30)
+        _record(dbs["nineveh"], "Nineveh", 50, when=clock.now())
+        _record(dbs["jazeera"], "Jazeera", 30, when=clock.now())
         for origin in ("nineveh", "jazeera"):
             want = _expected(dbs[origin])
             await wait_for(lambda o=origin, w=want: _received(dbs["joc"], o) == w,
                            f"the JOC to hold {origin}'s changes")  # fmt: skip
 
         federation.sites["nineveh"].stop()  # the link is cut: nineveh's own server is down
-        _record(dbs["nineveh"], "Nineveh", 200, start=50, versions=3)  # the site works on
-        await wait_for(
-            lambda: (
-                sites["joc"].links.get("nineveh") is not None
-                and sites["joc"].links["nineveh"].silent
-            ),
-            "nineveh reported silent",
-        )
+        cut = clock.now()
+        # The site works on through the cut: each exercise minute, new alerts and their
+        # incidents' transitions, stamped by the exercise clock.
+        minute = 0
+        while (clock.now() - cut).total_seconds() < CUT_S:
+            if (clock.now() - cut).total_seconds() >= 60.0 * minute:
+                _record(dbs["nineveh"], "Nineveh", 20, start=50 + 20 * minute, versions=3,
+                        when=clock.now())  # fmt: skip
+                minute += 1
+            await asyncio.sleep(0.05)
+        assert sites["joc"].links["nineveh"].silent, "nineveh not reported silent in the cut"
         assert not sites["joc"].links["jazeera"].silent
         federation.sites["nineveh"].start()
+        restored = clock.now()
+        assert (restored - cut).total_seconds() >= CUT_S and minute >= 10
 
         want = _expected(dbs["nineveh"])
         await wait_for(lambda: _received(dbs["joc"], "nineveh") == want,

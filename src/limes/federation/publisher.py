@@ -36,18 +36,30 @@ class DetectionPublisher:
         self._batches = 0
         self.published = 0
 
-    async def publish(self, detections: Sequence[Detection]) -> None:
-        """Publish one batch to every partition; returns once JetStream acknowledged all."""
+    async def publish(
+        self,
+        detections: Sequence[Detection],
+        *,
+        batch_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Publish one batch to every partition; returns once JetStream acknowledged all.
+
+        `batch_id` names the batch in the message ids (default: this publisher and its count):
+        a publisher that resumes after a restart names a batch as before, so JetStream drops
+        what was already stored. `headers` travel with every partition's message.
+        """
         for d in detections:
             t = d.time.timestamp()
             if self.latest is None or t > self.latest:
                 self.latest = t
         self._batches += 1
+        name = batch_id or f"{self._name}:{self._batches}"
         shares = self.partitions.split(detections)
         await asyncio.gather(*(
             self.js.publish(
                 detection_subject(self.site, k), encode(PartitionBatch(self.latest, share)),
-                headers={"Nats-Msg-Id": f"{self._name}:{self._batches}:{k}"},
+                headers={**(headers or {}), "Nats-Msg-Id": f"{name}:{k}"},
             )
             for k, share in enumerate(shares)
         ))  # fmt: skip

@@ -84,8 +84,13 @@ class Pipeline:
         severity: SeverityPolicy | None = None,
         latency_memory: int = 1 << 18,
         wall_clock: Callable[[], float] = time.time,
+        tracking: bool = True,
     ) -> None:
         self.scenario = scenario
+        #: False where tracker workers track this site's detections (`limes serve
+        #: --partitions`): the doors' detections are checked, de-duplicated and published on
+        #: the bus (to be stored), and neither tracked nor ruled on here.
+        self.tracking = tracking
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.context = context if context is not None else ingest_context(scenario)
         self.dedup = dedup if dedup is not None else Deduplicator()
@@ -129,6 +134,8 @@ class Pipeline:
             try:
                 self._remember(fresh, taken)
                 self.bus.publish_batch(Topic.DETECTIONS, fresh)
+                if not self.tracking:
+                    return []
                 return self._after_tracking(self.tracker.update_batch(DetectionBatch.of(fresh)))
             except BaseException:
                 self.dedup.forget([d.key for d in fresh])
@@ -170,6 +177,8 @@ class Pipeline:
     def tick(self, now: datetime | None = None) -> list[Alert]:
         """Move the tracker's clock to `now` (default: the ingest clock): release waiting
         detections, coast and delete quiet tracks, and evaluate the rules on what changed."""
+        if not self.tracking:
+            return []
         with self._lock:
             return self._after_tracking(
                 self.tracker.advance_batch((now or self.context.now()).timestamp())
@@ -177,6 +186,8 @@ class Pipeline:
 
     def flush(self) -> list[Alert]:
         """Process every detection still waiting in the tracker's reorder buffers."""
+        if not self.tracking:
+            return []
         with self._lock:
             return self._after_tracking(self.tracker.flush_batch())
 

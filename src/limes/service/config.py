@@ -242,14 +242,23 @@ class ServiceConfig(BaseModel):
         json_schema_extra={"metavar": "FILE"},
     )  # fmt: skip
     site: str | None = Field(
-        None, description="This service's site in the --federation deployment.",
+        None, description="This service's site in the --federation deployment (and the site "
+        "whose partitions --partitions publishes to).",
         json_schema_extra={"metavar": "NAME"},
+    )  # fmt: skip
+    partitions: str | None = Field(
+        None, description="A NATS server with JetStream (nats://HOST:PORT): tracker workers "
+        "(`limes federation worker`) track this site's detections. The service stores what its "
+        "doors accept and publishes it by sector onto the site's partition subjects "
+        "(docs/federation.md, \"Scale-out inside a site\"); it tracks nothing itself. Needs "
+        "--site. Off: this process tracks (the embedded default).",
+        json_schema_extra={"metavar": "URL|off"},
     )  # fmt: skip
 
     @field_validator(
         "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
         "share_cot_port", "tick_s", "plan", "clock_start", "quarantine_file", "mqtt_username",
-        "mqtt_tls_ca", "snapshot_s", "snapshot_detections",
+        "mqtt_tls_ca", "snapshot_s", "snapshot_detections", "partitions",
         mode="before",
     )  # fmt: skip
     @classmethod
@@ -300,8 +309,12 @@ class ServiceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _federation(self) -> ServiceConfig:
-        if (self.federation is None) != (self.site is None):
-            raise ServiceError("--federation and --site go together")
+        if self.federation is not None and self.site is None:
+            raise ServiceError("--federation needs --site")
+        if self.partitions is not None and self.site is None:
+            raise ServiceError("--partitions needs --site (the site whose partitions it feeds)")
+        if self.site is not None and self.federation is None and self.partitions is None:
+            raise ServiceError("--site goes with --federation or --partitions")
         return self
 
     @model_validator(mode="after")

@@ -17,16 +17,15 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import func, select, type_coerce
-from sqlalchemy.types import NullType
+from sqlalchemy import func, select
 
-from limes.ops.detection import Detection, TargetClass
+from limes.ops.detection import Detection
 from limes.ops.pipeline import Pipeline
 from limes.service.committer import Outputs
 from limes.store.database import Database
+from limes.store.detections import detections_after
 from limes.store.tables import DetectionRow
 from limes.store.writer import StoreWriter
 
@@ -54,47 +53,14 @@ def stored_detections(
         return
     since = newest - timedelta(seconds=window_s)
     after = after_id
-    t = DetectionRow
-    # Plain column tuples on a Core connection, the two times as the driver gives them: the
-    # replay reads every row of the window, and the ORM's and the UTC type's processing of
-    # each row cost as much as tracking it. Times repeat (a message's detections share
-    # `received`), so each distinct one is converted once.
-    raw = NullType()
-    columns = (t.id, t.sensor_id, t.seq, type_coerce(t.time, raw), t.lon, t.lat, t.x, t.y,
-               t.var_xx, t.var_xy, t.var_yy, t.target_class, t.confidence, t.group_size,
-               type_coerce(t.received, raw), t.late)  # fmt: skip
-    classes = {c.value: c for c in TargetClass}
-    times: dict[Any, datetime] = {}
     while True:
         with db.reader() as session:
-            rows = (
-                session.connection()
-                .execute(
-                    select(*columns).where(t.time >= since, t.id > after).order_by(t.id).limit(page)
-                )
-                .all()
-            )
+            rows = detections_after(session, after, since=since, limit=page)
         if not rows:
             return
-        if len(times) > 4 * page:
-            times.clear()
-        for r in rows:
-            stamp: Any = r[3]
-            when = times.get(stamp) or times.setdefault(stamp, _utc(stamp))
-            got: Any = r[14]
-            received = None if got is None else times.get(got) or times.setdefault(got, _utc(got))
-            yield Detection(
-                r[1], r[2], when, r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                classes[r[11]], r[12], r[13], received, bool(r[15]),
-            )  # fmt: skip
+        for _, detection in rows:
+            yield detection
         after = rows[-1][0]
-
-
-def _utc(value: str | datetime) -> datetime:
-    """A stored time as the driver gives it (SQLite: ISO text in UTC; PostgreSQL: aware) in UTC."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def submission_groups(detections: Iterator[Detection]) -> Iterator[list[Detection]]:

@@ -70,6 +70,7 @@ from limes.store.migrate import migrate
 from limes.store.writer import StoreWriter
 
 if TYPE_CHECKING:
+    from limes.federation.detection_outbox import DetectionOutbox
     from limes.federation.runner import FederationRunner
 
 log = logging.getLogger("limes.serve")
@@ -113,6 +114,7 @@ class Service:
         self._outputs = Outputs()
         self.gc_pauses = GcPauses()
         self.federation: FederationRunner | None = None  # started with --federation
+        self.outbox: DetectionOutbox | None = None  # started with --partitions
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -132,9 +134,11 @@ class Service:
         pace = cfg.clock_speed if clock is not None else 1.0
         # Intelligence reports raise sector threat levels; alert severity reads the same board.
         self.threats = ThreatBoard()
+        # With --partitions the tracker workers track; this process checks, stores, publishes.
+        tracking = cfg.partitions is None
         self.pipeline = Pipeline(
             sc, self.tracker_config, plan, context=ingest_context(sc, clock=now),
-            severity=SeverityPolicy(threat=self.threats),
+            severity=SeverityPolicy(threat=self.threats), tracking=tracking,
         )  # fmt: skip
         # One sharing context (feed, threat board) for the API's TAXII and the CoT out streams.
         self.share = ShareContext.for_scenario(self.db, sc, board=self.threats, clock=now)
@@ -143,13 +147,16 @@ class Service:
         self._outputs.subscribe(self.pipeline.bus)
         # The tracker's kernels first (compiled or loaded from cache), then its state: the
         # newest snapshot, and a replay of only what was stored after it.
-        load_tracker_kernels()
-        self.snapshots = Snapshots(self.db, self.pipeline, cfg.snapshot_s, cfg.snapshot_detections)
-        loaded = self.snapshots.load(cfg.recover_s) if cfg.snapshot_s is not None else None
-        self.recovered = recover(
-            self.pipeline, self.writer, self._outputs, cfg.recover_s,
-            after_id=loaded.detection_id if loaded is not None else 0,
-        )  # fmt: skip
+        if tracking:
+            load_tracker_kernels()
+            self.snapshots = Snapshots(
+                self.db, self.pipeline, cfg.snapshot_s, cfg.snapshot_detections
+            )
+            loaded = self.snapshots.load(cfg.recover_s) if cfg.snapshot_s is not None else None
+            self.recovered = recover(
+                self.pipeline, self.writer, self._outputs, cfg.recover_s,
+                after_id=loaded.detection_id if loaded is not None else 0,
+            )  # fmt: skip
         self.door = self._make_door()
         self.committer = Committer(
             self.pipeline, self.writer, self._inbox, self._outputs,
@@ -177,6 +184,12 @@ class Service:
             self._start_share_cot(wait_s)
         if cfg.http is not None:
             self._start_http(wait_s)
+        if cfg.partitions is not None and cfg.site is not None:
+            # Imported here: a service that tracks in process never loads NATS.
+            from limes.federation.detection_outbox import DetectionOutbox
+
+            self.outbox = DetectionOutbox(self.db, sc, cfg.site, cfg.partitions)
+            self.outbox.start()
         if cfg.federation is not None and cfg.site is not None:
             # Imported here: a service that is no site of a federation never loads NATS.
             from limes.federation.deployment import load_deployment
@@ -356,6 +369,9 @@ class Service:
         out.update(self.gc_pauses.figures())
         if self.recovered is not None:
             out["recovered_detections"] = self.recovered.detections
+        if self.outbox is not None:
+            out["partitions_published"] = self.outbox.stats.published
+            out["partitions_cursor"] = self.outbox.stats.cursor
         return out
 
     def metrics_text(self) -> str:
@@ -391,6 +407,8 @@ class Service:
             self.share_cot.stop()
         if self.committer is not None:
             self.committer.stop()
+        if self.outbox is not None:
+            self.outbox.stop()  # what it has not published yet goes at the next start
         if self.door is not None:
             self.door.stop()
         self.gc_pauses.stop()

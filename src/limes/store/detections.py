@@ -1,15 +1,16 @@
-"""Accepted detections: bulk, idempotent appends and reads by time window."""
+"""Accepted detections: bulk, idempotent appends, reads by time window and in storage order."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
-from limes.ops.detection import Detection
+from limes.ops.detection import Detection, TargetClass
 from limes.store import bulk
 from limes.store.rows import upsert_insert
 from limes.store.tables import DetectionRow
@@ -141,3 +142,44 @@ def detections_between(
     if after_id is not None:
         query = query.where(DetectionRow.id > after_id)
     return session.scalars(query).all()
+
+
+_CLASSES = {c.value: c for c in TargetClass}
+
+
+def detections_after(
+    session: Session, after_id: int, *, since: datetime | None = None, limit: int = 5000
+) -> list[tuple[int, Detection]]:
+    """(row id, detection) of the detections stored after row `after_id`, in storage order
+    (`since`: none older than that time). What a replay and an outbox read, page by page."""
+    t = DetectionRow
+    # Plain column tuples on a Core connection, the two times as the driver gives them: a
+    # replay reads every row of its window, and the ORM's and the UTC type's processing of
+    # each row cost as much as tracking it. Times repeat (a message's detections share
+    # `received`), so each distinct one is converted once.
+    raw = NullType()
+    columns = (t.id, t.sensor_id, t.seq, type_coerce(t.time, raw), t.lon, t.lat, t.x, t.y,
+               t.var_xx, t.var_xy, t.var_yy, t.target_class, t.confidence, t.group_size,
+               type_coerce(t.received, raw), t.late)  # fmt: skip
+    query = select(*columns).where(t.id > after_id).order_by(t.id).limit(limit)
+    if since is not None:
+        query = query.where(t.time >= since)
+    times: dict[Any, datetime] = {}
+
+    def utc(value: Any) -> datetime:
+        got = times.get(value)
+        return got if got is not None else times.setdefault(value, _utc(value))
+
+    return [
+        (r[0], Detection(r[1], r[2], utc(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                         _CLASSES[r[11]], r[12], r[13], None if r[14] is None else utc(r[14]),
+                         bool(r[15])))
+        for r in session.connection().execute(query).all()
+    ]  # fmt: skip
+
+
+def _utc(value: str | datetime) -> datetime:
+    """A stored time as the driver gives it (SQLite: ISO text in UTC; PostgreSQL: aware) in UTC."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

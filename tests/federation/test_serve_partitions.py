@@ -1,0 +1,133 @@
+"""`limes serve --partitions URL --site NAME`: the service stores what its doors accept and
+publishes it by sector to the site's partitions; a tracker worker process tracks it.
+
+The reference is the one-process pipeline (`limes serve` without --partitions) on the same
+detections: the worker stores the same alerts (same deterministic ids), the service raises none
+itself, and a restarted service goes on after what it already published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from copy import deepcopy
+from pathlib import Path
+
+import nats
+import pytest
+import yaml
+from federation_support import Federation, start_federation, wait_for
+from sqlalchemy import func, select
+from test_partitioned_workers import _stored_alerts, ids, one_process, two_sectors
+
+from limes.errors import ServiceError
+from limes.federation.partitions import detection_stream
+from limes.federation.worker import partitions_drained
+from limes.scenario.load import scenario_from_data
+from limes.scenario.model import Scenario
+from limes.service import Service, ServiceConfig
+from limes.store.tables import DetectionRow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
+from test_pipeline import SCENARIO, by_second
+
+pytestmark = [pytest.mark.federation]
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[Federation]:
+    fed = start_federation(tmp_path / "nats", ["east"])
+    yield fed
+    fed.stop()
+
+
+def _service(scenario: Path, database: str, url: str) -> Service:
+    return Service(ServiceConfig(
+        scenario=scenario, database_url=database, mqtt=None, http=None, tick_s=None,
+        quarantine_file=None, partitions=url, site="east",
+    ))  # fmt: skip
+
+
+async def _stream_messages(url: str) -> int:
+    nc = await nats.connect(url)
+    try:
+        return int((await nc.jetstream().stream_info(detection_stream("east"))).state.messages)
+    finally:
+        await nc.close()
+
+
+def _stored_detections(service: Service) -> int:
+    assert service.db is not None
+    with service.db.reader() as session:
+        return int(session.scalar(select(func.count()).select_from(DetectionRow)) or 0)
+
+
+def test_serve_publishes_its_doors_detections_and_a_worker_tracks_them(
+    federation: Federation, tmp_path: Path
+) -> None:
+    sc: Scenario = scenario_from_data(deepcopy(SCENARIO))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump(deepcopy(SCENARIO)))
+    database = f"sqlite:///{tmp_path / 'site.db'}"
+    url = federation.sites["east"].url
+    detections = two_sectors(sc)
+    batches = by_second(detections)
+    half = len(batches) // 2
+    partitions = len(sc.spec.sectors)
+
+    service = _service(scenario, database, url)
+    service.start()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "limes.cli", "federation", "worker", "--scenario", str(scenario),
+         "--site", "east", "--database", database, "--nats", url, "--worker", "0",
+         "--workers", "1"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert service.pipeline is not None and service.outbox is not None
+        # What the doors hand over (the CoT and HTTP doors call `submit`; the MQTT door's
+        # committer too): the service raises nothing itself, it only stores and publishes.
+        raised = [a for batch in batches[:half] for a in service.pipeline.submit(batch)]
+        assert raised == []
+        outbox = service.outbox
+        stored = sum(len(b) for b in batches[:half])
+        asyncio.run(wait_for(lambda: outbox.stats.published == stored,
+                             "the first half stored and published"))  # fmt: skip
+        cursor = outbox.stats.cursor
+        messages = asyncio.run(_stream_messages(url))
+        service.stop()
+
+        # A restart goes on after what is in the stream: nothing is published twice.
+        service = _service(scenario, database, url)
+        service.start()
+        assert service.pipeline is not None and service.outbox is not None
+        for batch in batches[half:]:
+            service.pipeline.submit(batch)
+        outbox = service.outbox
+        asyncio.run(wait_for(lambda: outbox.stats.published == len(detections) - stored,
+                             "the second half published after the restart"))  # fmt: skip
+        assert service.outbox.stats.cursor > cursor
+        again = asyncio.run(_stream_messages(url)) - messages
+        assert again == service.outbox.stats.batches * partitions
+        asyncio.run(wait_for(lambda: partitions_drained(url, "east", partitions),
+                             "the worker to take every partition batch", timeout=60))  # fmt: skip
+        assert _stored_detections(service) == len(detections)
+        assert service.committer is not None and service.committer.stats.alerts_stored == 0
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        service.stop()
+    expected = one_process(sc, detections)
+    assert {a.sector for a in expected} == {"west", "east"}
+    assert _stored_alerts(database) == ids(expected)
+
+
+def test_partitions_need_a_site_and_a_site_needs_a_purpose() -> None:
+    with pytest.raises(ServiceError, match="--partitions needs --site"):
+        ServiceConfig(partitions="nats://127.0.0.1:4222")
+    with pytest.raises(ServiceError, match="--site goes with --federation or --partitions"):
+        ServiceConfig(site="east")
+    assert ServiceConfig(partitions="off", site=None).partitions is None
