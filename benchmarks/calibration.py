@@ -1,0 +1,85 @@
+"""The plan against the exercise per sector, for groups that follow the plan's own paths.
+
+On the built-in `iraq-syria` border: the whole-border assessment (foot; every km's best path
+kept) and, per sector, `--groups` plan-following groups sent through the exercise's steps with
+every unit at home (`limes.sim.sector_calibration`). Per sector: the plan's P (the mean of its
+groups' km P, as the scorecard aggregates), the observed share interrupted, its 95 % Wilson
+interval, and whether the plan lies inside it; beside them EASI along the same paths, and EASI
+with the hazard at the path's points (the simulator's view), which say why where they differ.
+
+`--quick`: 200 m, night, 300 groups per sector (about a minute once the numba kernels are
+compiled). The full run: 100 m, night and day, 500 groups per sector. The anchor is the
+exercise's own groups (`benchmarks/watch.py`'s `sectors`), which choose their routes. The
+last line is one JSON object.
+
+    python benchmarks/calibration.py [--quick] [--seed N] [--groups N] [--resolution M]
+                                     [--light night|day|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from limes.scenario.load import load_scenario
+from limes.scenario.schema import Light, Mode
+from limes.sim.sector_calibration import assess_every_km, calibrate_sectors
+
+SCENARIO = "iraq-syria"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="200 m, night, 300 groups per sector")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--groups", type=int, default=None, help="groups per sector")
+    ap.add_argument("--resolution", type=float, default=None, help="analysis cell (m)")
+    ap.add_argument("--light", default=None, help="night, day or all")
+    ap.add_argument("--hours", type=float, default=720.0, help="window the starts spread over")
+    args = ap.parse_args()
+    groups = args.groups or (300 if args.quick else 500)
+    resolution = args.resolution or (200.0 if args.quick else 100.0)
+    light_arg = args.light or ("night" if args.quick else "all")
+    lights = [Light.NIGHT, Light.DAY] if light_arg == "all" else [Light(light_arg)]
+
+    sc = load_scenario(SCENARIO)
+    sc.terrain()
+    t0 = time.perf_counter()
+    plan = assess_every_km(sc, [Mode.FOOT], lights, resolution)
+    assess_s = time.perf_counter() - t0
+    print(f"assessment at {resolution:g} m, every km's path: {assess_s:.1f} s", flush=True)
+    runs: list[dict[str, Any]] = []
+    for light in lights:
+        t0 = time.perf_counter()
+        checks = calibrate_sectors(sc, plan, Mode.FOOT, light, groups, seed=args.seed,
+                                   window_h=args.hours)  # fmt: skip
+        took = time.perf_counter() - t0
+        print(f"foot, {light.value}: {groups} groups per sector in {took:.1f} s")
+        for c in checks:
+            mark = "inside" if c.inside else "OUTSIDE"
+            print(f"  {c.sector:<18} plan {c.plan_p:.3f} (EASI {c.plan_p_easi or 0:.3f}, at "
+                  f"points {c.easi_at_points:.3f})  observed {c.observed:.3f} "
+                  f"[{c.low:.3f}, {c.high:.3f}] n={c.n}  {mark}")  # fmt: skip
+        runs.append({
+            "mode": "foot", "light": light.value, "seconds": round(took, 1),
+            "sectors": [c.record() for c in checks],
+            "inside": sum(c.inside for c in checks), "checked": len(checks),
+        })  # fmt: skip
+    figures = {
+        "benchmark": "calibration",
+        "scenario": SCENARIO,
+        "resolution_m": resolution,
+        "groups_per_sector": groups,
+        "seed": args.seed,
+        "assess_s": round(assess_s, 1),
+        "runs": runs,
+        "sectors_inside": sum(r["inside"] for r in runs),
+        "sectors_checked": sum(r["checked"] for r in runs),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
