@@ -13,7 +13,7 @@ exercise's own groups (`benchmarks/watch.py`'s `sectors`), which choose their ro
 last line is one JSON object.
 
     python benchmarks/calibration.py [--quick] [--seed N] [--groups N] [--resolution M]
-                                     [--light night|day|all]
+                                     [--light night|day|all] [--hours H] [--profile NAME]
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ def main() -> None:
     ap.add_argument("--resolution", type=float, default=None, help="analysis cell (m)")
     ap.add_argument("--light", default=None, help="night, day or all")
     ap.add_argument("--hours", type=float, default=720.0, help="window the starts spread over")
+    ap.add_argument(
+        "--profile", default=None, help="a threat profile of the scenario to walk the paths "
+        "instead of the plan's adversary (e.g. 'IS cell (informed)', 4.5 km/h)",
+    )  # fmt: skip
     args = ap.parse_args()
     groups = args.groups or (300 if args.quick else 500)
     resolution = args.resolution or (200.0 if args.quick else 100.0)
@@ -46,6 +50,9 @@ def main() -> None:
 
     sc = load_scenario(SCENARIO)
     sc.terrain()
+    profile = None
+    if args.profile is not None:
+        profile = next(t for t in sc.spec.threats if t.name == args.profile)
     t0 = time.perf_counter()
     plan = assess_every_km(sc, [Mode.FOOT], lights, resolution)
     assess_s = time.perf_counter() - t0
@@ -54,7 +61,7 @@ def main() -> None:
     for light in lights:
         t0 = time.perf_counter()
         checks = calibrate_sectors(sc, plan, Mode.FOOT, light, groups, seed=args.seed,
-                                   window_h=args.hours)  # fmt: skip
+                                   window_h=args.hours, profile=profile)  # fmt: skip
         took = time.perf_counter() - t0
         print(f"foot, {light.value}: {groups} groups per sector in {took:.1f} s")
         for c in checks:
@@ -73,6 +80,7 @@ def main() -> None:
         "resolution_m": resolution,
         "groups_per_sector": groups,
         "seed": args.seed,
+        "profile": args.profile or "plan adversary",
         "assess_s": round(assess_s, 1),
         "runs": runs,
         "sectors_inside": sum(r["inside"] for r in runs),

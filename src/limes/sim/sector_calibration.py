@@ -20,9 +20,11 @@ points (`easi_at_points`, the simulator's view of the sensors), which say why th
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +32,7 @@ from numpy.typing import NDArray
 from limes.analysis.assess import AssessConfig, Progress, assess
 from limes.analysis.monte_carlo import wilson
 from limes.analysis.result import Assessment, CrossingPath, KmResult
+from limes.analysis.summary_file import load_assessment
 from limes.errors import SimError
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Knowledge, Light, LightPreference, Mode, Stance, ThreatProfile
@@ -227,3 +230,114 @@ def calibrate_sectors(
 
 def _mean(values: Sequence[float | None]) -> float:
     return float(np.mean(np.asarray(values, dtype=float)))
+
+
+@dataclass(frozen=True)
+class RunCalibration:
+    """One mode and light of the plan, checked sector by sector."""
+
+    mode: Mode
+    light: Light
+    sectors: list[SectorCheck]
+
+    @property
+    def inside(self) -> int:
+        return sum(c.inside for c in self.sectors)
+
+    def record(self) -> dict[str, object]:
+        return {
+            "mode": self.mode.value,
+            "light": self.light.value,
+            "inside": self.inside,
+            "checked": len(self.sectors),
+            "sectors": [c.record() for c in self.sectors],
+        }
+
+
+# A summary's P and the one computed again for the calibration must agree this closely, or the
+# scenario (or the analysis) changed since the assessment was written.
+SUMMARY_TOLERANCE = 1e-6
+
+
+def calibrate_plan(
+    scenario: Scenario,
+    runs: Sequence[tuple[Mode, Light]],
+    resolution_m: float,
+    groups_per_sector: int,
+    seed: int = 0,
+    config: SimConfig | None = None,
+    window_h: float = 720.0,
+    summary: Mapping[tuple[Mode, Light], Mapping[int, float | None]] | None = None,
+    progress: Progress | None = None,
+) -> list[RunCalibration]:
+    """`calibrate_sectors` for each run of a plan assessed afresh at `resolution_m`.
+
+    `summary`: per run, the per-km P (by whole km) an assessment file gives; the fresh
+    assessment must reproduce it, so that the check is of the plan the user has.
+    """
+    modes = list(dict.fromkeys(m for m, _ in runs))
+    lights = list(dict.fromkeys(li for _, li in runs))
+    plan = assess_every_km(scenario, modes, lights, resolution_m, progress)
+    out: list[RunCalibration] = []
+    for k, (mode, light) in enumerate(runs):
+        if summary is not None and (mode, light) in summary:
+            _same_plan(plan, mode, light, summary[(mode, light)])
+        checks = calibrate_sectors(scenario, plan, mode, light, groups_per_sector, seed + k,
+                                   config, window_h=window_h)  # fmt: skip
+        out.append(RunCalibration(mode, light, checks))
+    return out
+
+
+def _same_plan(
+    plan: Assessment, mode: Mode, light: Light, given: Mapping[int, float | None]
+) -> None:
+    fresh = {int(k.chainage_km): k.p_interruption for k in plan.run(mode, light).per_km}
+    for km, p in given.items():
+        q = fresh.get(km)
+        if p is None or q is None or not math.isfinite(q):
+            continue
+        if abs(p - q) > SUMMARY_TOLERANCE:
+            raise SimError(
+                f"{mode.value} at {light.value}, km {km}: the assessment file says P = {p:.6f}, "
+                f"the scenario now gives {q:.6f} (the scenario changed since it was assessed: "
+                f"assess it again)"
+            )
+
+
+def write_calibration(
+    path: str | Path,
+    scenario: Scenario,
+    resolution_m: float,
+    groups_per_sector: int,
+    seed: int,
+    runs: Sequence[RunCalibration],
+) -> Path:
+    """calibration.json: every run's sectors, and how many hold the plan."""
+    data = {
+        "scenario": scenario.name,
+        "resolution_m": resolution_m,
+        "groups_per_sector": groups_per_sector,
+        "seed": seed,
+        "runs": [r.record() for r in runs],
+        "sectors_inside": sum(r.inside for r in runs),
+        "sectors_checked": sum(len(r.sectors) for r in runs),
+    }
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return p
+
+
+def summary_plan(
+    path: str | Path,
+) -> tuple[float, list[tuple[Mode, Light]], dict[tuple[Mode, Light], dict[int, float | None]]]:
+    """From `limes assess`'s summary.json (or its folder): resolution, runs and per-km P."""
+    doc = load_assessment(path)
+    if doc.resolution_m is None:
+        raise SimError(f"{path}: the assessment does not say its resolution")
+    runs = [(Mode(r.mode), Light(r.light)) for r in doc.runs]
+    per_km = {
+        (Mode(r.mode), Light(r.light)): {int(k.chainage_km): k.p_interruption for k in r.per_km}
+        for r in doc.runs
+    }
+    return doc.resolution_m, runs, per_km
