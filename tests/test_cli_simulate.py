@@ -162,9 +162,9 @@ def test_an_assessment_from_limes_assess_steers_informed_groups_and_shows_its_p(
     shown = [c for c in card["crossings"] if c["plan_p"] is not None]
     assert shown
     for c in shown:  # each crossing carries its km's P from summary.json
-        assert c["plan_p"] == pytest.approx(
-            p_of[(c["mode"], c["light"], c["chainage_km"])], abs=1e-4
-        )
+        assert c["plan_p"] == pytest.approx(p_of[(c["mode"], c["light"], c["plan_km"])], abs=1e-4)
+        # The km it crossed, or for a group on a kept path, that path's km.
+        assert c["plan_km"] == c["chainage_km"] or c["route"] == "plan"
     # Informed groups walk the plan's kept paths (geometry from worst_paths.geojson).
     truth = [json.loads(line) for line in (tmp_path / "x" / "truth.jsonl").open()]
     routes = [t["route"] for t in truth if t["kind"] == "crossing"]

@@ -180,7 +180,7 @@ def calibrate_sectors(
         path = paths.get(int(km.chainage_km))
         if path is None:
             continue
-        route = Route(np.asarray(path.xy, dtype=float), "plan")
+        route = Route(np.asarray(path.xy, dtype=float), "plan", int(km.chainage_km))
         legs.append(leg_of(scenario, ground, route, profile, cfg.route_step_m))
         kept.append((km, path))
     names = [s.name for s in scenario.spec.sectors]
