@@ -20,14 +20,38 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from typing import Any
+
+import numpy as np
 
 from limes.scenario.load import load_scenario
 from limes.scenario.schema import Light, Mode
 from limes.sim.sector_calibration import assess_every_km, calibrate_sectors
 
 SCENARIO = "iraq-syria"
+
+
+def drift(sc: Any, run: Any) -> tuple[int, int, float | None]:
+    """How many of a run's best paths meet the line in another km than their own, and the mean
+    of (P of the km met − P of the path's km) over those: what the scorecard set beside a
+    plan-following group before it used the path's own km."""
+    p_of = {int(k.chainage_km): k.p_interruption for k in run.per_km}
+    moved: list[float] = []
+    for path in run.worst_paths:
+        s, off = sc.locate(path.xy[:, 0], path.xy[:, 1])
+        j = int(np.flatnonzero(off >= 0)[0])
+        f = off[j - 1] / (off[j - 1] - off[j]) if j and off[j - 1] != off[j] else 1.0
+        met = (
+            math.floor((s[j - 1] + f * (s[j] - s[j - 1])) / 1000.0)
+            if j
+            else math.floor(s[0] / 1000.0)
+        )
+        own = int(path.start_chainage_km)
+        if met != own and met in p_of:
+            moved.append(p_of[met] - p_of[own])
+    return len(run.worst_paths), len(moved), float(np.mean(moved)) if moved else None
 
 
 def main() -> None:
@@ -69,8 +93,13 @@ def main() -> None:
             print(f"  {c.sector:<18} plan {c.plan_p:.3f} (EASI {c.plan_p_easi or 0:.3f}, at "
                   f"points {c.easi_at_points:.3f})  observed {c.observed:.3f} "
                   f"[{c.low:.3f}, {c.high:.3f}] n={c.n}  {mark}")  # fmt: skip
+        paths, moved, shift = drift(sc, plan.run(Mode.FOOT, light))
+        print(f"  best paths meeting the line in another km: {moved} of {paths}, P there "
+              f"{shift:+.3f} on average" if shift is not None else "")  # fmt: skip
         runs.append({
             "mode": "foot", "light": light.value, "seconds": round(took, 1),
+            "paths": paths, "paths_meeting_another_km": moved,
+            "p_there_minus_own": None if shift is None else round(shift, 4),
             "sectors": [c.record() for c in checks],
             "inside": sum(c.inside for c in checks), "checked": len(checks),
         })  # fmt: skip
