@@ -14,6 +14,7 @@ last line is one JSON object.
 
     python benchmarks/calibration.py [--quick] [--seed N] [--groups N] [--resolution M]
                                      [--light night|day|all] [--hours H] [--profile NAME]
+                                     [--mode foot|vehicle]
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ def drift(sc: Any, run: Any) -> tuple[int, int, float | None]:
     return len(run.worst_paths), len(moved), float(np.mean(moved)) if moved else None
 
 
+def field_with_path_times(run: Any) -> dict[str, float]:
+    """Per sector, the mean over its km of the field's formula, 1 − Π(1 − P_D·P_timely), with
+    P_timely taken with the time left along the path itself (as EASI takes it) instead of the
+    fastest time to goal: beside the plan's P and EASI it tells which of the field's two
+    approximations (docs/assessment.md) moves a sector's figure."""
+    paths = {int(p.start_chainage_km): p for p in run.worst_paths}
+    by: dict[str, list[float]] = {}
+    for k in run.per_km:
+        p = paths.get(int(k.chainage_km))
+        if p is not None:
+            by.setdefault(k.sector, []).append(float(1 - np.prod(1 - p.p_detect * p.p_timely)))
+    return {name: float(np.mean(v)) for name, v in by.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="200 m, night, 300 groups per sector")
@@ -61,6 +76,7 @@ def main() -> None:
     ap.add_argument("--groups", type=int, default=None, help="groups per sector")
     ap.add_argument("--resolution", type=float, default=None, help="analysis cell (m)")
     ap.add_argument("--light", default=None, help="night, day or all")
+    ap.add_argument("--mode", default="foot", help="foot or vehicle")
     ap.add_argument("--hours", type=float, default=720.0, help="window the starts spread over")
     ap.add_argument(
         "--profile", default=None, help="a threat profile of the scenario to walk the paths "
@@ -72,35 +88,42 @@ def main() -> None:
     light_arg = args.light or ("night" if args.quick else "all")
     lights = [Light.NIGHT, Light.DAY] if light_arg == "all" else [Light(light_arg)]
 
+    mode = Mode(args.mode)
     sc = load_scenario(SCENARIO)
     sc.terrain()
     profile = None
     if args.profile is not None:
         profile = next(t for t in sc.spec.threats if t.name == args.profile)
     t0 = time.perf_counter()
-    plan = assess_every_km(sc, [Mode.FOOT], lights, resolution)
+    plan = assess_every_km(sc, [mode], lights, resolution)
     assess_s = time.perf_counter() - t0
     print(f"assessment at {resolution:g} m, every km's path: {assess_s:.1f} s", flush=True)
     runs: list[dict[str, Any]] = []
     for light in lights:
         t0 = time.perf_counter()
-        checks = calibrate_sectors(sc, plan, Mode.FOOT, light, groups, seed=args.seed,
+        checks = calibrate_sectors(sc, plan, mode, light, groups, seed=args.seed,
                                    window_h=args.hours, profile=profile)  # fmt: skip
         took = time.perf_counter() - t0
-        print(f"foot, {light.value}: {groups} groups per sector in {took:.1f} s")
+        print(f"{mode.value}, {light.value}: {groups} groups per sector in {took:.1f} s")
         for c in checks:
             mark = "inside" if c.inside else "OUTSIDE"
             print(f"  {c.sector:<18} plan {c.plan_p:.3f} (EASI {c.plan_p_easi or 0:.3f}, at "
                   f"points {c.easi_at_points:.3f})  observed {c.observed:.3f} "
-                  f"[{c.low:.3f}, {c.high:.3f}] n={c.n}  {mark}")  # fmt: skip
-        paths, moved, shift = drift(sc, plan.run(Mode.FOOT, light))
+                  f"[{c.low:.3f}, {c.high:.3f}] n={c.n} +{c.blocked} blocked {mark}")  # fmt: skip
+        paths, moved, shift = drift(sc, plan.run(mode, light))
+        path_times = field_with_path_times(plan.run(mode, light))
+        print("  field with the path's own time left (km mean): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in path_times.items()))  # fmt: skip
         print(f"  best paths meeting the line in another km: {moved} of {paths}, P there "
               f"{shift:+.3f} on average" if shift is not None else "")  # fmt: skip
         runs.append({
-            "mode": "foot", "light": light.value, "seconds": round(took, 1),
+            "mode": mode.value, "light": light.value, "seconds": round(took, 1),
             "paths": paths, "paths_meeting_another_km": moved,
             "p_there_minus_own": None if shift is None else round(shift, 4),
-            "sectors": [c.record() for c in checks],
+            "sectors": [
+                {**c.record(), "field_path_times_km_mean": round(path_times[c.sector], 4)}
+                for c in checks
+            ],
             "inside": sum(c.inside for c in checks), "checked": len(checks),
         })  # fmt: skip
     figures = {

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from sim_fixtures import SMALL, small_scenario
 
 from limes.analysis.monte_carlo import wilson
 from limes.analysis.result import Assessment
@@ -156,3 +157,30 @@ def test_the_plans_adversary_walks_at_the_movement_models_pace(
     with pytest.raises(SimError, match="vehicle"):
         calibrate_sectors(small, plan, Mode.FOOT, Light.NIGHT, 5,
                           profile=plan_adversary(small, Mode.VEHICLE, Light.NIGHT))  # fmt: skip
+
+
+def test_walled_km_and_groups_a_wall_stops_are_left_out_of_both_sides(small: Scenario) -> None:
+    wall = {"id": "wall", "kind": "wall", "from_km": 0, "to_km": 3, "offset_m": 300,
+            "blocks_vehicles": True, "delay": {"foot": {"mean_s": 60.0, "sd_s": 10.0}}}  # fmt: skip
+    walled = small_scenario(barriers=[*SMALL["barriers"], wall])
+    plan = assess_every_km(walled, [Mode.VEHICLE], [Light.NIGHT], 100.0)
+    run = plan.run(Mode.VEHICLE, Light.NIGHT)
+    # No way through km 0–1: held at P = 1 with no path to walk, so on neither side.
+    assert [k.p_interruption for k in run.per_km[:2]] == [1.0, 1.0]
+    west = calibrate_sectors(walled, plan, Mode.VEHICLE, Light.NIGHT, 40, seed=2, config=CFG,
+                             window_h=48.0)[0]  # fmt: skip
+    assert (west.sector, west.km, west.n, west.blocked) == ("west", 3, 40, 0)
+    assert west.plan_p == pytest.approx(
+        np.mean(
+            [k.p_interruption for k in run.per_km[2:5] for _ in range(13)]
+            + [run.per_km[2].p_interruption]
+        ),
+        abs=1e-12,
+    )
+    # The plan of the border before the wall, walked on the border with it: the groups that
+    # meet the wall stop there and, as in the scorecard, count on neither side.
+    before = assess_every_km(small, [Mode.VEHICLE], [Light.NIGHT], 100.0)
+    west = calibrate_sectors(walled, before, Mode.VEHICLE, Light.NIGHT, 40, seed=2, config=CFG,
+                             window_h=48.0)[0]  # fmt: skip
+    assert (west.sector, west.km) == ("west", 5)
+    assert west.blocked >= 16 and west.n >= 8 and west.n + west.blocked == 40

@@ -37,10 +37,12 @@ from limes.sim.routes import Route
 
 @dataclass(frozen=True)
 class Crossings:
-    """Outcomes of many crossings of one route."""
+    """Outcomes of many crossings of one route (`blocked`: stopped by a barrier it cannot
+    cross; never interrupted, and left out of the scorecard's rate)."""
 
     detected: NDArray[np.bool_]
     interrupted: NDArray[np.bool_]
+    blocked: NDArray[np.bool_] | None = None
 
     @property
     def n(self) -> int:
@@ -110,7 +112,8 @@ def cross_legs(
     detected = np.zeros(n, dtype=bool)
     detected[np.unique(reports.actor)] = True
     interrupted = np.array([a.stop_s is not None for a in actors], dtype=bool)
-    return Crossings(detected, interrupted)
+    barred = np.array([a.blocked for a in actors], dtype=bool)
+    return Crossings(detected, interrupted, barred)
 
 
 @dataclass(frozen=True)

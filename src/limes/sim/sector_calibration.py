@@ -50,7 +50,7 @@ class SectorCheck:
 
     sector: str
     km: int
-    n: int
+    n: int  # groups that finished: caught or through
     interrupted: int
     detected: int
     plan_p: float
@@ -58,6 +58,7 @@ class SectorCheck:
     easi_at_points: float
     low: float
     high: float
+    blocked: int = 0  # groups a barrier stopped, left out of n
 
     @property
     def observed(self) -> float:
@@ -76,6 +77,7 @@ class SectorCheck:
             "n": self.n,
             "interrupted": self.interrupted,
             "detected": self.detected,
+            "blocked": self.blocked,
             "plan_p": round(self.plan_p, 4),
             "plan_p_easi": None if self.plan_p_easi is None else round(self.plan_p_easi, 4),
             "easi_at_points": round(self.easi_at_points, 4),
@@ -209,16 +211,22 @@ def calibrate_sectors(
     for name, mine in by_sector.items():
         if not mine:
             continue
-        idx = slice(pos, pos + groups_per_sector)
+        idx = np.arange(pos, pos + groups_per_sector)
         pos += groups_per_sector
+        # As the scorecard: a group a barrier stopped is neither caught nor through, and is
+        # left out of both sides (a vehicle at a wall it cannot breach, on a km held at P = 1).
+        blocked = res.blocked[idx] if res.blocked is not None else np.zeros(len(idx), bool)
+        idx = idx[~blocked]
         ks = which[idx]
+        if len(ks) == 0:
+            continue
         hits = int(res.interrupted[idx].sum())
         lo, hi = wilson(hits, len(ks))
         easi = [kept[int(k)][0].p_easi for k in ks]
         out.append(
             SectorCheck(
                 sector=name, km=len(mine), n=len(ks), interrupted=hits,
-                detected=int(res.detected[idx].sum()),
+                detected=int(res.detected[idx].sum()), blocked=int(blocked.sum()),
                 plan_p=_mean([kept[int(k)][0].p_interruption for k in ks]),
                 plan_p_easi=None if any(e is None for e in easi) else _mean(easi),
                 easi_at_points=_mean([at_points[int(k)] for k in ks]),
