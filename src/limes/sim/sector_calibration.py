@@ -12,7 +12,9 @@ dispatch to the first report, interception).
 
 Both sides use the same aggregation over the same km: a group counts in the sector of the km
 whose path it walks, and the plan's sector P is the mean over the sector's groups of their
-km's P, as the scorecard's `plan_p_mean` is over its crossings. The observed rate comes with
+km's P, as the scorecard's `plan_p_mean` is over its crossings; a group a barrier stops is
+neither caught nor through and, as in the scorecard, counts on neither side (a km with no way
+through at all has no path to walk and is left out too). The observed rate comes with
 its 95 % Wilson interval; beside the plan's field P (`p_interruption`, what the plan reports)
 are EASI along the same paths (`p_easi`) and EASI with each step's hazard at the path's
 points (`easi_at_points`, the simulator's view of the sensors), which say why they differ.
