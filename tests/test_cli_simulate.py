@@ -162,9 +162,9 @@ def test_an_assessment_from_limes_assess_steers_informed_groups_and_shows_its_p(
     shown = [c for c in card["crossings"] if c["plan_p"] is not None]
     assert shown
     for c in shown:  # each crossing carries its km's P from summary.json
-        assert c["plan_p"] == pytest.approx(
-            p_of[(c["mode"], c["light"], c["chainage_km"])], abs=1e-4
-        )
+        assert c["plan_p"] == pytest.approx(p_of[(c["mode"], c["light"], c["plan_km"])], abs=1e-4)
+        # The km it crossed, or for a group on a kept path, that path's km.
+        assert c["plan_km"] == c["chainage_km"] or c["route"] == "plan"
     # Informed groups walk the plan's kept paths (geometry from worst_paths.geojson).
     truth = [json.loads(line) for line in (tmp_path / "x" / "truth.jsonl").open()]
     routes = [t["route"] for t in truth if t["kind"] == "crossing"]
@@ -234,3 +234,54 @@ def test_limes_track_reads_what_limes_simulate_writes(border: Path, tmp_path: Pa
     keys = {(m["sensor_id"], m["seq"]) for m in sent}
     assert states and all(tuple(s["last_detection"]) in keys for s in states)
     assert any(s["status"] == "confirmed" for s in states)
+
+
+def test_calibrate_sets_each_sector_of_the_plan_against_plan_following_groups(
+    border: Path, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan"
+    done = runner.invoke(app, ["assess", str(border), "--mode", "foot", "--light", "night",
+                               "--resolution", "100", "--out", str(plan)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    code, output = _simulate(str(border), "--calibrate", "30", "--assessment", str(plan),
+                             "--hours", "48", "--out", str(tmp_path / "c"))  # fmt: skip
+    assert code == 0, output
+    assert "plan inside the exercise's 95 % interval in" in output
+    got = json.loads((tmp_path / "c" / "calibration.json").read_text())
+    summary = json.loads((plan / "summary.json").read_text())
+    assert got["resolution_m"] == 100.0
+    assert [(r["mode"], r["light"]) for r in got["runs"]] == [("foot", "night")]
+    sectors = got["runs"][0]["sectors"]
+    assert [(s["sector"], s["n"]) for s in sectors] == [("west", 30), ("east", 30)]
+    for s in sectors:  # 30 groups spread evenly over 5 and 6 km: the mean of the km's P
+        mine = [k["p_interruption"] for k in summary["runs"][0]["per_km"]
+                if k["sector"] == s["sector"]]  # fmt: skip
+        assert s["plan_p"] == pytest.approx(sum(mine) / len(mine), abs=1e-4)
+        assert s["low"] <= s["observed"] <= s["high"]
+        assert s["inside"] == (s["low"] <= s["plan_p"] <= s["high"])
+
+
+def test_calibrate_refuses_an_assessment_the_scenario_no_longer_gives(
+    border: Path, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan"
+    done = runner.invoke(app, ["assess", str(border), "--mode", "foot", "--light", "night",
+                               "--resolution", "200", "--out", str(plan)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    doc = json.loads((plan / "summary.json").read_text())
+    km = doc["runs"][0]["per_km"][4]
+    km["p_interruption"] = 0.5 if km["p_interruption"] != 0.5 else 0.25
+    (plan / "summary.json").write_text(json.dumps(doc))
+    code, output = _simulate(str(border), "--calibrate", "10", "--assessment", str(plan),
+                             "--out", str(tmp_path / "c"))  # fmt: skip
+    assert code == 2, output
+    assert "km 4" in output and "assess it again" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("extra", [["--in-process"], ["--patrols"], ["--dispatch", "alerts"],
+                                   ["--actors-per-day", "5"]])  # fmt: skip
+def test_calibrate_runs_no_live_exercise(border: Path, tmp_path: Path, extra: list[str]) -> None:
+    code, output = _simulate(str(border), "--calibrate", "10", *extra,
+                             "--out", str(tmp_path / "c"))  # fmt: skip
+    assert code == 2, output
+    assert "--calibrate runs no live exercise" in output and extra[0] in output

@@ -409,6 +409,20 @@ def simulate(
             "stretch in its window with the scenario's patrols.catch_p.",
         ),
     ] = False,
+    calibrate: Annotated[
+        int | None,
+        typer.Option(
+            "--calibrate",
+            metavar="GROUPS",
+            min=1,
+            help="No live exercise: GROUPS groups per sector follow the plan's best path of "
+            "each km in its light, every unit at home, the referee's dispatch, and each "
+            "sector's share interrupted is set against the plan's P with its 95 % interval. "
+            "The plan: --assessment's runs at its resolution, assessed again with every km's "
+            "path (without it: foot, night and day, at 200 m). Starts spread over --hours. "
+            "Writes calibration.json.",
+        ),
+    ] = None,
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the scorecard, truth and detections.")
     ] = Path("exercise"),
@@ -416,7 +430,8 @@ def simulate(
     """Exercise the live system: simulated crossings, sensors and units, sent through its real
     inputs, scored against ground truth and the plan.
 
-    Writes scorecard.json, scorecard.html, truth.jsonl and detections.jsonl (docs/exercise.md).
+    Writes scorecard.json, scorecard.html, truth.jsonl and detections.jsonl (docs/exercise.md);
+    with --calibrate, calibration.json instead (docs/assessment.md).
     """
     from dataclasses import replace
 
@@ -429,6 +444,18 @@ def simulate(
     from limes.scenario.load import load_scenario
     from limes.sim.config import SimConfig
 
+    if calibrate is not None:
+        given = (("--mqtt", mqtt), ("--cot", cot), ("--in-process", in_process),
+                 ("--target", target), ("--speed", speed), ("--patrols", patrols),
+                 ("--actors-per-day", actors_per_day), ("--start", start),
+                 ("--dispatch", dispatch not in (None, "referee", "internal")))  # fmt: skip
+        with user_errors():
+            wrong = [name for name, on in given if on]
+            if wrong:
+                raise UsageError(f"--calibrate runs no live exercise: {', '.join(wrong)} "
+                                 "does not apply")  # fmt: skip
+            _calibrate(scenario, calibrate, assessment, hours, seed, out_dir)
+        return
     with user_errors():
         ways = (("--mqtt", mqtt), ("--cot", cot), ("--in-process", in_process))
         chosen = [name for name, on in ways if on]
@@ -586,6 +613,41 @@ def _demo_sites(
         f"alerts the JOC holds, by origin: {held}; stores kept in {folder}",
         markup=False,
     )
+
+
+def _calibrate(
+    scenario: str, groups: int, assessment: Path | None, hours: float, seed: int, out_dir: Path
+) -> None:
+    """`limes simulate --calibrate`: the plan per sector against plan-following groups."""
+    from limes.scenario.load import load_scenario
+    from limes.scenario.schema import Light, Mode
+    from limes.sim.sector_calibration import calibrate_plan, summary_plan, write_calibration
+
+    sc = load_scenario(scenario)
+    if assessment is not None:
+        resolution, runs, per_km = summary_plan(assessment)
+    else:
+        resolution, runs, per_km = 200.0, [(Mode.FOOT, Light.NIGHT), (Mode.FOOT, Light.DAY)], {}
+    err.print(f"assessing {sc.name} at {resolution:g} m with every km's path, then {groups} "
+              f"groups per sector and run", markup=False)  # fmt: skip
+    checked = calibrate_plan(sc, runs, resolution, groups, seed, window_h=hours,
+                             summary=per_km or None)  # fmt: skip
+    path = write_calibration(out_dir / "calibration.json", sc, resolution, groups, seed, checked)
+    for r in checked:
+        t = Table(title=f"{sc.name}, {r.mode.value}, {r.light.value}, {resolution:g} m: "
+                  "plan-following groups, every unit at home", title_justify="left",
+                  box=box.SIMPLE_HEAD)  # fmt: skip
+        for col in ("sector", "groups", "plan P", "EASI at points", "stopped, 95 %", "inside"):
+            t.add_column(col, justify="left" if col == "sector" else "right", no_wrap=True)
+        for c in r.sectors:
+            t.add_row(c.sector, str(c.n), f"{c.plan_p:.3f}", f"{c.easi_at_points:.3f}",
+                      f"{c.observed:.3f} ({c.low:.3f}–{c.high:.3f})",
+                      "yes" if c.inside else "NO")  # fmt: skip
+        out.print(t)
+    inside = sum(r.inside for r in checked)
+    total = sum(len(r.sectors) for r in checked)
+    out.print(f"plan inside the exercise's 95 % interval in {inside} of {total} sectors; "
+              f"wrote {path}", markup=False)  # fmt: skip
 
 
 def _print_scorecard(card: Scorecard, files: Mapping[str, Path]) -> None:

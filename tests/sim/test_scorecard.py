@@ -110,3 +110,31 @@ def test_scorecard_html_escapes_names(small: Scenario, tmp_path: Path) -> None:
     card = simulate(odd, 2, seed=1, config=BUSY).scorecard
     page = scorecard_html(card)
     assert "<b>west</b>" not in page and "&lt;b&gt;west&lt;/b&gt;" in page
+
+
+def test_a_group_on_a_plans_path_is_set_against_that_paths_km(small: Scenario) -> None:
+    from limes.analysis.result import Assessment, KmResult, Run, Weakness
+    from limes.scenario.schema import Light, Mode
+    from limes.sim.actors import Actor
+    from limes.sim.routes import Route
+
+    # Km 3's best path drifts along the line and meets it in km 4; a straight route meets it
+    # in km 4 too. The plan says 0.2 for km 3 and 0.9 for km 4.
+    s = np.array([3500.0, 4400.0, 4600.0])
+    x, y = small.border.point_at(s, np.array([-2000.0, 0.0, 2000.0]))
+    xy = np.column_stack([x, y])
+    times = np.array([0.0, 1800.0, 3600.0])
+    profile = small.spec.threats[0]
+    per_km = [KmResult(float(k), 0.2 if k == 3 else 0.9, "west", Weakness.SEEN_TOO_LATE, 0.5, 0.5,
+                       p_easi=0.2 if k == 3 else 0.9) for k in range(11)]  # fmt: skip
+    plan = Assessment(small.name, 100.0, [Run(Mode.FOOT, li, per_km, []) for li in Light])
+    actors = [
+        Actor(f"a{i}", i, profile, True, 2, Route(xy, source, km), times, xy, cross_s=1800.0,
+              crossing_chainage_m=4400.0, goal_s=3600.0)
+        for i, (source, km) in enumerate((("plan", 3), ("straight", None)))
+    ]  # fmt: skip
+    card = score(small, actors, [], [], 2.0, 0, SimConfig(), plan)
+    on_path, straight = card.crossings
+    assert (on_path.chainage_km, on_path.plan_km, on_path.plan_p) == (4, 3, 0.2)
+    assert (straight.chainage_km, straight.plan_km, straight.plan_p) == (4, 4, 0.9)
+    assert card.totals.plan_p_mean == pytest.approx(0.55)

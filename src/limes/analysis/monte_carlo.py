@@ -43,7 +43,11 @@ def wilson(successes: int, n: int, z: float = _Z95) -> tuple[float, float]:
     den = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 or n successes one end is exactly 0 or 1; centre ∓ half reaches it only up to
+    # rounding (1e-18 above 0 at 0 of 300), which would put a P of exactly 0 outside.
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return lo, hi
 
 
 def simulate(

@@ -322,7 +322,7 @@ def _one_actor(
         s = choose_chainage_m(scenario, km_weights(scenario, profile, run, cfg), rng)
         path = plan_path(run, s) if profile.knowledge.value != "none" else None
         if path is not None:
-            route = Route(np.asarray(path.xy, dtype=float), "plan")
+            route = Route(np.asarray(path.xy, dtype=float), "plan", int(path.start_chainage_km))
         else:
             route = straight_route(scenario, s, rng, cfg)
     times, xy, blocked = walk(scenario, ground, route, profile, rng, cfg.route_step_m)

@@ -14,6 +14,7 @@ point of the path inside it is in range. Where the two EASI figures differ, that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,10 +25,10 @@ from limes.analysis.monte_carlo import wilson
 from limes.analysis.result import Assessment, CrossingPath
 from limes.scenario.model import Scenario
 from limes.scenario.schema import Light, Mode, ThreatProfile
-from limes.sensing.coverage import in_view, sensor_places
+from limes.sensing.coverage import SensorPlace, in_view, sensor_places
 from limes.sensing.detection_law import hazard_at, p_detect, target_class
 from limes.sensing.line_of_sight import Observer, Sightline, visible_points
-from limes.sim.actors import Actor, Ground, crossing_time, leg_of, timed
+from limes.sim.actors import Actor, Ground, Leg, crossing_time, leg_of, timed
 from limes.sim.config import SimConfig
 from limes.sim.emission import deliver, detect, hit_reports, sample_actors, sim_sensors
 from limes.sim.response import UnitTravel, dispatch
@@ -36,10 +37,12 @@ from limes.sim.routes import Route
 
 @dataclass(frozen=True)
 class Crossings:
-    """Outcomes of many crossings of one route."""
+    """Outcomes of many crossings of one route (`blocked`: stopped by a barrier it cannot
+    cross; never interrupted, and left out of the scorecard's rate)."""
 
     detected: NDArray[np.bool_]
     interrupted: NDArray[np.bool_]
+    blocked: NDArray[np.bool_] | None = None
 
     @property
     def n(self) -> int:
@@ -63,24 +66,44 @@ def cross_many(
     spread_s: float = 86_400.0,
 ) -> Crossings:
     """`n` groups cross along `route`, starting at uniform moments over `spread_s`."""
-    cfg = replace(config or SimConfig(), units_exclusive=False, outages=(),
-                  outages_per_sensor_day=0.0)  # fmt: skip
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
-    dem = scenario.terrain()
-    ground = ground or Ground.of(scenario, dem)
-    actors: list[Actor] = []
+    ground = ground or Ground.of(scenario, scenario.terrain())
+    cfg = config or SimConfig()
     starts = np.sort(rngs[0].uniform(0.0, spread_s, n))
     leg = leg_of(scenario, ground, route, profile, cfg.route_step_m)
-    for i, t0 in enumerate(starts):
+    return cross_legs(scenario, [leg], np.zeros(n, dtype=np.intp), starts, profile, rngs, cfg)
+
+
+def cross_legs(
+    scenario: Scenario,
+    legs: Sequence[Leg],
+    which: NDArray[np.intp],
+    starts_s: NDArray[np.float64],
+    profile: ThreatProfile,
+    rngs: Sequence[np.random.Generator],
+    config: SimConfig,
+) -> Crossings:
+    """Group i walks `legs[which[i]]` from `starts_s[i]`; all groups go through the exercise's
+    steps in one pass, each meeting every unit at home (`units_exclusive` off, no outages).
+
+    `rngs`: five streams (barrier waits, sensor draws, reports, latency, response).
+    """
+    cfg = replace(config, units_exclusive=False, outages=(), outages_per_sensor_day=0.0)
+    dem = scenario.terrain()
+    n = len(which)
+    actors: list[Actor] = []
+    for i in range(n):
         # Each group draws its own barrier waits.
-        times, xy, blocked = timed(leg, rngs[0])
+        t0 = float(starts_s[i])
+        times, xy, blocked = timed(legs[int(which[i])], rngs[0])
         t_cross, s_cross = crossing_time(times, xy, scenario)
+        route = Route(legs[int(which[i])].xy, "plan")
         actors.append(
             Actor(f"c{i}", i, profile, True, profile.group_size[0], route, times + t0, xy,
                   blocked=blocked, cross_s=t_cross + t0, crossing_chainage_m=s_cross,
                   goal_s=None if blocked else float(times[-1] + t0))
         )  # fmt: skip
-    horizon = float(starts[-1] + 10 * 86_400.0) if n else 0.0
+    horizon = max((a.end_s for a in actors), default=0.0) + 86_400.0
     sensors = sim_sensors(scenario)
     samples = sample_actors(actors, cfg.step_s, horizon)
     hits = detect(scenario, dem, sensors, samples, cfg, rngs[1])
@@ -89,7 +112,8 @@ def cross_many(
     detected = np.zeros(n, dtype=bool)
     detected[np.unique(reports.actor)] = True
     interrupted = np.array([a.stop_s is not None for a in actors], dtype=bool)
-    return Crossings(detected, interrupted)
+    barred = np.array([a.blocked for a in actors], dtype=bool)
+    return Crossings(detected, interrupted, barred)
 
 
 @dataclass(frozen=True)
@@ -134,20 +158,29 @@ def calibrate(
 
 
 def path_hazard(
-    scenario: Scenario, xy: NDArray[np.float64], mode: Mode, light: Light
+    scenario: Scenario,
+    xy: NDArray[np.float64],
+    mode: Mode,
+    light: Light,
+    places: Sequence[SensorPlace] | None = None,
 ) -> NDArray[np.float64]:
-    """Total detection hazard (per s) at points, each sensor's law at the exact range and sight."""
+    """Total detection hazard (per s) at points, each sensor's law at the exact range and sight.
+
+    `places`: the scenario's `sensor_places`, when the caller has them already.
+    """
     dem = scenario.terrain()
     cls = target_class(mode)
     height = scenario.spec.response.target_heights_m[cls]
     cc = 1.0 - scenario.spec.response.refraction_k
     x, y = xy[:, 0], xy[:, 1]
     total = np.zeros(len(xy))
-    for place in sensor_places(scenario):
+    for place in sensor_places(scenario) if places is None else places:
         law = place.laws.get((cls, light))
         if law is None:
             continue
         r = np.hypot(x - place.x, y - place.y)
+        if not (r <= law.range_m).any():
+            continue  # out of range of every point: nothing to add
         if place.needs_sight:
             obs = Observer(place.x, place.y, place.mast_height_m, law.range_m,
                            fov_deg=place.fov_deg, heading_deg=place.heading_deg)  # fmt: skip
@@ -159,9 +192,15 @@ def path_hazard(
     return total
 
 
-def easi_at_points(scenario: Scenario, path: CrossingPath, mode: Mode, light: Light) -> float:
+def easi_at_points(
+    scenario: Scenario,
+    path: CrossingPath,
+    mode: Mode,
+    light: Light,
+    places: Sequence[SensorPlace] | None = None,
+) -> float:
     """The plan's EASI along a kept path with the step hazards taken at the path's points."""
-    pd = p_detect(path_hazard(scenario, path.xy, mode, light), path.step_time_s)
+    pd = p_detect(path_hazard(scenario, path.xy, mode, light, places), path.step_time_s)
     mean_rem, var_rem = remaining_time(path.step_time_s, path.delay_sd_s)
     sd = np.sqrt(np.asarray(path.response_sd_s) ** 2 + var_rem)
     timely = normal_below(mean_rem - np.asarray(path.response_mean_s), sd)

@@ -36,10 +36,16 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Route:
-    """A polyline in frame metres, walked from its first vertex; `source` says how it was made."""
+    """A polyline in frame metres, walked from its first vertex; `source` says how it was made.
+
+    `plan_km`: for a plan route, the km whose best path it is (the path may cross the line in a
+    neighbouring km, up to the lateral freedom away: the plan's P that belongs to it is this
+    km's).
+    """
 
     xy: FloatArray
     source: str  # "straight", "plan", "road", "loiter"
+    plan_km: int | None = None
 
 
 def plan_run(assessment: Assessment | None, mode: Mode, light: Light) -> Run | None:

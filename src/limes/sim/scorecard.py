@@ -6,7 +6,8 @@ an alert within `alert_match_m` of the group's true position at the alert's time
 `alert_match_s` of its presence; only when alerts were given), whether a unit reached it in
 time (`interrupted`: by a unit, or at the line by a patrol when patrols are played; `patrol`
 says which groups crossed where a patrol was and whether it caught them), and the plan's
-P(interruption) for that km, mode and light. Per sector
+P(interruption) for that km, mode and light (for a group on the plan's best path of a km,
+that km's, `plan_km`, wherever the path meets the line). Per sector
 and in total: counts, the observed interruption rate with its 95 % Wilson interval beside the
 plan's mean P, detection-to-alert times, and false alerts per day (alerts that match no
 crossing group: nuisance, false alarms, or nothing).
@@ -72,6 +73,7 @@ class CrossingOutcome:
     plan_p: float | None
     plan_p_easi: float | None
     patrol: str | None = None  # caught, missed (a patrol was there), None: no patrol there
+    plan_km: int | None = None  # the km whose plan P is shown (a plan route's own km)
 
     @property
     def interrupted(self) -> bool:
@@ -228,6 +230,9 @@ def _outcome(
     light = None
     plan_p = plan_easi = None
     km = math.floor(s_m / 1000.0)
+    # A group on the plan's best path of a km is that km's crossing, wherever the path meets
+    # the line: its P is the one to set beside the group's outcome.
+    plan_km = a.route.plan_km if a.route.plan_km is not None else km
     if a.cross_s is not None:
         lon, _ = scenario.frame.to_lonlat(*a.position(np.array([a.cross_s])))
         day = bool(is_day(cfg.start, a.cross_s, float(lon[0]), cfg.day_start_h, cfg.day_end_h))
@@ -236,7 +241,7 @@ def _outcome(
         run = plan_run(assessment, a.mode, li)
         if run is not None:
             for k in run.per_km:
-                if int(k.chainage_km) == km:
+                if int(k.chainage_km) == plan_km:
                     plan_p, plan_easi = k.p_interruption, k.p_easi
                     break
     alerted = None
@@ -270,6 +275,7 @@ def _outcome(
         patrol=None
         if patrols is None or a.id not in patrols.patrolled
         else ("caught" if a.id in patrols.caught else "missed"),
+        plan_km=plan_km if plan_p is not None else None,
     )
 
 
