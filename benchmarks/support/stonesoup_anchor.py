@@ -94,7 +94,7 @@ class TooManyJointHypotheses(Exception):
 def _limited_jpda(max_joint: float) -> type[Any]:
     """Stone Soup's `JPDA`, unchanged, except that it refuses a scan it cannot finish in time."""
 
-    class LimitedJPDA(JPDA):
+    class LimitedJPDA(JPDA):  # type: ignore[misc]  # Stone Soup has no type information
         @classmethod
         def enumerate_JPDA_hypotheses(cls, tracks: Any, multihypths: Any) -> Any:
             joint = math.prod(len(multihypths[t]) for t in tracks)
