@@ -1,4 +1,4 @@
-"""limes' tracker against Stone Soup's GNN tracker at its best usual settings, same detections.
+"""limes' tracker against Stone Soup's GNN and JPDA trackers at their best usual settings.
 
 Scenarios (all seeded, made by `limes.ops.tracker.synthetic`):
 
@@ -11,25 +11,39 @@ Scenarios (all seeded, made by `limes.ops.tracker.synthetic`):
   every 2 s (Pd 0.9 / 0.8).
 - `scenarios.parallel_columns`: a column of walkers abreast 30 m apart, Pd 0.8.
 
-The anchor is Stone Soup as its users configure it: Kalman filter with a nearly-constant-
-velocity model whose noise is matched to the truth (the fastest class's acceleration noise;
-on manoeuvring targets, also ten times that, the better of the two kept), each detection
-with its own sensor's measurement noise, Mahalanobis hypothesiser, GNN 2-D assignment, a
-`MultiMeasurementInitiator` confirming on 3 hits, tracks deleted after 5 scans without an
-update. limes runs with the scenario's sensor laws (each sensor's detection probability
-and clutter density, as a live deployment reads them from its scenario), the same truth-
-matched noise per class (walkers' and vehicles' own), and otherwise its default settings.
+The anchor is Stone Soup as its users configure it (`support/stonesoup_anchor.py`): Kalman
+filter with a nearly-constant-velocity model whose noise is matched to the truth (the fastest
+class's acceleration noise; on manoeuvring targets, also ten times that, the better of the two
+kept), each detection with its own sensor's measurement noise, a `MultiMeasurementInitiator`
+confirming on 3 hits, tracks deleted after 5 scans without an update; associated either by
+GNN (Mahalanobis hypothesiser, 2-D assignment) or by JPDA (`PDAHypothesiser` with each
+sensor's detection probability and clutter density, the same gate probability, the GNN's
+kept noise). Stone Soup's `JPDA` enumerates every joint hypothesis of all tracks, so its cost
+explodes with tracks and clutter; its `JPDAwithEHM` computes the same association
+probabilities exactly by Efficient Hypothesis Management, and is run too. Each runs in its own
+process with `--jpda-cpu-s` CPU seconds per scenario (15 quick, 600 full) or three times the
+GNN's tracking time on it, whichever is more; where one does not finish, the figures say "not
+run in time", how far it got and why. The best Stone Soup configuration per scenario is the
+best GOSPA of the three (of equal GOSPA, the faster).
+limes runs with the scenario's sensor laws (each sensor's detection probability and clutter
+density, as a live deployment reads them from its scenario), the same truth-matched noise per
+class (walkers' and vehicles' own), and otherwise its default settings.
 
 Accuracy: mean over scan times of GOSPA (cut-off c = 50 m, p = 1, α = 2) between the
 targets alive and the confirmed tracks at that time, by tests/ops/tracker/tracking_metrics.py.
 This is the one cut-off used for tracking figures in this project.
 
-Speed: detections per second of CPU time spent inside each tracker (scoring excluded, both
+Speed: detections per second of CPU time spent inside each tracker (scoring excluded, all
 warmed up first), and the whole `limes track` process (start-up, reading the JSON-lines
-file, tracking, writing confirmed tracks) in wall time, against Stone Soup's tracker-only
-CPU time (which flatters the anchor). The last line is one JSON object with all figures.
+file, tracking, writing confirmed tracks) in wall time, against Stone Soup's GNN tracker-only
+CPU time (which flatters the anchor). The last line is one JSON object with all figures: per
+scenario `stonesoup` and the ratios `throughput_ratio`, `gospa_ratio` and `process_ratio` are
+against the GNN (as before JPDA was added); `stonesoup_jpda` and `stonesoup_jpda_ehm` hold
+JPDA's figures or why it did not run (with `gospa_ratio_*` and `throughput_ratio_*` where it
+ran), `stonesoup_best` names the best anchor and `gospa_ratio_best` / `throughput_ratio_best`
+are limes against it.
 
-    python benchmarks/tracking.py [--quick] [--seed N]
+    python benchmarks/tracking.py [--quick] [--seed N] [--jpda-cpu-s S]
 """
 
 from __future__ import annotations
@@ -59,10 +73,12 @@ from limes.ops.tracker.tracker import warm_up as tracker_warm_up
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ops" / "tracker"))
 from tracking_metrics import mean_gospa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+from stonesoup_anchor import AnchorRun, NotInTime, run_gnn, within_budget
+
 GOSPA_C = 50.0
 GOSPA_P = 1.0
 GATE = 0.999
-STONESOUP_SPEED_SD = 10.0
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -190,91 +206,36 @@ def run_limes(run: SyntheticRun, config: TrackerConfig) -> Result:
     )  # fmt: skip
 
 
-def run_stonesoup(run: SyntheticRun, q: float) -> Result:
-    from stonesoup.dataassociator.neighbour import GNNWith2DAssignment
-    from stonesoup.deleter.time import UpdateTimeStepsDeleter
-    from stonesoup.hypothesiser.distance import DistanceHypothesiser
-    from stonesoup.initiator.simple import MultiMeasurementInitiator
-    from stonesoup.measures import Mahalanobis
-    from stonesoup.models.measurement.linear import LinearGaussian
-    from stonesoup.models.transition.linear import (
-        CombinedLinearGaussianTransitionModel,
-        ConstantVelocity,
-    )
-    from stonesoup.predictor.kalman import KalmanPredictor
-    from stonesoup.tracker.simple import MultiTargetTracker
-    from stonesoup.types.detection import Detection as SSDetection
-    from stonesoup.types.state import GaussianState, StateVector
-    from stonesoup.updater.kalman import KalmanUpdater
-
-    transition = CombinedLinearGaussianTransitionModel([ConstantVelocity(q), ConstantVelocity(q)])
-    models = {
-        s.sensor_id: LinearGaussian(
-            ndim_state=4, mapping=(0, 2), noise_covar=np.diag([s.position_sd_m**2] * 2)
-        )
-        for s in run.scenario.sensors
-    }
-    default_model = next(iter(models.values()))
-    predictor = KalmanPredictor(transition)
-    updater = KalmanUpdater(default_model)
-    gate = math.sqrt(TrackerConfig(gate_probability=GATE).gate_threshold)
-
-    def associator() -> GNNWith2DAssignment:
-        hypothesiser = DistanceHypothesiser(
-            predictor, updater, measure=Mahalanobis(), missed_distance=gate
-        )
-        return GNNWith2DAssignment(hypothesiser)
-
-    speed_var = STONESOUP_SPEED_SD**2
-    initiator = MultiMeasurementInitiator(
-        prior_state=GaussianState(StateVector([0, 0, 0, 0]), np.diag([0, speed_var, 0, speed_var])),
-        measurement_model=default_model,
-        deleter=UpdateTimeStepsDeleter(time_steps_since_update=2),
-        data_associator=associator(),
-        updater=updater,
-        min_points=3,
-    )
-    feed = []
-    for when, scan in zip(run.datetimes(), run.scans(), strict=True):
-        dets = {
-            SSDetection(
-                StateVector([d.x, d.y]), timestamp=when, measurement_model=models[d.sensor_id]
-            )
-            for d in scan
-        }
-        feed.append((when, dets))
-    tracker = MultiTargetTracker(
-        initiator=initiator,
-        deleter=UpdateTimeStepsDeleter(time_steps_since_update=5),
-        detector=feed,
-        data_associator=associator(),
-        updater=updater,
-    )
-    estimates = []
-    confirmed: set[int] = set()
-    elapsed = 0.0
-    iterator = iter(tracker)
-    for _ in feed:
-        start = time.process_time()
-        _, tracks = next(iterator)
-        elapsed += time.process_time() - start
-        confirmed.update(id(t) for t in tracks)
-        estimates.append(np.array([[t.state_vector[0], t.state_vector[2]] for t in tracks]))
-    estimates = [e.reshape(-1, 2).astype(float) for e in estimates]
-    g = score(run, estimates)
+def scored(run: SyntheticRun, anchor: AnchorRun) -> Result:
+    g = score(run, anchor.estimates)
     return Result(
-        elapsed, len(run.detections), g.distance, g.localisation, g.missed, g.false,
-        len(estimates[-1]), len(confirmed), note=f"q={q:g} m²/s³, 3-hit initiation",
+        anchor.seconds, len(run.detections), g.distance, g.localisation, g.missed, g.false,
+        len(anchor.estimates[-1]), anchor.confirmed, note=anchor.note,
     )  # fmt: skip
 
 
-def best_stonesoup(run: SyntheticRun, sweep: bool) -> Result:
-    """Stone Soup with the truth's noise; on manoeuvring targets also 10× it, the better kept."""
+def run_stonesoup(run: SyntheticRun, q: float) -> Result:
+    return scored(run, run_gnn(run, q, GATE))
+
+
+def best_stonesoup(run: SyntheticRun, sweep: bool) -> tuple[float, Result]:
+    """Stone Soup's GNN with the truth's noise; on manoeuvring targets also 10× it, the better
+    kept. Returns the noise kept with the result."""
     q = truth_q(run.scenario)
-    results = [run_stonesoup(run, q)]
+    results = [(q, run_stonesoup(run, q))]
     if sweep and run.scenario.turns:
-        results.append(run_stonesoup(run, 10 * q))
-    return min(results, key=lambda r: r.gospa)
+        results.append((10 * q, run_stonesoup(run, 10 * q)))
+    return min(results, key=lambda r: r[1].gospa)
+
+
+def run_jpda(
+    warm: SyntheticRun, run: SyntheticRun, q: float, cpu_s: float, ehm: bool
+) -> Result | NotInTime:
+    """Stone Soup's JPDA (by EHM if `ehm`) with the GNN's noise, within `cpu_s` CPU seconds."""
+    got = within_budget(
+        warm, run, q, GATE, sensor_laws(run.scenario), sensor_laws(warm.scenario), ehm, cpu_s
+    )  # fmt: skip
+    return got if isinstance(got, NotInTime) else scored(run, got)
 
 
 def write_detections(run: SyntheticRun, path: Path) -> None:
@@ -314,14 +275,20 @@ def whole_process(run: SyntheticRun) -> float:
         return time.perf_counter() - start
 
 
-def compare(name: str, run: SyntheticRun, sweep: bool, process: bool) -> dict[str, Any]:
+def row(name: str, who: str, r: Result) -> str:
+    return (
+        f"{name:>24} {who:>10} {r.rate:>10.0f} {r.gospa:>8.2f} {r.localisation:>8.2f} "
+        f"{r.missed:>8.2f} {r.false:>8.2f} {r.tracks_end:>7} {r.tracks_confirmed:>9}"
+    )
+
+
+def compare(
+    name: str, run: SyntheticRun, sweep: bool, process: bool, warm: SyntheticRun, jpda_s: float
+) -> dict[str, Any]:
     ours = run_limes(run, limes_config(run.scenario))
-    theirs = best_stonesoup(run, sweep)
-    for who, r in (("limes", ours), ("stonesoup", theirs)):
-        print(
-            f"{name:>24} {who:>10} {r.rate:>10.0f} {r.gospa:>8.2f} {r.localisation:>8.2f} "
-            f"{r.missed:>8.2f} {r.false:>8.2f} {r.tracks_end:>7} {r.tracks_confirmed:>9}"
-        )
+    q, theirs = best_stonesoup(run, sweep)
+    print(row(name, "limes", ours))
+    print(row(name, "ss gnn", theirs))
     ratio = ours.rate / theirs.rate
     out: dict[str, Any] = {
         "scans": len(run.times),
@@ -331,8 +298,33 @@ def compare(name: str, run: SyntheticRun, sweep: bool, process: bool) -> dict[st
         "throughput_ratio": round(ratio, 2),
         "gospa_ratio": round(ours.gospa / theirs.gospa, 4),
     }
+    anchors = {"gnn": theirs}
+    # JPDA may take the budget or three times the GNN's time on this run, whichever is more.
+    budget = round(max(jpda_s, 3 * theirs.seconds), 1)
+    for key, ehm in (("jpda", False), ("jpda_ehm", True)):
+        label = "ss " + key.replace("_", " ")
+        got = run_jpda(warm, run, q, budget, ehm)
+        if isinstance(got, NotInTime):
+            print(f"{name:>24} {label:>10} {got}")
+            out[f"stonesoup_{key}"] = {
+                "ran": False, "cpu_budget_s": budget, "why": str(got), "scans_done": got.scans_done,
+            }  # fmt: skip
+            continue
+        print(row(name, label, got))
+        out[f"stonesoup_{key}"] = {"ran": True, "cpu_budget_s": budget, **got.figures()}
+        out[f"throughput_ratio_{key}"] = round(ours.rate / got.rate, 2)
+        out[f"gospa_ratio_{key}"] = round(ours.gospa / got.gospa, 4)
+        anchors[key] = got
+    # JPDA and its EHM give the same tracks: of equal GOSPA, the faster is the anchor.
+    best_name = min(anchors, key=lambda k: (round(anchors[k].gospa, 3), -anchors[k].rate))
+    best = anchors[best_name]
+    out["stonesoup_best"] = best_name
+    out["gospa_best"] = round(best.gospa, 3)
+    out["gospa_ratio_best"] = round(ours.gospa / best.gospa, 4)
+    out["throughput_ratio_best"] = round(ours.rate / best.rate, 2)
     line = (
-        f"{name:>24} {'ratio':>10} {ratio:>10.1f}x  GOSPA limes/stonesoup {out['gospa_ratio']:.3f}"
+        f"{name:>24} {'ratio':>10} {ratio:>10.1f}x  GOSPA limes/gnn {out['gospa_ratio']:.3f}"
+        f"  limes/best ({best_name}) {out['gospa_ratio_best']:.3f}"
     )
     if process:
         wall = whole_process(run)
@@ -345,19 +337,26 @@ def compare(name: str, run: SyntheticRun, sweep: bool, process: bool) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short runs (under two minutes)")
+    parser.add_argument("--quick", action="store_true", help="short runs (a few minutes)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--m-of-n", action="store_true", help="limes with the former 2-of-3 confirmation"
     )
+    parser.add_argument(
+        "--jpda-cpu-s", type=float, default=None,
+        help="CPU seconds Stone Soup's JPDA may track each scenario for, or three times the "
+        "GNN's, whichever is more (15 quick, 600 full)",
+    )  # fmt: skip
     args = parser.parse_args()
+    jpda_s = args.jpda_cpu_s or (15.0 if args.quick else 600.0)
     global EXISTENCE
     EXISTENCE = "m_of_n" if args.m_of_n else "score"
     durations = {10: 30.0, 50: 20.0, 200: 8.0} if args.quick else {10: 300.0, 50: 180.0, 200: 60.0}
     other_s = 40.0 if args.quick else 180.0
     figures: dict[str, Any] = {
         "existence": EXISTENCE,
-        "quick": args.quick, "seed": args.seed, "gospa_c_m": GOSPA_C, "sizes": {}, "scenarios": {},
+        "quick": args.quick, "seed": args.seed, "gospa_c_m": GOSPA_C, "jpda_cpu_s": jpda_s,
+        "sizes": {}, "scenarios": {},
     }  # fmt: skip
     print(f"{'scenario':>24} {'tracker':>10} {'det/s':>10} {'GOSPA':>8} {'loc':>8} "
           f"{'missed':>8} {'false':>8} {'tracks':>7} {'confirmed':>9}")  # fmt: skip
@@ -368,11 +367,14 @@ def main() -> None:
     run_stonesoup(warm, 0.1)
     for n, duration in durations.items():
         run = generate(sized(n, duration), seed=args.seed + n)
-        entry = compare(f"{n} targets", run, not args.quick, process=n >= 50 or not args.quick)
+        process = n >= 50 or not args.quick
+        entry = compare(f"{n} targets", run, not args.quick, process, warm, jpda_s)
         figures["sizes"][str(n)] = {"targets": n, **entry}
     for k, (name, sc) in enumerate(others(other_s).items()):
         run = generate(sc, seed=args.seed + 1000 + k)
-        figures["scenarios"][name] = compare(name, run, not args.quick, process=not args.quick)
+        figures["scenarios"][name] = compare(
+            name, run, not args.quick, not args.quick, warm, jpda_s
+        )
     print(json.dumps(figures))
 
 
