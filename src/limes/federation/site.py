@@ -130,8 +130,10 @@ class FederatedSite:
             with self.db.session() as session:
                 record_changes(session, changed, self.clock())
             for _kind, payload in changed:
-                log.warning("site %s: link from %s is %s", self.site.name, payload["origin"],
-                            payload["state"])  # fmt: skip
+                # A link coming back (or first heard) is news; one going quiet is a warning.
+                level = logging.INFO if payload["state"] == "ok" else logging.WARNING
+                log.log(level, "site %s: link from %s is %s", self.site.name, payload["origin"],
+                        payload["state"])  # fmt: skip
         if any(s.stalled for s in statuses):
             await resource_sources(nc.jetstream(), self.deployment, self.site)
             self.cured += 1
