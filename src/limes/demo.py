@@ -28,7 +28,7 @@ from limes.service.logs import configure_logging
 from limes.service.run import Service
 from limes.sim.config import SimConfig
 from limes.sim.dispatcher import ApiDispatcher, pursue
-from limes.sim.run import SimulationError, send_emissions, simulate
+from limes.sim.run import SimulationError, SimulationResult, send_emissions, simulate
 from limes.store.accounts import add_user
 
 
@@ -240,12 +240,7 @@ def _exercise(
             services.exercise = {**services.exercise, "state": "complete",
                                  "detail": "every report sent; scorecard written"}  # fmt: skip
         summary.files = result.files
-        t = result.scorecard.totals
-        say(
-            f"exercise complete: {t.attempted} crossings, {t.detected} detected, "
-            f"{t.alerted} alerted, {t.interrupted} interrupted; scorecard in "
-            f"{result.files['scorecard.html']} (still serving; Ctrl-C stops)"
-        )
+        say(completion_line(result))
     except DemoStopped:
         return
     except Exception as exc:  # the service keeps serving; the user is told why the run stopped
@@ -314,3 +309,13 @@ def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 def iso_utc(t: datetime) -> str:
     """A time as the demo's lines print it (UTC, to the second)."""
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def completion_line(result: SimulationResult) -> str:
+    """What the demo says when its exercise is complete (one line, the scorecard's totals)."""
+    t = result.scorecard.totals
+    return (
+        f"exercise complete: {t.attempted} crossings, {t.detected} detected, "
+        f"{t.alerted} alerted, {t.interrupted} interrupted; scorecard in "
+        f"{result.files['scorecard.html']} (still serving; Ctrl-C stops)"
+    )

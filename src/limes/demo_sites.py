@@ -28,6 +28,7 @@ from limes.demo import (
     DemoConfig,
     DemoStopped,
     DemoSummary,
+    completion_line,
     interruptible,
     iso_utc,
     stop_on_signals,
@@ -285,12 +286,7 @@ def _exercise(
         result = rescore(made, scenario, alerts, None, Path(cfg.folder) / "exercise")
         summary.complete = True
         summary.files = result.files
-        t = result.scorecard.totals
-        say(
-            f"exercise complete: {t.attempted} crossings, {t.detected} detected, "
-            f"{t.alerted} alerted, {t.interrupted} interrupted; scorecard in "
-            f"{result.files['scorecard.html']} (still serving; Ctrl-C stops)"
-        )
+        say(completion_line(result))
     except DemoStopped:
         return
     except Exception as exc:  # the sites keep serving; the user is told why the run stopped
