@@ -44,10 +44,10 @@ def federation(tmp_path: Path) -> Iterator[Federation]:
     fed.stop()
 
 
-def _service(scenario: Path, database: str, url: str) -> Service:
+def _service(scenario: Path, database: str, url: str, workers: int = 0) -> Service:
     return Service(ServiceConfig(
         scenario=scenario, database_url=database, mqtt=None, http=None, tick_s=None,
-        quarantine_file=None, partitions=url, site="east",
+        quarantine_file=None, partitions=url, site="east", workers=workers,
     ))  # fmt: skip
 
 
@@ -123,6 +123,49 @@ def test_serve_publishes_its_doors_detections_and_a_worker_tracks_them(
     expected = one_process(sc, detections)
     assert {a.sector for a in expected} == {"west", "east"}
     assert _stored_alerts(database) == ids(expected)
+
+
+def test_serve_with_workers_runs_its_own_tracker_workers_and_stops_them(
+    federation: Federation, tmp_path: Path
+) -> None:
+    sc: Scenario = scenario_from_data(deepcopy(SCENARIO))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump(deepcopy(SCENARIO)))
+    database = f"sqlite:///{tmp_path / 'site.db'}"
+    url = federation.sites["east"].url
+    detections = two_sectors(sc)
+    partitions = len(sc.spec.sectors)
+    service = _service(scenario, database, url, workers=2)
+    service.start()
+    try:
+        assert service.pipeline is not None and service.workers is not None
+        pids = service.workers.pids()
+        assert len(pids) == 2 and service.workers.alive() == 2
+        for batch in by_second(detections):
+            service.pipeline.submit(batch)
+        outbox = service.outbox
+        assert outbox is not None
+        asyncio.run(wait_for(lambda: outbox.stats.published == len(detections),
+                             "every detection published"))  # fmt: skip
+        asyncio.run(wait_for(lambda: partitions_drained(url, "east", partitions),
+                             "both workers to take every batch", timeout=60))  # fmt: skip
+    finally:
+        service.stop()
+    assert service.workers.alive() == 0, "stopping the service stops its workers"
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+    expected = one_process(sc, detections)
+    assert _stored_alerts(database) == ids(expected)
+
+
+def _zombie(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return "State:\tZ" in status
+
+
+def test_workers_need_partitions() -> None:
+    with pytest.raises(ServiceError, match="--workers needs --partitions"):
+        ServiceConfig(workers=2)
 
 
 def test_partitions_need_a_site_and_a_site_needs_a_purpose() -> None:

@@ -254,6 +254,11 @@ class ServiceConfig(BaseModel):
         "--site. Off: this process tracks (the embedded default).",
         json_schema_extra={"metavar": "URL|off"},
     )  # fmt: skip
+    workers: int = Field(
+        0, ge=0, le=64, description="With --partitions: start this many tracker worker processes "
+        "(`limes federation worker`, each owning its share of the sectors), start again one "
+        "that exits, and stop them at the end. 0: the workers are run separately.",
+    )  # fmt: skip
 
     @field_validator(
         "mqtt", "http", "cot_port", "cot_tls_port", "cot_idle_timeout_s", "cot_event_deadline_s",
@@ -313,6 +318,8 @@ class ServiceConfig(BaseModel):
             raise ServiceError("--federation needs --site")
         if self.partitions is not None and self.site is None:
             raise ServiceError("--partitions needs --site (the site whose partitions it feeds)")
+        if self.workers and self.partitions is None:
+            raise ServiceError("--workers needs --partitions (the NATS server they track from)")
         if self.site is not None and self.federation is None and self.partitions is None:
             raise ServiceError("--site goes with --federation or --partitions")
         return self

@@ -72,6 +72,7 @@ from limes.store.writer import StoreWriter
 if TYPE_CHECKING:
     from limes.federation.detection_outbox import DetectionOutbox
     from limes.federation.runner import FederationRunner
+    from limes.federation.worker_pool import WorkerPool
 
 log = logging.getLogger("limes.serve")
 
@@ -115,6 +116,7 @@ class Service:
         self.gc_pauses = GcPauses()
         self.federation: FederationRunner | None = None  # started with --federation
         self.outbox: DetectionOutbox | None = None  # started with --partitions
+        self.workers: WorkerPool | None = None  # started with --partitions --workers N
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -190,6 +192,9 @@ class Service:
 
             self.outbox = DetectionOutbox(self.db, sc, cfg.site, cfg.partitions)
             self.outbox.start()
+            if cfg.workers:
+                self.workers = _worker_pool(cfg, cfg.site, cfg.partitions)
+                self.workers.start()
         if cfg.federation is not None and cfg.site is not None:
             # Imported here: a service that is no site of a federation never loads NATS.
             from limes.federation.deployment import load_deployment
@@ -372,6 +377,9 @@ class Service:
         if self.outbox is not None:
             out["partitions_published"] = self.outbox.stats.published
             out["partitions_cursor"] = self.outbox.stats.cursor
+        if self.workers is not None:
+            out["workers_alive"] = self.workers.alive()
+            out["worker_restarts"] = self.workers.restarts
         return out
 
     def metrics_text(self) -> str:
@@ -409,12 +417,24 @@ class Service:
             self.committer.stop()
         if self.outbox is not None:
             self.outbox.stop()  # what it has not published yet goes at the next start
+        if self.workers is not None:
+            self.workers.stop()  # after the outbox: what it published, they may still take
         if self.door is not None:
             self.door.stop()
         self.gc_pauses.stop()
         log.info("limes serve stopped", extra=self.figures())
         if self.db is not None:
             self.db.dispose()
+
+
+def _worker_pool(cfg: ServiceConfig, site: str, nats_url: str) -> WorkerPool:
+    """The --workers child processes of a --partitions service."""
+    from limes.federation.worker_pool import WorkerPool, worker_command
+
+    return WorkerPool([
+        worker_command(str(cfg.scenario), site, cfg.database_url, nats_url, i, cfg.workers)
+        for i in range(cfg.workers)
+    ])  # fmt: skip
 
 
 def _mqtt_tls(cfg: ServiceConfig) -> ssl.SSLContext | None:
