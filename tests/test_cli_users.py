@@ -73,3 +73,37 @@ def test_users_verbs_take_the_user_name_alike(tmp_path: Path) -> None:
     assert revoked.exit_code == 0 and "revoked 2" in revoked.output
     neither = runner.invoke(app, ["users", "revoke", "--db", url])
     assert neither.exit_code == 2 and "give a user NAME or --token-id" in neither.output
+
+
+def test_a_partner_token_speaks_for_the_partner_given_by_partner(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'limes.db'}"
+    added = runner.invoke(
+        app, ["users", "add", "coalition-taxii", "--role", "partner", "--partner", "coalition",
+              "--db", url],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    token = added.output.strip().splitlines()[-1]
+    db = connect(url)
+    try:
+        with db.reader() as session:
+            who = authenticate(session, token)
+    finally:
+        db.dispose()
+    assert who is not None and who.role.value == "partner"
+    assert list(who.speaks_for) == ["coalition"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--role", "viewer", "--partner", "coalition"], "goes with --role partner"),
+        (["--role", "partner", "--sensor", "coalition"], "speaks for a partner"),
+    ],
+)
+def test_partner_and_sensor_ids_go_with_their_roles(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'limes.db'}"
+    result = runner.invoke(app, ["users", "add", "x", *args, "--db", url])
+    assert result.exit_code == 2
+    assert says in " ".join(result.output.split()) and "Traceback" not in result.output

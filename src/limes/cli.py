@@ -738,9 +738,15 @@ def users_add(
     sensor: Annotated[
         list[str] | None,
         typer.Option(
-            "--sensor",
-            help="For a sensor token: a sensor id it may ingest as; for a partner token: the "
-            "partner id it speaks for.",
+            "--sensor", help="For a sensor token: a sensor id it may ingest as (repeatable)."
+        ),
+    ] = None,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            "--partner",
+            help="For a partner token: the partner (the scenario's sharing.partners id) it "
+            "speaks for; what it is released follows that partner's policy.",
         ),
     ] = None,
     database: DatabaseOpt = None,
@@ -748,9 +754,16 @@ def users_add(
     """Create a user and print its first token (shown once; only its hash is stored)."""
     from limes.store.accounts import add_user
 
+    if partner is not None and role != "partner":
+        raise typer.BadParameter("--partner goes with --role partner", param_hint="--partner")
+    if role == "partner" and sensor:
+        raise typer.BadParameter(
+            "a partner token speaks for a partner: give --partner ID, not --sensor",
+            param_hint="--sensor",
+        )
     with user_errors():
         url = _database(database)
-        token = add_user(url, name, role, speaks_for=sensor or ())
+        token = add_user(url, name, role, speaks_for=[partner] if partner else (sensor or ()))
     out.print(f"user {name} ({role}) created in {url}; token:", markup=False)
     out.print(token, markup=False)
 
