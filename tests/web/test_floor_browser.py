@@ -384,3 +384,37 @@ def test_an_operator_hears_the_alarm_sends_a_patrol_and_resolves_a_group_as_huma
     assert errors(page) == []
     shot(page, "watch.png")
     page.context.close()
+
+
+def test_an_incident_shows_which_partners_it_was_released_to(
+    browser: Any, fast_floor: Server
+) -> None:
+    from limes.store.tables import ReleaseRow
+
+    server = fast_floor
+    shared, kept = open_incident(server), open_incident(server, km=5.0)
+    with server.db.session() as session:
+        for version, channel in ((1, "taxii"), (2, "taxii"), (2, "cot")):
+            session.add(ReleaseRow(
+                time=server.now(), partner="coalition", key=f"incident:{shared}", version=version,
+                rule="sector west", channel=channel,
+            ))  # fmt: skip
+    # The audit as the page reads it: one row per partner.
+    got = api(server, f"/api/share/recipients?key=incident:{shared}", role="viewer")
+    assert [(r["partner"], r["versions"], r["channels"]) for r in got] == [
+        ("coalition", [1, 2], ["cot", "taxii"])
+    ]
+    page = open_page(browser, server, Outside())
+    login(page, server, "viewer")
+    page.select_option("#filter-state", "")
+    page.wait_for_selector(f"#incident-list .incident[data-id='{shared}']")
+    select(page, shared, "new")
+    item = page.wait_for_selector("#incident-detail ul.shared li[data-partner='coalition']")
+    assert item is not None
+    text = item.inner_text()
+    assert "v1–v2" in text and "cot, taxii" in text, text
+    assert "Shared with (1)" in page.inner_text("#incident-detail")
+    select(page, kept, "new")
+    page.wait_for_selector("#incident-detail .shared-none")
+    assert "Shared with (0)" in page.inner_text("#incident-detail")
+    assert errors(page) == []

@@ -307,12 +307,11 @@ export class IncidentQueue {
     if (fly) this.map.flyTo([d.lat, d.lon], Math.max(this.map.getZoom(), 11), { duration: 0.6 });
     this.onSelectTrack(d.track_id);
     this.detailLayer.clearLayers();
-    let history: TrackPoint[] = [];
-    try {
-      history = await this.api.all<TrackPoint>(`/api/tracks/${encodeURIComponent(d.track_id)}/history`, 5000);
-    } catch {
-      history = [];
-    }
+    // The track's history and who the incident was released to, asked at once.
+    const [history, shared] = await Promise.all([
+      this.api.all<TrackPoint>(`/api/tracks/${encodeURIComponent(d.track_id)}/history`, 5000).catch(() => [] as TrackPoint[]),
+      this.api.get<Recipient[]>(`/api/share/recipients?key=${encodeURIComponent(`incident:${d.id}`)}`).catch(() => null),
+    ]);
     if (this.selected !== id) return;
     if (history.length > 1)
       L.polyline(history.map((p) => [p.lat, p.lon] as L.LatLngTuple), { color: "#00e5ff", weight: 2.5, opacity: 0.9, dashArray: "6 4" })
@@ -346,6 +345,7 @@ export class IncidentQueue {
       h("ul", { class: "history" }, ...d.alerts.map((a) => h("li", { class: "alert-item", "data-alert": a.alert_id }, `${clock(a.time)} ${a.rule.replace("_", " ")} · km ${a.chainage_km.toFixed(1)} · ${a.target_class}${a.group_size ? ` ×${a.group_size}` : ""}${a.eta_s !== null ? ` · ETA ${duration(a.eta_s)}` : ""} · ${a.far_side} via ${a.channel}`))),
       h("h4", {}, "Story"),
       h("ul", { class: "history story" }, ...d.events.map((e) => h("li", {}, `${clock(e.time)} ${e.actor}: ${e.action}${e.to_state ? ` → ${e.to_state}` : ""}${e.note ? ` — ${e.note}` : ""}`))),
+      ...sharedWith(shared),
     ];
     if (keep && this.headEl !== null && this.tailEl !== null) {
       this.headEl.replaceChildren(...head);
@@ -509,6 +509,28 @@ interface FormState {
   outcome: string;
   resolveNote: string;
   note: string;
+}
+
+/** A partner's receipt of an object, from the release audit (`/api/share/recipients`). */
+interface Recipient {
+  partner: string;
+  first: string;
+  last: string;
+  versions: number[];
+  channels: string[];
+}
+
+/** Who the incident was released to: partner, versions, channels, when last (the audit says
+ *  which rule released it; an admin reads that with `limes sharing explain`). */
+function sharedWith(shared: Recipient[] | null): HTMLElement[] {
+  if (shared === null) return [];
+  const versions = (v: number[]): string => (v.length > 1 ? `v${v[0]}–v${v[v.length - 1]}` : `v${v[0]}`);
+  return [
+    h("h4", {}, `Shared with (${shared.length})`),
+    shared.length === 0
+      ? h("p", { class: "shared-none" }, "not released to any partner")
+      : h("ul", { class: "history shared" }, ...shared.map((r) => h("li", { "data-partner": r.partner }, `${r.partner} · ${versions(r.versions)} · ${r.channels.join(", ")} · last ${clock(r.last)}`))),
+  ];
 }
 
 function formState(actions: HTMLElement): FormState {
