@@ -26,6 +26,7 @@ from test_partitioned_workers import _stored_alerts, ids, one_process, two_secto
 from limes.errors import ServiceError
 from limes.federation.partitions import detection_stream
 from limes.federation.worker import partitions_drained
+from limes.ops.detection import Detection
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
 from limes.service import Service, ServiceConfig
@@ -42,6 +43,18 @@ def federation(tmp_path: Path) -> Iterator[Federation]:
     fed = start_federation(tmp_path / "nats", ["east"])
     yield fed
     fed.stop()
+
+
+def _site(
+    federation: Federation, tmp_path: Path
+) -> tuple[Scenario, Path, str, str, list[Detection]]:
+    """The two-sector scenario (and its file), the site's database and NATS URL, and walkers'
+    detections in both sectors."""
+    sc: Scenario = scenario_from_data(deepcopy(SCENARIO))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump(deepcopy(SCENARIO)))
+    database = f"sqlite:///{tmp_path / 'site.db'}"
+    return sc, scenario, database, federation.sites["east"].url, two_sectors(sc)
 
 
 def _service(scenario: Path, database: str, url: str, workers: int = 0) -> Service:
@@ -68,12 +81,7 @@ def _stored_detections(service: Service) -> int:
 def test_serve_publishes_its_doors_detections_and_a_worker_tracks_them(
     federation: Federation, tmp_path: Path
 ) -> None:
-    sc: Scenario = scenario_from_data(deepcopy(SCENARIO))
-    scenario = tmp_path / "scenario.yaml"
-    scenario.write_text(yaml.safe_dump(deepcopy(SCENARIO)))
-    database = f"sqlite:///{tmp_path / 'site.db'}"
-    url = federation.sites["east"].url
-    detections = two_sectors(sc)
+    sc, scenario, database, url, detections = _site(federation, tmp_path)
     batches = by_second(detections)
     half = len(batches) // 2
     partitions = len(sc.spec.sectors)
@@ -128,12 +136,7 @@ def test_serve_publishes_its_doors_detections_and_a_worker_tracks_them(
 def test_serve_with_workers_runs_its_own_tracker_workers_and_stops_them(
     federation: Federation, tmp_path: Path
 ) -> None:
-    sc: Scenario = scenario_from_data(deepcopy(SCENARIO))
-    scenario = tmp_path / "scenario.yaml"
-    scenario.write_text(yaml.safe_dump(deepcopy(SCENARIO)))
-    database = f"sqlite:///{tmp_path / 'site.db'}"
-    url = federation.sites["east"].url
-    detections = two_sectors(sc)
+    sc, scenario, database, url, detections = _site(federation, tmp_path)
     partitions = len(sc.spec.sectors)
     service = _service(scenario, database, url, workers=2)
     service.start()
