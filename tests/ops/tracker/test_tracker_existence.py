@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from datetime import timedelta
@@ -144,4 +145,21 @@ def test_settings_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
         load_settings(path)
     path.write_text("confirm_hitz: 3\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="unknown keys"):
+        load_settings(path)
+
+
+def test_settings_numbers_as_json_and_yaml_write_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # JSON writes 1e-05 without a dot, which YAML 1.1 reads as text; YAML users write 1e-5.
+    path = tmp_path / "s.json"
+    path.write_text(
+        json.dumps({"sensors": {"radar-1": {"p_detect": 0.7, "clutter_per_m2": 1e-05}}})
+    )
+    assert load_settings(path).sensor_law("radar-1").clutter_per_m2 == 1e-05
+    path = tmp_path / "s.yaml"
+    path.write_text("sensors:\n  radar-1: {p_detect: 0.7, clutter_per_m2: 1e-5}\n")
+    assert load_settings(path).sensor_law("radar-1").clutter_per_m2 == 1e-05
+    path.write_text("sensors:\n  radar-1: {p_detect: lots}\n")
+    with pytest.raises(
+        SettingsError, match=r"sensors\.radar-1\.p_detect: expected a number, got 'lots'"
+    ):
         load_settings(path)

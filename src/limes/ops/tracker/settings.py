@@ -18,6 +18,7 @@ for tracking a file whose sensors the scenario does not describe, and for the th
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,24 @@ def _law(where: str, raw: Any) -> SensorLaw:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise SettingsError(f"{where}: unknown keys {unknown} (known: {sorted(known)})")
+    values: dict[str, Any] = {k: _number(f"{where}.{k}", v) for k, v in raw.items()}
     try:
-        return SensorLaw(**raw)
+        return SensorLaw(**values)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"{where}: {exc}") from None
+
+
+def _number(where: str, value: Any) -> float | None:
+    """A law's number as written: YAML reads `1e-5` (no dot) as text, so text that is a number
+    is taken as one; anything else is an error naming the key."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise SettingsError(f"{where}: expected a number, got {value!r}")
 
 
 def tracker_config(raw: dict[str, Any], where: str = "settings", **overrides: Any) -> TrackerConfig:
@@ -81,16 +96,20 @@ def tracker_config(raw: dict[str, Any], where: str = "settings", **overrides: An
 
 
 def load_settings(path: str | Path, **overrides: Any) -> TrackerConfig:
-    """Read a YAML or JSON settings file (JSON is YAML) into a `TrackerConfig`."""
+    """Read a JSON or YAML settings file into a `TrackerConfig`."""
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise SettingsError(f"{source}: cannot read: {exc.strerror or exc}") from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{source}: not YAML or JSON: {exc}") from None
+        # JSON by its own parser: YAML 1.1 reads JSON's `1e-05` as text, not a number.
+        raw = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"{source}: not YAML or JSON: {exc}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
