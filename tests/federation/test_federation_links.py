@@ -172,8 +172,7 @@ def test_a_link_cut_for_ten_exercise_minutes_catches_up_once_in_version_order(
         assert sites["joc"].links["nineveh"].silent, "nineveh not reported silent in the cut"
         assert not sites["joc"].links["jazeera"].silent
         federation.sites["nineveh"].start()
-        restored = clock.now()
-        assert (restored - cut).total_seconds() >= CUT_S and minute >= 10
+        assert minute >= 10, "the site should have recorded changes in each minute of the cut"
 
         want = _expected(dbs["nineveh"])
         await wait_for(lambda: _received(dbs["joc"], "nineveh") == want,

@@ -180,7 +180,6 @@ def test_a_working_site_cut_for_ten_exercise_minutes_reaches_the_joc_once_in_ord
         during = _walkers(sc, [("tower-e", cut, 13_000.0), ("tower-w", later, 5000.0)])
         stored = len(_alert_keys(site_db))
         await feed(during, cut + timedelta(seconds=CUT_S))
-        assert (clock.now() - cut).total_seconds() >= CUT_S
         assert len(_alert_keys(site_db)) > stored, "the site raised nothing during the cut"
         assert link_state() == "silent"
         federation.sites["nineveh"].start()
