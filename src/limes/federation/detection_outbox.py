@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import nats
@@ -27,6 +28,7 @@ from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from limes.federation.connect import connect_when_ready
 from limes.federation.errors import TRANSIENT
 from limes.federation.partitions import SectorPartitions, detection_stream, detection_subject
 from limes.federation.pause import pause
@@ -101,22 +103,19 @@ class DetectionOutbox:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; waits for NATS when it is away, never fatal."""
-        nc: Client | None = None
-        while nc is None and not stop.is_set():
-            try:
-                nc = await nats.connect(
-                    self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                    name=f"limes-{self.site}-detections",
-                )  # fmt: skip
-                js = nc.jetstream()
-                await ensure_detection_stream(js, self.site, len(self.partitions))
-                self.stats.cursor = await self._resume(js)
-            except TRANSIENT as error:
-                log.warning("site %s: partitions' NATS not ready (%r), retrying", self.site, error)
-                if nc is not None:
-                    await nc.close()
-                nc = None
-                await pause(stop, 1.0)
+
+        def connect() -> Awaitable[Client]:
+            return nats.connect(
+                self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                name=f"limes-{self.site}-detections",
+            )  # fmt: skip
+
+        async def prepare(nc: Client) -> None:
+            js = nc.jetstream()
+            await ensure_detection_stream(js, self.site, len(self.partitions))
+            self.stats.cursor = await self._resume(js)
+
+        nc = await connect_when_ready(connect, prepare, stop, f"site {self.site}: partitions")
         if nc is None:
             return
         publisher = DetectionPublisher(nc.jetstream(), self.site, self.partitions)

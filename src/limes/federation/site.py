@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import nats
 from nats.aio.client import Client
 
+from limes.federation.connect import connect_when_ready
 from limes.federation.deployment import Deployment, Site
 from limes.federation.errors import TRANSIENT
 from limes.federation.forwarder import Forwarder
@@ -70,17 +71,12 @@ class FederatedSite:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; waits for the site's NATS server if it is not up yet."""
-        nc: Client | None = None
-        while nc is None and not stop.is_set():
-            try:
-                nc = await self._connect()
-                await ensure_streams(nc.jetstream(), self.deployment, self.site)
-            except TRANSIENT as error:  # server not there yet: the site works on without it
-                log.warning("site %s: NATS not ready (%r), retrying", self.site.name, error)
-                if nc is not None:
-                    await nc.close()
-                nc = None
-                await pause(stop, 1.0)
+
+        async def prepare(nc: Client) -> None:
+            await ensure_streams(nc.jetstream(), self.deployment, self.site)
+
+        # The server may not be there yet: the site works on without it meanwhile.
+        nc = await connect_when_ready(self._connect, prepare, stop, f"site {self.site.name}")
         if nc is None:
             return
         js = nc.jetstream()
