@@ -118,9 +118,8 @@ def starts_in_light(
     def ok(t: NDArray[np.float64]) -> NDArray[np.bool_]:
         good = np.ones(len(t), dtype=bool)
         for f in (0.0, 0.5, 1.0):
-            # Local solar time at longitude λ is UTC + λ/15 h: the same as λ·240 s later at 0°.
-            at = t + f * durations_s + lon * 240.0
-            good &= is_day(cfg.start, at, 0.0, cfg.day_start_h, cfg.day_end_h) == want_day
+            at = t + f * durations_s
+            good &= is_day(cfg.start, at, lon, cfg.day_start_h, cfg.day_end_h) == want_day
         return good
 
     bad = ~ok(starts)
