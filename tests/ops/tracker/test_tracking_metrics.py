@@ -46,9 +46,10 @@ def test_gospa_matches_stone_soup(truth: list, est: list, c: float, p: float) ->
     ours = gospa(truth_a, est_a, c, p)
     expected = metric.value
     assert ours.distance == pytest.approx(expected["distance"], rel=1e-9, abs=1e-9)
-    if p == 3.0:
+    if p == 3.0 or np.power(c, p) != c**p:
         # Stone Soup tells a cut-off pair by float equality of np.power(c, p) and c**p, which
-        # differ in the last bit for p = 3: only the distance is comparable there.
+        # differ in the last bit for p = 3 and for a few c at p = 2 (c = 9.423577054708883):
+        # it then books a cut-off pair as localisation. Only the distance is comparable there.
         return
     assert ours.localisation == pytest.approx(expected["localisation"], rel=1e-9, abs=1e-9)
     assert ours.missed == pytest.approx(expected["missed"], rel=1e-9, abs=1e-9)
