@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -64,3 +65,32 @@ def test_a_unit_that_moved_a_little_is_answered_at_once_from_its_kept_field(case
     # Kept field + 500 m at its off-road 20 km/h (an upper bound of the road's 30 s).
     assert got["patrol"].total_s == pytest.approx(900.0 + 500.0 / (20 / 3.6), abs=1e-6)
     assert got["patrol"].total_s >= advise(sc, target, moved, CFG)[0].total_s
+
+
+def test_close_stops_the_warming_and_joins_the_background_rebuilds(case: Any) -> None:
+    """A field thread left running when the interpreter exits can abort the process: `close()`
+    waits for each rebuild it started and stops `warm` from starting another field."""
+    sc, pts = case
+    cache = AdviceCache(sc, CFG)
+    target = target_of(sc, pts)
+    cache.advise(target)
+    x, y = pts["patrol"]
+    lon, lat = sc.frame.to_lonlat(x - 500.0, y)
+    moved = {"patrol": UnitSituation("patrol", "returning", float(lon), float(lat))}
+    before = cache.built
+    cache.advise(target, moved)  # answered from the kept field; the new one builds behind it
+    cache.close()
+    assert not [t for t in threading.enumerate() if t.name == "limes-travel-field"]
+    assert cache.built == before + 1  # the rebuild finished inside close(), not after it
+    cache.advise(target, {})  # after close: no new background rebuild is started
+    assert not [t for t in threading.enumerate() if t.name == "limes-travel-field"]
+    warmed = cache.built
+    cache.warm()
+    assert cache.built == warmed  # a closed cache warms nothing more
+
+
+def test_warm_builds_every_free_ground_units_near_and_far_field(case: Any) -> None:
+    sc, _ = case
+    cache = AdviceCache(sc, CFG)
+    cache.warm()
+    assert cache.built == 4  # two ground units, near and far each (the helicopter needs none)

@@ -11,8 +11,10 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+import limes.ops.dispatch_fields
 from limes.ops.pipeline import Pipeline
 from limes.scenario.load import scenario_from_data
 from limes.service import Service, ServiceConfig, serve
@@ -80,3 +82,44 @@ def test_serve_off_the_main_thread_installs_no_signal_handlers_and_stops_on_requ
     assert web._shading is None
     assert not [t for t in threading.enumerate() if t.name == "limes-hillshade"]
     assert gc.get_freeze_count() == freeze_count
+
+
+def test_stop_ends_the_travel_field_warming_and_joins_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The map warms every free unit's travel fields after the relief, in a thread; a stop while
+    it runs must end and join it (a thread left inside a compiled kernel when the interpreter
+    exits aborts the process). The field build here lasts until the stop closes the cache, so
+    the stop cannot simply outwait it."""
+    data = deepcopy(SCENARIO)
+    data["units"] = [{"id": f"qrf-{i}", "kind": "qrf", "base": {"lon": 41.05, "lat": 33.95},
+                      "readiness": {"mean_s": 60, "sd_s": 10}, "speeds": {"off_road_kmh": 5}}
+                     for i in range(3)]  # fmt: skip
+    scenario = tmp_path / "state-test.yaml"
+    scenario.write_text(yaml.safe_dump(data), encoding="utf-8")
+    building = threading.Event()
+    services: list[Service] = []
+    real_build = limes.ops.dispatch_fields.build_field
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        building.set()
+        advice = services[0].app.state.services.advice  # type: ignore[union-attr]
+        while not advice.closed:  # until the stop closes the cache
+            threading.Event().wait(0.05)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(limes.ops.dispatch_fields, "build_field", slow_build)
+    service = Service(ServiceConfig(
+        scenario=scenario, database_url=f"sqlite:///{tmp_path / 's.db'}", mqtt=None,
+        http="127.0.0.1:0", tick_s=None, quarantine_file=None,
+    ))  # fmt: skip
+    services.append(service)
+    service.start()
+    try:
+        assert building.wait(120), "the warming never started a field"
+    finally:
+        service.stop()
+    assert not [t for t in threading.enumerate()
+                if t.name in ("limes-hillshade", "limes-travel-field")]  # fmt: skip
+    advice = service.app.state.services.advice  # type: ignore[union-attr]
+    assert advice.built == 1  # the field in progress finished; the other units' never began

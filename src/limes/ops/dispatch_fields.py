@@ -130,6 +130,8 @@ class AdviceCache:
 
     `clock` gives seconds for the time windows (monotonic by default). `warm(situations)`
     builds the fields of every free ground unit now (call it in the background at start).
+    `close()` stops the warming and joins the fields being rebuilt in the background: a thread
+    still inside a compiled kernel when the interpreter exits can abort the process.
     """
 
     def __init__(
@@ -144,6 +146,8 @@ class AdviceCache:
         self._fields: dict[tuple[str, str], tuple[tuple[int, int, int], TravelField]] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple[str, str], threading.Event] = {}
+        self._rebuilding: set[threading.Thread] = set()
+        self._closed = threading.Event()
         self.built = 0  # fields built so far (a hit costs none)
 
     def _key(self, x: float, y: float, cell_m: float) -> tuple[int, int, int]:
@@ -163,10 +167,40 @@ class AdviceCache:
             ox, oy = kept[1].origin
             leg = math.hypot(x - ox, y - oy)
             if leg <= self.config.field_reuse_m:
-                threading.Thread(target=self._build, args=(unit, x, y, kind), daemon=True).start()
+                self._rebuild_in_background(unit, x, y, kind)
                 off = unit.speeds.off_road_kmh or unit.speeds.road_kmh or 0.0
                 return kept[1], leg * float(pace_s_per_m(off))
         return self._build(unit, x, y, kind), 0.0
+
+    def _rebuild_in_background(self, unit: Unit, x: float, y: float, kind: str) -> None:
+        """Build the field at (x, y) for the next request (the kept one serves this one)."""
+
+        def rebuild() -> None:
+            try:
+                self._build(unit, x, y, kind)
+            finally:
+                with self._lock:
+                    self._rebuilding.discard(thread)
+
+        thread = threading.Thread(target=rebuild, name="limes-travel-field", daemon=True)
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._rebuilding.add(thread)
+        thread.start()
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called (a field build in progress still finishes)."""
+        return self._closed.is_set()
+
+    def close(self) -> None:
+        """Stop `warm` after the field it is building; wait for the background rebuilds."""
+        self._closed.set()
+        with self._lock:
+            pending = list(self._rebuilding)
+        for thread in pending:
+            thread.join()
 
     def _build(self, unit: Unit, x: float, y: float, kind: str) -> TravelField:
         cfg = self.config
@@ -198,11 +232,14 @@ class AdviceCache:
                 self._building.pop(key).set()
 
     def warm(self, situations: Mapping[str, UnitSituation] | None = None) -> None:
-        """Build every free ground unit's fields now."""
+        """Build every free ground unit's fields now (until `close()`)."""
         for unit, x, y in candidates(self.scenario, situations):
-            if not unit.speeds.air_kmh:
-                self.field(unit, x, y, "near")
-                self.field(unit, x, y, "far")
+            if unit.speeds.air_kmh:
+                continue
+            for kind in ("near", "far"):
+                if self._closed.is_set():
+                    return
+                self.field(unit, x, y, kind)
 
     def advise(
         self, target: Target, situations: Mapping[str, UnitSituation] | None = None

@@ -402,9 +402,14 @@ class Service:
             self._server.should_exit = True
             if self._server_thread is not None:
                 self._server_thread.join(30.0)
+        services = getattr(self.app.state, "services", None) if self.app is not None else None
+        if services is not None and services.advice is not None:
+            services.advice.close()  # the travel fields warming after the relief stop here
         web = getattr(self.app.state, "web", None) if self.app is not None else None
         if web is not None:
-            web.close(timeout=5.0)  # the relief shading it started (a daemon: never wait long)
+            # Joined, not abandoned: a thread left inside a compiled kernel when the
+            # interpreter exits aborts the process ("terminate called ...").
+            web.close()
         if self.door is not None:
             self.door.close_intake()
         if self.pipeline is not None:
