@@ -41,6 +41,7 @@ from limes.errors import GeoError, OpsError
 from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.tracker import Tracker, TrackerConfig, TrackState, TrackStatus, Untracked
+from limes.ops.tracker.kernel import compile_if_worth
 
 #: Largest |x| or |y| (m) taken: 10,000 km from the frame's origin, beyond any border strip.
 MAX_COORDINATE_M = 1.0e7
@@ -312,6 +313,8 @@ def track_file(
         for start in range(0, len(detections), step):
             states = tracker.update(detections[start : start + step])
             states += tracker.flush() if start + step >= len(detections) else []
+            # The whole file is known: compile the kernels only if the rest is worth the load.
+            compile_if_worth(min(start + step, len(detections)), len(detections))
             for s in states:
                 if not tentative:
                     if s.status is TrackStatus.TENTATIVE:

@@ -83,3 +83,21 @@ def test_kernels_run_interpreted_until_the_budget_is_spent_then_compiled(
     # 0.1 s per call: the third call passes the 0.25 s budget, the later ones are compiled.
     assert calls == ["py", "py", "py", "nb", "nb"]
     assert kernel.uses_compiled()
+
+
+@pytest.mark.parametrize(
+    ("spent_s", "done", "total", "compiled"),
+    [
+        (0.2, 1000, 4000, False),  # the rest, 0.6 s interpreted, costs less than the load
+        (0.2, 1000, 10000, True),  # the rest, 1.8 s interpreted, costs more
+        (0.0, 0, 10000, False),  # nothing measured yet: no choice made
+    ],
+)
+def test_a_caller_that_knows_the_rest_compiles_only_when_the_rest_costs_more_than_the_load(
+    monkeypatch: pytest.MonkeyPatch, spent_s: float, done: int, total: int, compiled: bool
+) -> None:
+    monkeypatch.setattr(kernel, "_mode", kernel._Mode())
+    monkeypatch.setattr(kernel, "LOAD_PRICE_S", 1.0)
+    kernel._mode.interpreted_s = spent_s
+    assert kernel.compile_if_worth(done, total) is compiled
+    assert kernel.uses_compiled() is compiled

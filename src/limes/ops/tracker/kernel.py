@@ -1,11 +1,16 @@
 """Tracker kernels: written once, interpreted while the work is small, compiled by numba after.
 
-Loading numba's CPU target costs about 0.6 s in every new process even when each kernel is
-already compiled in the on-disk cache, more than `limes track` spends tracking a small file.
-That is a rent-or-buy choice, and the classic answer is to rent until the rent paid equals the
-price of buying: a kernel runs as plain Python (the very function numba compiles) until the
-process has spent `INTERPRETED_BUDGET_S` inside kernels that way, then every kernel switches to
-its compiled form for good. The worst case costs twice the load, the small file costs nothing.
+Loading numba's CPU target and the kernels from the on-disk cache costs about a second in a new
+process (`LOAD_PRICE_S`: numba 0.68 also imports scipy's BLAS on the way), more than
+`limes track` spends tracking a file of a few thousand detections interpreted. Two ways to
+choose:
+- a caller that knows how much work is left (a file) asks after each part whether the rest, at
+  the interpreted rate so far, would cost more than the load (`compile_if_worth`): the better
+  form is chosen, give or take the rate's drift;
+- otherwise it is a rent-or-buy choice, and the classic answer is to rent until the rent paid
+  equals the price of buying: a kernel runs as plain Python (the very function numba compiles)
+  until the process has spent `INTERPRETED_BUDGET_S` inside kernels that way, then every kernel
+  switches to its compiled form for good. The worst case costs twice the load.
 The live service switches at start (`use_compiled`), before its first scan.
 
 A kernel may call another kernel; the compiled form is built with the callee's compiled form in
@@ -24,7 +29,11 @@ from typing import Any, Generic, ParamSpec, TypeVar
 P = ParamSpec("P")
 R = TypeVar("R")
 
-INTERPRETED_BUDGET_S = 0.3
+LOAD_PRICE_S = 1.0
+"""Seconds a new process spends making the kernels' compiled forms from the on-disk cache
+(measured: 1.0 s by `limes track` on 4,700 detections, all interpreted against all compiled)."""
+
+INTERPRETED_BUDGET_S = LOAD_PRICE_S
 """Seconds of interpreted kernel time a process spends before paying numba's load instead."""
 
 _lock = threading.RLock()
@@ -81,6 +90,17 @@ def use_compiled() -> None:
 
 def uses_compiled() -> bool:
     """Whether kernels run compiled now."""
+    return _mode.compiled
+
+
+def compile_if_worth(done: int, total: int) -> bool:
+    """With `done` of `total` work items processed, switch to the compiled forms now if the rest,
+    at the interpreted rate so far, would cost more than loading them; True once compiled."""
+    if _mode.compiled or done <= 0 or _mode.interpreted_s <= 0.0:
+        return _mode.compiled
+    rest_s = _mode.interpreted_s * (total - done) / done
+    if rest_s > LOAD_PRICE_S:
+        use_compiled()
     return _mode.compiled
 
 
