@@ -33,15 +33,17 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from limes.errors import GeoError, OpsError
-from limes.geo.frame import Frame
 from limes.ops.detection import Detection, TargetClass
 from limes.ops.tracker import Tracker, TrackerConfig, TrackState, TrackStatus, Untracked
 from limes.ops.tracker.kernel import compile_if_worth
+
+if TYPE_CHECKING:  # pyproj is imported only when a file needs a frame
+    from limes.geo.frame import Frame
 
 #: Largest |x| or |y| (m) taken: 10,000 km from the frame's origin, beyond any border strip.
 MAX_COORDINATE_M = 1.0e7
@@ -161,7 +163,7 @@ def _finite_lonlat(obj: dict[str, Any]) -> tuple[float, float] | None:
 def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Frame | None:
     if frame is not None:
         try:
-            return Frame.from_user_input(frame)
+            return _frames().from_user_input(frame)
         except GeoError as exc:
             raise TrackFileError(f"frame {frame!r}: {exc}") from exc
     metric = [w for w, o in records if "x" in o or "y" in o]
@@ -178,7 +180,14 @@ def _frame(records: list[tuple[str, dict[str, Any]]], frame: str | None) -> Fram
     if not lonlat:
         return None
     lon, lat = np.mean(np.array(lonlat), axis=0)
-    return Frame.transverse_mercator(float(lon), float(lat))
+    return _frames().transverse_mercator(float(lon), float(lat))
+
+
+def _frames() -> type[Frame]:
+    """`Frame`, imported only for a file that needs one (pyproj takes 0.1 s to import)."""
+    from limes.geo.frame import Frame
+
+    return Frame
 
 
 def _detection(where: str, obj: dict[str, Any], seq: int, frame: Frame | None) -> Detection:
