@@ -132,6 +132,28 @@ def test_an_uncertain_course_or_an_animal_raises_no_imminent_alert(sc: Scenario)
     assert only(engine.evaluate([animal]), Rule.CROSSING_IMMINENT) == []
 
 
+def test_by_night_the_course_needs_only_the_night_certainty(sc: Scenario) -> None:
+    """`night_imminent_sigma` arms the zone more tightly by night (local solar time at the
+    track): the course that is no evidence by day is enough at night; none set, no change."""
+    armed = make_scenario(night_imminent_sigma=1.0)
+    # T0 is 22:00 UTC; at 41.1° E that is 00:44 local solar time. Twelve hours on: 12:44.
+    night = frame_state(armed, "n1", 0, 3000.0, -600.0, 0.0, 1.2, speed_sd=1.0)
+    day = frame_state(armed, "d1", 12 * 3600, 3000.0, -600.0, 0.0, 1.2, speed_sd=1.0)
+    engine = RuleEngine(armed)
+    (a,) = only(engine.evaluate([night]), Rule.CROSSING_IMMINENT)
+    assert a.track_id == "n1" and a.eta_s == pytest.approx(500.0)
+    assert engine.evaluate([day]) == []
+    # Exactly at the day's start (06:00 local solar) it is day again: 2 σ.
+    lon, _ = armed.frame.to_lonlat(*armed.border.point_at(3000.0, -600.0))
+    dawn_s = (6.0 - 22.0 - float(lon) / 15.0) % 24.0 * 3600.0  # seconds after T0
+    at_dawn = frame_state(armed, "d2", dawn_s + 1.0, 3000.0, -600.0, 0.0, 1.2, speed_sd=1.0)
+    before = frame_state(armed, "n2", dawn_s - 1.0, 3000.0, -600.0, 0.0, 1.2, speed_sd=1.0)
+    assert [a.track_id for a in engine.evaluate([at_dawn, before])] == ["n2"]
+    # The default scenario has no night setting: the same night course raises nothing.
+    assert RuleEngine(sc).evaluate([frame_state(sc, "n3", 0, 3000.0, -600.0, 0.0, 1.2,
+                                                speed_sd=1.0)]) == []  # fmt: skip
+
+
 # --- crossing imminent ---------------------------------------------------------------------
 
 

@@ -533,6 +533,16 @@ class Rules(Model):
         description="crossing imminent only when the closing speed exceeds this many standard "
         "deviations of its estimate (a wandering track's course is not evidence)",
     )
+    night_imminent_sigma: NonNeg | None = Field(
+        default=None,
+        description="the closing certainty (as imminent_sigma) the approach and crossing-"
+        "imminent rules ask for at night, local solar time outside day_hours: a zone armed "
+        "more tightly by night, where no one has a reason to walk at the line (none: "
+        "imminent_sigma at all hours)",
+    )
+    day_hours: tuple[float, float] = Field(
+        default=(6.0, 18.0), description="local solar hours [start, end) that count as day"
+    )
     imminent_max_animal_p: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.5, description="no crossing-imminent alert on a track this likely an animal"
     )

@@ -9,6 +9,8 @@ Rules (thresholds from `scenario.spec.rules`, never from code):
   it beyond `imminent_sigma` of its closing speed's uncertainty, not taken for an animal:
   crossing imminent without its time horizon, so a slow group heading for the line is
   alerted as soon as its course is certain, not only in its last `crossing_imminent_min`.
+  By night (local solar time at the track outside `day_hours`) both rules ask for
+  `night_imminent_sigma` instead, when the scenario sets it: nobody walks at the line then.
 - **crossed**: the track's offset changed sign inward between two of its states; the crossing
   chainage is interpolated between them. A crossing seen while the track was still tentative
   fires when it is confirmed (unless it went back out first).
@@ -42,6 +44,7 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from limes.geo.daylight import is_day_utc
 from limes.ops.alert import Alert, Rule
 from limes.ops.detection import TargetClass
 from limes.ops.plan_lookup import MODE_OF_CLASS, PlanLookup, SeverityPolicy
@@ -202,7 +205,8 @@ class RuleEngine:
         # uncertainty, and a track the classifier takes for an animal does not raise it.
         pv = states.p[:, 2:4, 2:4]
         closing_var = nx * nx * pv[:, 0, 0] + 2 * nx * ny * pv[:, 0, 1] + ny * ny * pv[:, 1, 1]
-        sure = closing > th.imminent_sigma * np.sqrt(np.maximum(closing_var, 0.0))
+        sigma = self._closing_sigma(t, x, y, np.flatnonzero((closing > 0) & (off < 0)))
+        sure = closing > sigma * np.sqrt(np.maximum(closing_var, 0.0))
         animal = states.class_p[:, ANIMAL] >= th.imminent_max_animal_p
         cand = np.flatnonzero(near & (closing > 0) & sure & ~animal)
         imminent = np.empty(0, dtype=np.intp)
@@ -289,6 +293,24 @@ class RuleEngine:
             memory.forget(states.ids[i])
             self._gone.append((int(self._origin[i]), states.ids[i]))
         return alerts
+
+    def _closing_sigma(
+        self,
+        t: NDArray[np.float64],
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        rows: NDArray[np.intp],
+    ) -> NDArray[np.float64] | float:
+        """The closing certainty each state is held to: `night_imminent_sigma` where it is
+        night at the state's place (only `rows`, the ones closing from outside, are looked at)."""
+        th = self.thresholds
+        if th.night_imminent_sigma is None or rows.size == 0:
+            return th.imminent_sigma
+        sigma = np.full(t.shape, th.imminent_sigma)
+        lon, _ = self.scenario.frame.to_lonlat(x[rows], y[rows])
+        night = ~is_day_utc(t[rows], lon, *th.day_hours)
+        sigma[rows[night]] = th.night_imminent_sigma
+        return sigma
 
     def _near_alerted(
         self,
