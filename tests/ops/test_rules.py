@@ -193,14 +193,23 @@ def test_imminent_horizon_comes_from_the_scenario() -> None:
 
 
 def test_approach_zone_comes_from_the_scenario() -> None:
-    # A vehicle 3.5 km out at 10 m/s reaches the line in 350 s, but is beyond a 3 km zone.
+    # A group 3.5 km out on a sure course at 0.5 m/s: watched by a 4 km zone, not by 3 km.
     near = make_scenario(approach_zone_m=3000)
     far = make_scenario(approach_zone_m=4000)
-    args = ("v1", 0, 4000.0, -3500.0, 0.0, 10.0)
-    vehicle = TargetClass.VEHICLE
-    assert RuleEngine(near).evaluate([frame_state(near, *args, cls=vehicle)]) == []
-    alerts = RuleEngine(far).evaluate([frame_state(far, *args, cls=vehicle)])
-    (a,) = only(alerts, Rule.CROSSING_IMMINENT)
+    args = ("g1", 0, 4000.0, -3500.0, 0.0, 0.5)
+    assert RuleEngine(near).evaluate([frame_state(near, *args, speed_sd=0.1)]) == []
+    (a,) = RuleEngine(far).evaluate([frame_state(far, *args, speed_sd=0.1)])
+    assert a.rule is Rule.APPROACH
+
+
+def test_an_imminent_crossing_is_alerted_beyond_the_approach_zone() -> None:
+    """The horizon, not the zone, bounds "crossing imminent": a vehicle 3.5 km out at 10 m/s
+    meets the line in 350 s, beyond a 3 km zone; a walker there (an hour off) does not."""
+    sc = make_scenario(approach_zone_m=3000)
+    vehicle = frame_state(sc, "v1", 0, 4000.0, -3500.0, 0.0, 10.0, cls=TargetClass.VEHICLE)
+    walker = frame_state(sc, "w1", 0, 6000.0, -3500.0, 0.0, 1.0, speed_sd=0.1)
+    (a,) = RuleEngine(sc).evaluate([vehicle, walker])
+    assert a.rule is Rule.CROSSING_IMMINENT and a.track_id == "v1"
     assert a.eta_s == pytest.approx(350.0) and a.target_class == "vehicle"
     assert a.severity is Severity.HIGH  # vehicles one step above the rule's floor
 

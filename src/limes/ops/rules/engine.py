@@ -2,9 +2,10 @@
 
 Rules (thresholds from `scenario.spec.rules`, never from code):
 
-- **crossing imminent**: a confirmed track outside, within `approach_zone_m` of the line, whose
-  straight course at its present velocity meets the line within `crossing_imminent_min`; the
-  alert carries the predicted chainage and the time to the line (`eta_s`).
+- **crossing imminent**: a confirmed track outside whose straight course at its present
+  velocity meets the line within `crossing_imminent_min` (the horizon bounds its reach: a
+  pickup 4 km out at 30 km/h is imminent, a walker there is an hour off); the alert carries
+  the predicted chainage and the time to the line (`eta_s`).
 - **approach**: a confirmed track outside, within `approach_zone_m` of the line, closing on
   it beyond `imminent_sigma` of its closing speed's uncertainty, not taken for an animal:
   crossing imminent without its time horizon, so a slow group heading for the line is
@@ -197,10 +198,10 @@ class RuleEngine:
 
         fires: list[_Fire] = []
 
-        # Crossing imminent: outside, in the approach zone, closing, course meets the line.
+        # Crossing imminent: outside, closing, course meets the line within the horizon.
         nx, ny = self.scenario.border.inside_normal_at(chain)
         closing = vx * nx + vy * ny
-        near = armed(Rule.CROSSING_IMMINENT) & (off < 0) & (-off <= th.approach_zone_m)
+        near = armed(Rule.CROSSING_IMMINENT) & (off < 0)
         # Evidence, not a momentary heading: the closing speed must stand out of its own
         # uncertainty, and a track the classifier takes for an animal does not raise it.
         pv = states.p[:, 2:4, 2:4]
