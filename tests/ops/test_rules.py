@@ -21,6 +21,7 @@ from limes.ops.rules import ALERT_NAMESPACE, RuleEngine, alert_id, predict_cross
 from limes.ops.rules.geometry import LineLocator
 from limes.ops.tracker import TrackState, TrackStatus
 from limes.ops.tracker.track_batch import TrackBatch
+from limes.scenario.errors import ScenarioError
 from limes.scenario.load import scenario_from_data
 from limes.scenario.model import Scenario
 
@@ -761,3 +762,9 @@ def test_alerts_of_one_crossing_group_share_an_incident_key(sc: Scenario) -> Non
     assert {a.incident_key for a in far} == {"c"}
     assert {a.incident_key for a in late} == {"d"}
     assert "evidence: 5 reports from tower-1" in first[0].detail
+
+
+@pytest.mark.parametrize("hours", [[18, 6], [6, 6], [-1, 18], [6, 25]])
+def test_day_hours_outside_one_day_are_refused_by_name(hours: list[float]) -> None:
+    with pytest.raises(ScenarioError, match="day_hours"):
+        make_scenario(day_hours=hours)  # type: ignore[arg-type]

@@ -184,7 +184,7 @@ class AdviceCache:
 
         thread = threading.Thread(target=rebuild, name="limes-travel-field", daemon=True)
         with self._lock:
-            if self._closed.is_set():
+            if self.closed:
                 return
             self._rebuilding.add(thread)
         thread.start()
@@ -237,7 +237,7 @@ class AdviceCache:
             if unit.speeds.air_kmh:
                 continue
             for kind in ("near", "far"):
-                if self._closed.is_set():
+                if self.closed:
                     return
                 self.field(unit, x, y, kind)
 

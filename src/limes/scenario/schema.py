@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from limes.scenario.sharing import Sharing
 
@@ -543,6 +543,17 @@ class Rules(Model):
     day_hours: tuple[float, float] = Field(
         default=(6.0, 18.0), description="local solar hours [start, end) that count as day"
     )
+
+    @field_validator("day_hours")
+    @classmethod
+    def _day_within_a_day(cls, hours: tuple[float, float]) -> tuple[float, float]:
+        start, end = hours
+        if not 0.0 <= start < end <= 24.0:
+            raise ValueError(
+                f"day_hours must be [start, end) with 0 <= start < end <= 24, got {list(hours)}"
+            )
+        return hours
+
     imminent_max_animal_p: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.5, description="no crossing-imminent alert on a track this likely an animal"
     )
